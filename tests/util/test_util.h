@@ -1,0 +1,3 @@
+#ifndef CLT_TEST_UTIL_H
+#define CLT_TEST_UTIL_H
+#endif
