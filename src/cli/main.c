@@ -1,2 +1,40 @@
+/* cltrain: train neural networks on any OpenCL device. */
 #include <stdio.h>
-int main(void) { puts("cltrain"); return 0; }
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+static const clt_command commands[] = {
+    {"devices", clt_cmd_devices, "list OpenCL platforms and devices; --check builds every kernel"},
+    {"train", clt_cmd_train, "train a model file on a data set"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: cltrain COMMAND [options]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'cltrain COMMAND --help' describes a command's options.\n"
+               "Device selection (every command): --device SPEC or $CLTRAIN_DEVICE, where SPEC\n"
+               "is P:D, gpu, cpu, accelerator, or part of a platform, vendor or device name.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLT_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return CLT_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("cltrain %s\n", CLT_VERSION);
+    return CLT_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "cltrain: unknown command '%s'; run 'cltrain --help' for the list\n", argv[1]);
+  return CLT_EXIT_USAGE;
+}

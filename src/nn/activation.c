@@ -2,8 +2,7 @@
 
 #include <string.h>
 
-static const char *const names[CLT_ACT_COUNT] = {"linear", "relu", "leaky_relu", "sigmoid",
-                                                 "tanh"};
+static const char *const names[CLT_ACT_COUNT] = {"linear", "relu", "leaky_relu", "sigmoid", "tanh"};
 
 int clt_activation_from_name(const char *name, clt_activation *out) {
   for (int i = 0; i < CLT_ACT_COUNT; i++) {

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static _Thread_local char last_error[2048];
+static _Thread_local char last_error[16384];
 
 static const char *const status_names[CLT_STATUS_COUNT] = {
     [CLT_OK] = "ok",

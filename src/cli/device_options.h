@@ -1,0 +1,35 @@
+/* Options every device-using subcommand shares, and opening the device. */
+#ifndef CLT_CLI_DEVICE_OPTIONS_H
+#define CLT_CLI_DEVICE_OPTIONS_H
+
+#include "runtime/context.h"
+#include "runtime/devices.h"
+
+typedef struct clt_device_options {
+  const char *device;     /* --device SPEC (NULL: $CLTRAIN_DEVICE, then first GPU, then first) */
+  const char *kernel_dir; /* --kernel-dir DIR */
+  int no_kernel_cache;    /* --no-kernel-cache */
+} clt_device_options;
+
+/* getopt_long ids for the shared options (above any short option letter). */
+enum { CLT_OPT_DEVICE = 1000, CLT_OPT_KERNEL_DIR, CLT_OPT_NO_KERNEL_CACHE };
+
+#define CLT_DEVICE_LONG_OPTIONS                                                                    \
+  {"device", required_argument, NULL, CLT_OPT_DEVICE},                                             \
+      {"kernel-dir", required_argument, NULL, CLT_OPT_KERNEL_DIR}, {                               \
+    "no-kernel-cache", no_argument, NULL, CLT_OPT_NO_KERNEL_CACHE                                  \
+  }
+
+#define CLT_DEVICE_OPTIONS_HELP                                                                    \
+  "  --device SPEC        P:D, gpu, cpu, accelerator, or part of a platform/vendor/device\n"       \
+  "                       name (default: $CLTRAIN_DEVICE, else the first GPU, else the first)\n"   \
+  "  --kernel-dir DIR     load the OpenCL sources from DIR instead of the built-in ones\n"         \
+  "  --no-kernel-cache    do not read or write the program cache (also CLTRAIN_KERNEL_CACHE=0)\n"
+
+/* Returns 1 when opt was one of the shared options (and records it). */
+int clt_device_option(clt_device_options *o, int opt, const char *arg);
+
+/* Lists devices, selects one by o->device and creates its context. */
+clt_status clt_open_device(const clt_device_options *o, int profiling, clt_ctx **ctx);
+
+#endif

@@ -1,0 +1,36 @@
+#include "cli/exit_codes.h"
+
+#include <stdio.h>
+
+int clt_exit_code(clt_status status) {
+  switch (status) {
+  case CLT_OK:
+    return CLT_EXIT_OK;
+  case CLT_ERR_USAGE:
+    return CLT_EXIT_USAGE;
+  case CLT_ERR_BAD_DATA:
+    return CLT_EXIT_BAD_DATA;
+  case CLT_ERR_MISSING_INPUT:
+    return CLT_EXIT_NO_INPUT;
+  case CLT_ERR_NO_DEVICE:
+  case CLT_ERR_UNSUPPORTED:
+    return CLT_EXIT_NO_DEVICE;
+  case CLT_ERR_DEVICE:
+  case CLT_ERR_BUILD:
+    return CLT_EXIT_DEVICE;
+  case CLT_ERR_OUT_OF_MEMORY:
+    return CLT_EXIT_OUT_OF_MEMORY;
+  case CLT_ERR_NON_FINITE:
+    return CLT_EXIT_NON_FINITE;
+  case CLT_ERR_IO:
+    return CLT_EXIT_IO;
+  default:
+    return CLT_EXIT_INTERNAL;
+  }
+}
+
+int clt_report_failure(clt_status status) {
+  const char *msg = clt_last_error();
+  fprintf(stderr, "cltrain: %s\n", msg[0] ? msg : clt_status_string(status));
+  return clt_exit_code(status);
+}

@@ -1,0 +1,63 @@
+/* An in-memory labelled image data set (host side), loaded from IDX files, with the
+ * validation split, subsets and the per-epoch shuffle order.
+ *
+ * Ownership: every clt_dataset owns its images and labels (split and subset copy), so each
+ * one is freed with clt_dataset_free independently of the others, in any order. class_names
+ * points at static storage and is never freed. A zeroed struct is a valid empty data set,
+ * and every function that fills an output zeroes it first, so clt_dataset_free is safe on
+ * it even after a failure. */
+#ifndef CLT_DATA_DATASET_H
+#define CLT_DATA_DATASET_H
+
+#include "cltrain/status.h"
+
+#include <stdint.h>
+
+/* Where the Debian package dataset-fashion-mnist installs the Fashion-MNIST IDX files. */
+#define CLT_DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
+
+typedef struct clt_dataset {
+  int n, h, w, c;  /* samples, height, width, channels */
+  int classes;     /* labels lie in [0, classes) */
+  float *images;   /* [n, h, w, c], pixel values scaled to [0, 1]; NULL when n == 0 */
+  int32_t *labels; /* [n]; NULL when n == 0 */
+  const char *const *class_names; /* [classes] or NULL (then classes are plain numbers) */
+} clt_dataset;
+
+/* Loads an IDX image file (3-D: n, h, w; c = 1) and an IDX label file (1-D: n) that must
+ * hold the same number of samples. Pixels are divided by 255. classes = max label + 1, at
+ * least 2. class_names is NULL. */
+clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path, clt_dataset *out);
+
+/* Loads the training (test_split = 0: train-images-idx3-ubyte, train-labels-idx1-ubyte) or
+ * test (test_split = 1: t10k-...) set from dir, each file either with or without ".gz"
+ * (".gz" tried first). Files in the MNIST layout have 10 classes: classes = max(max label +
+ * 1, 10). When dir contains "fashion" (any case), class_names are Fashion-MNIST's and a
+ * label >= 10 is CLT_ERR_BAD_DATA. Missing folder or file: CLT_ERR_MISSING_INPUT. */
+clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out);
+
+/* Fashion-MNIST's 10 class names ("T-shirt/top", ..., "Ankle boot"). */
+const char *const *clt_fashion_mnist_class_names(void);
+
+/* Splits all into train (the first n - n_val samples) and val (the last n_val =
+ * round(n * val_fraction) samples), in file order: take the split before any shuffling,
+ * as Keras' validation_split does. val_fraction must lie in [0, 1); 0 gives an empty val;
+ * a split that leaves no training sample is CLT_ERR_USAGE. train and val are new copies;
+ * all is unchanged. train, val and all must be three different structs (else abort()). */
+clt_status clt_dataset_split(const clt_dataset *all, double val_fraction, clt_dataset *train,
+                             clt_dataset *val);
+
+/* Copies samples [first, first + count) of ds into out. count may be 0; a range outside
+ * [0, n] is CLT_ERR_USAGE. out may be ds: ds is then replaced by the subset (and left as it
+ * was on failure). */
+clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_dataset *out);
+
+/* Writes a permutation of 0..n-1 into order[n]: Fisher-Yates, for i = n-1 down to 1,
+ * j = (clt_hash(seed, clt_stream(CLT_STREAM_SHUFFLE, epoch), i) * (i + 1)) >> 32 (64-bit
+ * product), swap order[i] and order[j]. Same seed and epoch, same permutation. */
+void clt_shuffle_order(uint32_t seed, uint32_t epoch, int n, int32_t *order);
+
+/* Frees images and labels and zeroes *ds. NULL and zeroed structs are fine. */
+void clt_dataset_free(clt_dataset *ds);
+
+#endif
