@@ -30,11 +30,4 @@ clt_status clt_cl_fail(cl_int err, const char *call, const char *file, int line)
     if ((err) != CL_SUCCESS) return clt_cl_fail((err), (what), __FILE__, __LINE__);                \
   } while (0)
 
-/* Propagates a failing clt_status. */
-#define CLT_TRY(expr)                                                                              \
-  do {                                                                                             \
-    clt_status clt_st_ = (expr);                                                                   \
-    if (clt_st_ != CLT_OK) return clt_st_;                                                         \
-  } while (0)
-
 #endif

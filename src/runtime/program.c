@@ -120,7 +120,10 @@ static int build_from_cache(clt_ctx *ctx, const char key[33], const char *option
   cl_program prog =
       clCreateProgramWithBinary(ctx->context, 1, &ctx->dev.id, &size, bins, &bin_status, &err);
   free(binary);
-  if (err != CL_SUCCESS || bin_status != CL_SUCCESS) return 0;
+  if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
+    if (prog) clReleaseProgram(prog); /* created, but the binary was rejected */
+    return 0;
+  }
   if (clBuildProgram(prog, 1, &ctx->dev.id, options, NULL, NULL) != CL_SUCCESS) {
     clReleaseProgram(prog); /* stale or corrupt: rebuilt from source by the caller */
     return 0;

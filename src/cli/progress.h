@@ -1,0 +1,22 @@
+/* The Keras-style progress display of `cltrain train`: redrawn in place on a
+ * terminal, one line per epoch otherwise, or one JSON object per epoch. */
+#ifndef CLT_CLI_PROGRESS_H
+#define CLT_CLI_PROGRESS_H
+
+#include <stdio.h>
+
+#include "train/trainer.h"
+
+typedef struct clt_progress_display {
+  FILE *out;
+  int json;
+  int terminal; /* redraw in place */
+  int color;
+  int last_epoch_shown;
+} clt_progress_display;
+
+void clt_progress_init(clt_progress_display *d, FILE *out, int json);
+void clt_progress_update(const clt_progress *p, void *display);
+void clt_progress_epoch_end(const clt_epoch_report *r, void *display);
+
+#endif

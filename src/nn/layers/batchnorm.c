@@ -1,0 +1,212 @@
+/* [batchnorm]: batch normalisation over N, H, W per channel, Keras conventions
+ * (docs/INTERNALS.md "batchnorm"). Keys: momentum (0, 1) default 0.99, epsilon (0, 1)
+ * default 0.001. Shape unchanged.
+ *
+ * params: gamma [C] (ones), beta [C] (zeros). state [2C]: running_mean, then running_var
+ * (starts at 1). saved [4C]: batch mean and inv_std = 1 / sqrt(var + eps) from the training
+ * forward, then sum(dy) and sum(dy * xhat) from backward. The per-channel reductions run
+ * one work-group per channel (cl/batchnorm.cl); the elementwise parts one work-item per
+ * element. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn/layers/layers.h"
+#include "runtime/cl_errors.h"
+#include "runtime/program.h"
+
+typedef struct bn_layer {
+  double momentum, epsilon;
+  clt_shape shape;
+  clt_kernel stats_k, apply_k, infer_k, reduce_k, dx_k;
+  size_t reduce_local; /* power of two: the work-group size of stats_k and reduce_k */
+  int prepared;
+} bn_layer;
+
+static clt_status bn_parse(const clt_ini_section *sec, void **self) {
+  const unsigned open = CLT_INI_ABOVE_MIN | CLT_INI_BELOW_MAX;
+  double momentum, epsilon;
+  CLT_TRY(clt_ini_get_float_ex(sec, "momentum", 0.99, 0.0, 1.0, open, &momentum));
+  CLT_TRY(clt_ini_get_float_ex(sec, "epsilon", 0.001, 0.0, 1.0, open, &epsilon));
+  bn_layer *b = calloc(1, sizeof *b);
+  if (!b) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for [batchnorm]");
+  b->momentum = momentum;
+  b->epsilon = epsilon;
+  *self = b;
+  return CLT_OK;
+}
+
+static clt_status bn_infer(void *self, const clt_ini_section *sec, clt_shape in, clt_shape *out) {
+  (void)sec;
+  bn_layer *b = self;
+  b->shape = in;
+  *out = in;
+  return CLT_OK;
+}
+
+static void bn_sizes(const void *self, int batch, clt_layer_sizes *sizes) {
+  (void)batch;
+  const bn_layer *b = self;
+  size_t C = (size_t)b->shape.c;
+  *sizes = (clt_layer_sizes){0};
+  sizes->param_count = 2;
+  sizes->params[0] = (clt_param_desc){"gamma", C, CLT_INIT_ONES, b->shape.c, b->shape.c};
+  sizes->params[1] = (clt_param_desc){"beta", C, CLT_INIT_ZEROS, b->shape.c, b->shape.c};
+  sizes->state_floats = 2 * C;          /* running_mean [C], running_var [C] */
+  sizes->state_init_ones_from = (int)C; /* running_var starts at 1 */
+  sizes->saved_floats = 4 * C;          /* mean, inv_std, sum dy, sum dy * xhat */
+}
+
+static void bn_release(bn_layer *b) {
+  clt_kernel_release(&b->stats_k);
+  clt_kernel_release(&b->apply_k);
+  clt_kernel_release(&b->infer_k);
+  clt_kernel_release(&b->reduce_k);
+  clt_kernel_release(&b->dx_k);
+}
+
+static clt_status bn_prepare(void *self, clt_ctx *ctx) {
+  bn_layer *b = self;
+  if (b->prepared) return CLT_OK;
+  static const char *const names[5] = {"batchnorm_stats", "batchnorm_apply", "batchnorm_infer",
+                                       "batchnorm_backward_reduce", "batchnorm_backward_dx"};
+  clt_kernel *ks[5] = {&b->stats_k, &b->apply_k, &b->infer_k, &b->reduce_k, &b->dx_k};
+  for (int i = 0; i < 5; i++) {
+    clt_status st = clt_kernel_create(ctx, "batchnorm.cl", names[i], "", ks[i]);
+    if (st != CLT_OK) {
+      bn_release(b);
+      return st;
+    }
+  }
+  size_t limit =
+      b->stats_k.local_1d < b->reduce_k.local_1d ? b->stats_k.local_1d : b->reduce_k.local_1d;
+  size_t local = 1;
+  while (local * 2 <= limit) local *= 2;
+  b->reduce_local = local;
+  b->prepared = 1;
+  return CLT_OK;
+}
+
+/* M = N*H*W rows and the element count of this pass; the kernels index with int. */
+static clt_status bn_counts(const bn_layer *b, const clt_pass *pass, int *rows, int *total) {
+  size_t m = (size_t)pass->batch * (size_t)b->shape.h * (size_t)b->shape.w;
+  size_t n = m * (size_t)b->shape.c;
+  if (n > INT_MAX)
+    return clt_fail(CLT_ERR_UNSUPPORTED,
+                    "a [batchnorm] input of %zu values is over the 2^31 limit; lower the batch "
+                    "size",
+                    n);
+  *rows = (int)m;
+  *total = (int)n;
+  return CLT_OK;
+}
+
+/* Work-group size of a reduction over m rows: no larger than needed. */
+static size_t bn_local(const bn_layer *b, int m) {
+  size_t local = b->reduce_local;
+  while (local > 1 && local / 2 >= (size_t)m) local /= 2;
+  return local;
+}
+
+static clt_status bn_forward(void *self, const clt_pass *pass) {
+  bn_layer *b = self;
+  if (!b->prepared) return clt_fail(CLT_ERR_INTERNAL, "[batchnorm] forward before prepare (a bug)");
+  if (!pass->state || (pass->training && !pass->saved))
+    return clt_fail(CLT_ERR_INTERNAL, "[batchnorm] forward without its state or saved buffer");
+  int m = 0, total = 0, C = b->shape.c;
+  CLT_TRY(bn_counts(b, pass, &m, &total));
+  if (total == 0) return CLT_OK;
+  if (!pass->training) {
+    clt_kernel *k = &b->infer_k;
+    clt_arg_mem(k, pass->x);
+    clt_arg_mem(k, pass->y);
+    clt_arg_mem(k, pass->params[0]);
+    clt_arg_mem(k, pass->params[1]);
+    clt_arg_mem(k, pass->state);
+    clt_arg_int(k, total);
+    clt_arg_int(k, C);
+    clt_arg_float(k, (float)b->epsilon);
+    return clt_run_1d(pass->ctx, k, (size_t)total);
+  }
+  size_t local = bn_local(b, m);
+  clt_kernel *k = &b->stats_k;
+  clt_arg_mem(k, pass->x);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_mem(k, pass->state);
+  clt_arg_int(k, m);
+  clt_arg_int(k, C);
+  clt_arg_float(k, (float)b->momentum);
+  clt_arg_float(k, (float)b->epsilon);
+  clt_arg_local(k, local * sizeof(float));
+  CLT_TRY(clt_run_1d_local(pass->ctx, k, (size_t)C, local));
+
+  k = &b->apply_k;
+  clt_arg_mem(k, pass->x);
+  clt_arg_mem(k, pass->y);
+  clt_arg_mem(k, pass->params[0]);
+  clt_arg_mem(k, pass->params[1]);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_int(k, total);
+  clt_arg_int(k, C);
+  return clt_run_1d(pass->ctx, k, (size_t)total);
+}
+
+/* Training-mode backward: uses the batch statistics saved by the training forward. */
+static clt_status bn_backward(void *self, const clt_pass *pass) {
+  bn_layer *b = self;
+  if (!b->prepared)
+    return clt_fail(CLT_ERR_INTERNAL, "[batchnorm] backward before prepare (a bug)");
+  if (!pass->saved)
+    return clt_fail(CLT_ERR_INTERNAL, "[batchnorm] backward without its saved buffer (a bug)");
+  int m = 0, total = 0, C = b->shape.c;
+  CLT_TRY(bn_counts(b, pass, &m, &total));
+  if (total == 0) return CLT_OK;
+  size_t local = bn_local(b, m);
+  clt_kernel *k = &b->reduce_k;
+  clt_arg_mem(k, pass->x);
+  clt_arg_mem(k, pass->dy);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_mem(k, pass->grads[0]);
+  clt_arg_mem(k, pass->grads[1]);
+  clt_arg_int(k, m);
+  clt_arg_int(k, C);
+  clt_arg_local(k, local * sizeof(float));
+  CLT_TRY(clt_run_1d_local(pass->ctx, k, (size_t)C, local));
+  if (!pass->dx) return CLT_OK;
+
+  k = &b->dx_k;
+  clt_arg_mem(k, pass->x);
+  clt_arg_mem(k, pass->dy);
+  clt_arg_mem(k, pass->params[0]);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_mem(k, pass->dx);
+  clt_arg_int(k, total);
+  clt_arg_int(k, C);
+  clt_arg_float(k, (float)(1.0 / (double)m));
+  return clt_run_1d(pass->ctx, k, (size_t)total);
+}
+
+static void bn_describe(const void *self, char *buf, size_t size) {
+  const bn_layer *b = self;
+  snprintf(buf, size, "momentum %g, epsilon %g", b->momentum, b->epsilon);
+}
+
+static void bn_destroy(void *self) {
+  bn_layer *b = self;
+  if (!b) return;
+  bn_release(b);
+  free(b);
+}
+
+const clt_layer_ops clt_layer_batchnorm = {
+    .name = "batchnorm",
+    .summary = "batch normalisation per channel (keys: momentum, epsilon)",
+    .parse = bn_parse,
+    .infer = bn_infer,
+    .sizes = bn_sizes,
+    .prepare = bn_prepare,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .describe = bn_describe,
+    .destroy = bn_destroy,
+};

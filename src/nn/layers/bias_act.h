@@ -1,0 +1,41 @@
+/* The bias and fused activation of conv and dense (cl/bias_act.cl): their
+ * model-file keys, kernels and launches. A layer's output is a row-major
+ * matrix [rows, cols]: rows = output pixels or samples, cols = filters or units. */
+#ifndef CLT_NN_LAYERS_BIAS_ACT_H
+#define CLT_NN_LAYERS_BIAS_ACT_H
+
+#include <stddef.h>
+
+#include "nn/activation.h"
+#include "nn/ini.h"
+#include "runtime/program.h"
+
+typedef struct clt_bias_act {
+  int bias;           /* key bias (default 1): b [cols] is added */
+  clt_activation act; /* key activation (default linear) */
+  double alpha;       /* key alpha (leaky_relu only, default 0.01, > 0) */
+  clt_kernel forward, backward, bias_grad;
+} clt_bias_act;
+
+/* Reads the keys bias, activation and alpha; alpha with another activation is an error. */
+clt_status clt_bias_act_parse(const clt_ini_section *sec, clt_bias_act *ba);
+clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx);
+void clt_bias_act_release(clt_bias_act *ba);
+
+/* y [rows, cols] = act(y + b) in place (b [cols] unused without bias). No launch when
+ * there is neither a bias nor an activation. */
+clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem b, size_t rows,
+                                int cols);
+/* dy [rows, cols] becomes dz = dy * act'(y) in place (no launch for linear), then
+ * db [cols] += column sums of dz (with bias). */
+clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem dy, cl_mem db,
+                                 size_t rows, int cols);
+
+/* Appends ", relu" (", leaky_relu 0.1", ", no bias", ...) to buf[0..size). */
+void clt_bias_act_describe(const clt_bias_act *ba, char *buf, size_t size);
+
+/* CLT_OK when count elements can be indexed by the kernels' int arithmetic, else
+ * CLT_ERR_UNSUPPORTED naming the tensor (what) and asking for a smaller batch. */
+clt_status clt_check_int_count(size_t count, const char *layer, const char *what);
+
+#endif

@@ -1,0 +1,270 @@
+/* [conv]: 2-D convolution, NHWC, weights [F, K, K, C], lowered to im2col + one
+ * SGEMM for the whole batch (docs/INTERNALS.md "conv").
+ *
+ * Buffers of one call (R = N*OH*OW output pixels, KKC = K*K*C):
+ *   x [N, H, W, C], y [R, F] (= [N, OH, OW, F]), W [F, KKC], b [F],
+ *   workspace: col [R, KKC], reused as dcol in backward.
+ *
+ * Workspace and saved: nothing is saved between forward and backward (the
+ * workspace is shared by all layers, so col does not survive). Backward
+ * recomputes col from x with im2col: one pass over R*KKC floats, cheap next to
+ * the GEMMs' R*KKC*F multiply-adds, and it keeps the memory plan at one
+ * [R, KKC] matrix instead of a saved col per conv layer. Once dW += dz^T x col
+ * has been enqueued, col is dead, so dcol = dz x W overwrites it (the compute
+ * queue is in order): one matrix serves both, workspace = R*KKC floats.
+ * A 1x1 kernel with stride 1 and no padding needs no lowering at all: x is
+ * already col [R, C] and dx is already dcol, so the workspace is 0.
+ *
+ * Contract on dy: backward turns pass->dy into dz = dy * act'(y) IN PLACE.
+ * dy is the next layer's dx buffer, which the network does not read again
+ * after this call, so it is free scratch; callers that need dy afterwards must
+ * pass a copy. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layers/bias_act.h"
+#include "nn/layers/layers.h"
+#include "runtime/cl_errors.h"
+#include "runtime/gemm.h"
+
+typedef enum { PAD_VALID, PAD_SAME, PAD_NUMBER } pad_mode;
+
+typedef struct conv_layer {
+  int filters, size, stride; /* F, K, S */
+  pad_mode padding;
+  int pad_number; /* p for PAD_NUMBER */
+  clt_bias_act ba;
+  /* From infer. */
+  clt_shape in, out;
+  int pad_top, pad_bottom, pad_left, pad_right;
+  int pointwise; /* 1x1, stride 1, no padding: no im2col */
+  clt_kernel im2col, col2im;
+} conv_layer;
+
+static clt_status parse_padding(const clt_ini_section *sec, conv_layer *L) {
+  const char *v = NULL;
+  CLT_TRY(clt_ini_get_string(sec, "padding", "valid", &v));
+  if (strcmp(v, "valid") == 0) {
+    L->padding = PAD_VALID;
+    return CLT_OK;
+  }
+  if (strcmp(v, "same") == 0) {
+    L->padding = PAD_SAME;
+    return CLT_OK;
+  }
+  char *end = NULL;
+  long p = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || p < 0 || p > 64)
+    return clt_ini_key_fail(sec, "padding",
+                            "use valid (no padding), same (output size = input size / stride) "
+                            "or a whole number of pixels from 0 to 64 on every side");
+  L->padding = PAD_NUMBER;
+  L->pad_number = (int)p;
+  return CLT_OK;
+}
+
+static clt_status conv_parse(const clt_ini_section *sec, void **self) {
+  *self = NULL;
+  conv_layer *L = calloc(1, sizeof *L);
+  if (!L) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading [conv]");
+  clt_status st = clt_ini_require_int(sec, "filters", 1, 65536, &L->filters);
+  if (st == CLT_OK) st = clt_ini_require_int(sec, "size", 1, 64, &L->size);
+  if (st == CLT_OK) st = clt_ini_get_int(sec, "stride", 1, 1, 64, &L->stride);
+  if (st == CLT_OK) st = parse_padding(sec, L);
+  if (st == CLT_OK) st = clt_bias_act_parse(sec, &L->ba);
+  if (st != CLT_OK) {
+    free(L);
+    return st;
+  }
+  *self = L;
+  return CLT_OK;
+}
+
+/* Pads of one dimension (INTERNALS.md: same is TensorFlow's rule). */
+static void pads_1d(const conv_layer *L, int in, int *before, int *after) {
+  if (L->padding == PAD_SAME) {
+    int out = (in + L->stride - 1) / L->stride;
+    int total = (out - 1) * L->stride + L->size - in;
+    if (total < 0) total = 0;
+    *before = total / 2;
+    *after = total - *before;
+  } else {
+    *before = *after = L->padding == PAD_NUMBER ? L->pad_number : 0;
+  }
+}
+
+static clt_status conv_infer(void *self, const clt_ini_section *sec, clt_shape in, clt_shape *out) {
+  conv_layer *L = self;
+  int K = L->size;
+  pads_1d(L, in.h, &L->pad_top, &L->pad_bottom);
+  pads_1d(L, in.w, &L->pad_left, &L->pad_right);
+  int ph = in.h + L->pad_top + L->pad_bottom, pw = in.w + L->pad_left + L->pad_right;
+  if (ph < K || pw < K)
+    return clt_ini_section_fail(
+        sec,
+        "kernel %dx%d is larger than the padded input %dx%d (input %dx%dx%d, padding %d); use a "
+        "smaller size, padding = same, or more padding",
+        K, K, ph, pw, in.h, in.w, in.c, L->pad_top);
+  clt_shape o = {(ph - K) / L->stride + 1, (pw - K) / L->stride + 1, L->filters};
+  if (o.h > CLT_INI_MAX_SHAPE_EXTENT || o.w > CLT_INI_MAX_SHAPE_EXTENT)
+    return clt_ini_section_fail(sec,
+                                "output %dx%d is larger than %d pixels on a side; use less "
+                                "padding or a larger stride",
+                                o.h, o.w, CLT_INI_MAX_SHAPE_EXTENT);
+  size_t kkc = (size_t)K * K * in.c;
+  size_t most = clt_shape_size(in);
+  if (clt_shape_size(o) > most) most = clt_shape_size(o);
+  if ((size_t)o.h * o.w * kkc > most) most = (size_t)o.h * o.w * kkc; /* im2col rows */
+  if (most > (size_t)INT_MAX)
+    return clt_ini_section_fail(sec,
+                                "one sample needs %zu floats in one tensor, more than the "
+                                "kernels index (%d); use a smaller input, a larger stride, a "
+                                "smaller size or fewer filters",
+                                most, INT_MAX);
+  L->in = in;
+  L->out = o;
+  L->pointwise = K == 1 && L->stride == 1 && L->pad_top == 0 && L->pad_bottom == 0 &&
+                 L->pad_left == 0 && L->pad_right == 0;
+  *out = o;
+  return CLT_OK;
+}
+
+static void conv_sizes(const void *self, int batch, clt_layer_sizes *s) {
+  const conv_layer *L = self;
+  int K = L->size, C = L->in.c, F = L->filters;
+  memset(s, 0, sizeof *s);
+  clt_init init = L->ba.act == CLT_ACT_RELU || L->ba.act == CLT_ACT_LEAKY_RELU
+                      ? CLT_INIT_HE_NORMAL
+                      : CLT_INIT_GLOROT_UNIFORM;
+  s->params[0] = (clt_param_desc){"weights", (size_t)F * K * K * C, init, K * K * C, K * K * F};
+  s->param_count = 1;
+  if (L->ba.bias)
+    s->params[s->param_count++] = (clt_param_desc){"bias", (size_t)F, CLT_INIT_ZEROS, 0, 0};
+  if (!L->pointwise)
+    s->workspace_floats = (size_t)batch * L->out.h * L->out.w * ((size_t)K * K * C); /* col */
+}
+
+static clt_status conv_prepare(void *self, clt_ctx *ctx) {
+  conv_layer *L = self;
+  clt_kernel_release(&L->im2col);
+  clt_kernel_release(&L->col2im);
+  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", "", &L->im2col));
+  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", "", &L->col2im));
+  return clt_bias_act_prepare(&L->ba, ctx);
+}
+
+/* The geometry arguments shared by im2col and col2im, after the two buffers and count. */
+static void geometry_args(const conv_layer *L, clt_kernel *k) {
+  clt_arg_int(k, L->in.h);
+  clt_arg_int(k, L->in.w);
+  clt_arg_int(k, L->in.c);
+  clt_arg_int(k, L->out.h);
+  clt_arg_int(k, L->out.w);
+  clt_arg_int(k, L->size);
+  clt_arg_int(k, L->stride);
+  clt_arg_int(k, L->pad_top);
+  clt_arg_int(k, L->pad_left);
+}
+
+/* col [R, KKC] (written) from x [N, H, W, C]. */
+static clt_status run_im2col(conv_layer *L, const clt_pass *p, size_t col_count) {
+  if (!p->workspace)
+    return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
+  clt_arg_mem(&L->im2col, p->x);
+  clt_arg_mem(&L->im2col, p->workspace);
+  clt_arg_int(&L->im2col, (int)col_count);
+  geometry_args(L, &L->im2col);
+  return clt_run_1d(p->ctx, &L->im2col, col_count);
+}
+
+/* Checks that every tensor of a batch of n fits the kernels' int indices. */
+static clt_status check_batch(const conv_layer *L, int n, size_t *rows, size_t *kkc) {
+  *kkc = (size_t)L->size * L->size * L->in.c;
+  *rows = (size_t)n * L->out.h * L->out.w;
+  CLT_TRY(clt_check_int_count((size_t)n * clt_shape_size(L->in), "conv", "input"));
+  CLT_TRY(clt_check_int_count(*rows * L->filters, "conv", "output"));
+  return clt_check_int_count(*rows * *kkc, "conv", "im2col");
+}
+
+static clt_status conv_forward(void *self, const clt_pass *p) {
+  conv_layer *L = self;
+  size_t R, KKC, F = (size_t)L->filters;
+  CLT_TRY(check_batch(L, p->batch, &R, &KKC));
+  cl_mem col = p->x; /* [R, C]: pointwise */
+  if (!L->pointwise) {
+    CLT_TRY(run_im2col(L, p, R * KKC));
+    col = p->workspace;
+  }
+  /* y [R, F] = col [R, KKC] x W^T, W [F, KKC] */
+  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_T, R, F, KKC, 1.0f, col, 0, KKC, p->params[0], 0, KKC, 0.0f,
+                    p->y, 0, F));
+  return clt_bias_act_forward(&L->ba, p->ctx, p->y, p->params[1], R, L->filters);
+}
+
+static clt_status conv_backward(void *self, const clt_pass *p) {
+  conv_layer *L = self;
+  size_t R, KKC, F = (size_t)L->filters;
+  CLT_TRY(check_batch(L, p->batch, &R, &KKC));
+  /* dz [R, F] = dy * act'(y), in place in dy (see the contract at the top); db += colsum. */
+  cl_mem dz = p->dy;
+  CLT_TRY(clt_bias_act_backward(&L->ba, p->ctx, p->y, dz, p->grads[1], R, L->filters));
+  cl_mem col = p->x;
+  if (!L->pointwise) {
+    CLT_TRY(run_im2col(L, p, R * KKC)); /* recomputed: the workspace did not survive */
+    col = p->workspace;
+  }
+  /* dW [F, KKC] += dz^T x col */
+  CLT_TRY(clt_sgemm(p->ctx, CLT_T, CLT_N, F, KKC, R, 1.0f, dz, 0, F, col, 0, KKC, 1.0f, p->grads[0],
+                    0, KKC));
+  if (!p->dx) return CLT_OK;
+  /* dcol [R, KKC] = dz x W; pointwise: dcol is dx itself. Else it overwrites col,
+   * which the in-order queue has finished reading for dW. */
+  cl_mem dcol = L->pointwise ? p->dx : p->workspace;
+  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_N, R, KKC, F, 1.0f, dz, 0, F, p->params[0], 0, KKC, 0.0f,
+                    dcol, 0, KKC));
+  if (L->pointwise) return CLT_OK;
+  size_t in_count = (size_t)p->batch * clt_shape_size(L->in);
+  clt_arg_mem(&L->col2im, dcol);
+  clt_arg_mem(&L->col2im, p->dx);
+  clt_arg_int(&L->col2im, (int)in_count);
+  geometry_args(L, &L->col2im);
+  return clt_run_1d(p->ctx, &L->col2im, in_count);
+}
+
+static void conv_describe(const void *self, char *buf, size_t size) {
+  const conv_layer *L = self;
+  char pad[32];
+  if (L->padding == PAD_SAME)
+    snprintf(pad, sizeof pad, "same");
+  else if (L->padding == PAD_VALID)
+    snprintf(pad, sizeof pad, "valid");
+  else
+    snprintf(pad, sizeof pad, "pad %d", L->pad_number);
+  snprintf(buf, size, "%d %dx%d /%d %s", L->filters, L->size, L->size, L->stride, pad);
+  clt_bias_act_describe(&L->ba, buf, size);
+}
+
+static void conv_destroy(void *self) {
+  conv_layer *L = self;
+  if (!L) return;
+  clt_kernel_release(&L->im2col);
+  clt_kernel_release(&L->col2im);
+  clt_bias_act_release(&L->ba);
+  free(L);
+}
+
+const clt_layer_ops clt_layer_conv = {
+    .name = "conv",
+    .summary = "2-D convolution: filters, size, stride, padding (valid, same or a number), bias, "
+               "activation",
+    .parse = conv_parse,
+    .infer = conv_infer,
+    .sizes = conv_sizes,
+    .prepare = conv_prepare,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .describe = conv_describe,
+    .destroy = conv_destroy,
+};

@@ -1,0 +1,155 @@
+#include "train/device_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cl_errors.h"
+#include "runtime/memory.h"
+
+/* The set stays resident when it needs under half the device's memory and
+ * fits one buffer: the rest is for the network. */
+static int fits_on_device(const clt_ctx *ctx, size_t bytes) {
+  return bytes <= ctx->dev.global_mem / 2 && bytes <= ctx->dev.max_alloc;
+}
+
+static clt_status create_resident(clt_device_data *dd) {
+  size_t n = (size_t)dd->ds->n;
+  size_t bytes = n * dd->sample * sizeof(float);
+  CLT_TRY(clt_buffer_create(dd->ctx, bytes, &dd->images));
+  CLT_TRY(clt_buffer_create(dd->ctx, n * sizeof(int32_t), &dd->labels));
+  CLT_TRY(clt_buffer_create(dd->ctx, n * sizeof(int32_t), &dd->order));
+  CLT_TRY(clt_buffer_write(dd->ctx, dd->images, 0, bytes, dd->ds->images));
+  CLT_TRY(clt_buffer_write(dd->ctx, dd->labels, 0, n * sizeof(int32_t), dd->ds->labels));
+  dd->bytes_uploaded += bytes + n * sizeof(int32_t);
+  return clt_kernel_create(dd->ctx, "data.cl", "gather_batch", "", &dd->gather);
+}
+
+static clt_status create_streaming(clt_device_data *dd) {
+  size_t B = (size_t)dd->batch;
+  for (int i = 0; i < 2; i++) {
+    dd->stage_x[i] = malloc(B * dd->sample * sizeof(float));
+    dd->stage_y[i] = malloc(B * sizeof(int32_t));
+    if (!dd->stage_x[i] || !dd->stage_y[i])
+      return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the batch staging buffers");
+    CLT_TRY(clt_buffer_create(dd->ctx, B * dd->sample * sizeof(float), &dd->dev_x[i]));
+    CLT_TRY(clt_buffer_create(dd->ctx, B * sizeof(int32_t), &dd->dev_y[i]));
+  }
+  return CLT_OK;
+}
+
+clt_status clt_device_data_create(clt_ctx *ctx, const clt_dataset *ds, int batch, int force_stream,
+                                  clt_device_data **out) {
+  *out = NULL;
+  clt_device_data *dd = calloc(1, sizeof *dd);
+  if (!dd) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the data set");
+  dd->ctx = ctx;
+  dd->ds = ds;
+  dd->batch = batch;
+  dd->sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
+  size_t bytes = (size_t)ds->n * dd->sample * sizeof(float);
+  dd->resident = !force_stream && fits_on_device(ctx, bytes);
+  clt_status st = dd->resident ? create_resident(dd) : create_streaming(dd);
+  if (st != CLT_OK) {
+    clt_device_data_destroy(dd);
+    return st;
+  }
+  *out = dd;
+  return CLT_OK;
+}
+
+void clt_device_data_destroy(clt_device_data *dd) {
+  if (!dd) return;
+  clFinish(dd->ctx->transfer);
+  clFinish(dd->ctx->compute);
+  clt_buffer_release(&dd->images);
+  clt_buffer_release(&dd->labels);
+  clt_buffer_release(&dd->order);
+  clt_kernel_release(&dd->gather);
+  for (int i = 0; i < 2; i++) {
+    if (dd->uploaded[i]) clReleaseEvent(dd->uploaded[i]);
+    if (dd->consumed[i]) clReleaseEvent(dd->consumed[i]);
+    clt_buffer_release(&dd->dev_x[i]);
+    clt_buffer_release(&dd->dev_y[i]);
+    free(dd->stage_x[i]);
+    free(dd->stage_y[i]);
+  }
+  free(dd);
+}
+
+clt_status clt_device_data_set_order(clt_device_data *dd, const int32_t *order) {
+  dd->host_order = order;
+  if (!dd->resident) return CLT_OK;
+  size_t bytes = (size_t)dd->ds->n * sizeof(int32_t);
+  dd->bytes_uploaded += bytes;
+  /* Non-blocking on the compute queue: ordered before the gathers that read it.
+   * The caller keeps order alive until the queue has run (it does: one epoch). */
+  CLT_CL_CHECK(
+      clEnqueueWriteBuffer(dd->ctx->compute, dd->order, CL_FALSE, 0, bytes, order, 0, NULL, NULL));
+  return CLT_OK;
+}
+
+static clt_status load_resident(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
+  clt_kernel *k = &dd->gather;
+  clt_arg_mem(k, dd->images);
+  clt_arg_mem(k, dd->labels);
+  clt_arg_mem(k, dd->order);
+  clt_arg_int(k, start);
+  clt_arg_int(k, n);
+  clt_arg_int(k, (int)dd->sample);
+  clt_arg_mem(k, x);
+  clt_arg_mem(k, labels);
+  return clt_run_1d(dd->ctx, k, (size_t)n * dd->sample);
+}
+
+/* Host gather into a staging slot, upload on the transfer queue, then a copy on
+ * the compute queue that waits for the upload's event: batch k+1 travels while
+ * batch k computes. The slot is reused two loads later, after its event. */
+static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
+  int s = dd->next;
+  dd->next = 1 - s;
+  if (dd->uploaded[s]) {
+    CLT_CL_CHECK(clWaitForEvents(1, &dd->uploaded[s]));
+    clReleaseEvent(dd->uploaded[s]);
+    dd->uploaded[s] = NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    int32_t idx = dd->host_order[start + i];
+    memcpy(dd->stage_x[s] + (size_t)i * dd->sample, dd->ds->images + (size_t)idx * dd->sample,
+           dd->sample * sizeof(float));
+    dd->stage_y[s][i] = dd->ds->labels[idx];
+  }
+  size_t xb = (size_t)n * dd->sample * sizeof(float), yb = (size_t)n * sizeof(int32_t);
+  cl_event wx, wy;
+  /* The device slot may still be read by the copy of two loads ago. */
+  cl_event prior = dd->consumed[s];
+  cl_int err = clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_x[s], CL_FALSE, 0, xb,
+                                    dd->stage_x[s], prior ? 1 : 0, prior ? &prior : NULL, &wx);
+  if (prior) clReleaseEvent(prior);
+  dd->consumed[s] = NULL;
+  if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
+  err = clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_y[s], CL_FALSE, 0, yb, dd->stage_y[s], 0,
+                             NULL, &wy);
+  if (err != CL_SUCCESS) {
+    clReleaseEvent(wx);
+    return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
+  }
+  clFlush(dd->ctx->transfer);
+  dd->bytes_uploaded += xb + yb;
+  cl_event both[2] = {wx, wy};
+  err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_x[s], x, 0, 0, xb, 2, both, NULL);
+  if (err == CL_SUCCESS)
+    err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_y[s], labels, 0, 0, yb, 0, NULL,
+                              &dd->consumed[s]);
+  clReleaseEvent(wx);
+  dd->uploaded[s] = wy; /* the transfer queue is in order: wy implies wx */
+  if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueCopyBuffer", __FILE__, __LINE__);
+  return CLT_OK;
+}
+
+clt_status clt_device_data_load(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
+  if (start < 0 || n < 1 || n > dd->batch || start + n > dd->ds->n)
+    return clt_fail(CLT_ERR_INTERNAL, "batch [%d, %d) outside the data set of %d", start, start + n,
+                    dd->ds->n);
+  return dd->resident ? load_resident(dd, start, n, x, labels)
+                      : load_streaming(dd, start, n, x, labels);
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package cltrain needs (only those missing), then
+# configures and builds into ./build. Run as root on Debian 12.
+#   tools/setup.sh [extra cmake arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  cmake make gcc pkg-config         # build tools
+  ocl-icd-opencl-dev opencl-headers # OpenCL ICD loader and headers
+  libclblast-dev                    # GEMM
+  clinfo                            # device listing (tests compare with it)
+  libcmocka-dev                     # tests
+  zlib1g-dev                        # gzip data, CRC32
+  libcjson-dev                      # --json output
+  libxxhash-dev                     # program-cache keys
+  pocl-opencl-icd                   # OpenCL on the CPU (tests, CI)
+  mesa-opencl-icd                   # rusticl: a second implementation
+  oclgrind                          # a third: the simulator that finds races
+  dataset-fashion-mnist             # the default data set
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build build -j"$(nproc)"
