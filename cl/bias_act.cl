@@ -2,21 +2,27 @@
  * (docs/INTERNALS.md "conv", "dense", "Activations"). A layer's output is a
  * row-major matrix [rows, cols]: rows = output pixels (or samples), cols =
  * filters (or units). act is a CLT_ACT_* code from common.clh, alpha the
- * leaky_relu slope. */
+ * leaky_relu slope.
+ *
+ * Launches are 2-D or 3-D with the column (the contiguous index) in dimension
+ * 0: CPU devices run dimension 0 as the innermost, vectorised loop of a
+ * work-group; GPUs read consecutive floats with neighbouring work-items. */
 
-/* y [rows, cols] = act(y + b[col]) in place; count = rows * cols. b is read
+/* y [rows, cols] = act(y + b[col]) in place; work-item (col, row). b is read
  * only when has_bias is 1 (it may then be any buffer otherwise). */
-__kernel void bias_act_forward(__global float *y, __global const float *b, int count, int cols,
+__kernel void bias_act_forward(__global float *y, __global const float *b, int rows, int cols,
                                int has_bias, int act, float alpha) {
-  int i = get_global_id(0);
-  if (i >= count) return;
+  int f = get_global_id(0);
+  int r = get_global_id(1);
+  if (f >= cols || r >= rows) return;
+  int i = r * cols + f;
   float z = y[i];
-  if (has_bias) z += b[i % cols];
+  if (has_bias) z += b[f];
   y[i] = clt_act(act, z, alpha);
 }
 
 /* dy [count] *= act'(y) in place: dy becomes dz, the gradient before the
- * activation. The derivative is taken from the output y. */
+ * activation. The derivative is taken from the output y. 1-D. */
 __kernel void act_backward_inplace(__global float *dy, __global const float *y, int count, int act,
                                    float alpha) {
   int i = get_global_id(0);
@@ -24,26 +30,41 @@ __kernel void act_backward_inplace(__global float *dy, __global const float *y, 
   dy[i] *= clt_act_grad(act, y[i], alpha);
 }
 
-/* db [cols] += column sums of dz [rows, cols]. No atomics: one work-group per
- * tile of tc adjacent columns (tc a power of two dividing the local size L,
- * also a power of two). Work-item lid handles column lid % tc of the tile and
- * lane lid / tc of lanes = L / tc: it sums rows lane, lane + lanes, ...; the
- * tc work-items of one lane read tc consecutive floats of a row (coalesced).
- * The lanes are then added by a tree in local memory part [L]. */
-__kernel void bias_grad(__global const float *dz, __global float *db, int rows, int cols, int tc,
-                        __local float *part) {
-  int lid = get_local_id(0);
-  int lanes = (int)get_local_size(0) / tc;
-  int lane = lid / tc;
-  int f = (int)get_group_id(0) * tc + lid % tc;
+/* Column sums of a [rows, cols] matrix by chunks of rows, deterministic and
+ * without atomics. Work-item (f, g): g = get_group_id(1) (the launch has local
+ * size 1 in dimensions 1 and 2) is a chunk of rows [g*chunk, min((g+1)*chunk,
+ * rows)), summed in row order for column f into out[g * cols + f] (written, or
+ * added when accumulate is 1). The loop bounds are the same for every work-item
+ * of a group, so a CPU device can run the group's columns as vectors inside it.
+ *
+ * With act != CLT_ACT_LINEAR the matrix is dz = dy * act'(y), made here in place
+ * in dy (the act_backward_inplace of the same elements, fused into this pass);
+ * with CLT_ACT_LINEAR, y is not read (it may be any buffer) and dy is not written.
+ *
+ * bias_grad of dz [rows, cols] is one launch (out = db, accumulate 1) when one
+ * chunk holds every row, else two: chunk sums into a scratch [G, cols], then the
+ * sums of its G rows into db. */
+__kernel void col_sums(__global float *dy, __global const float *y, __global float *out, int rows,
+                       int cols, int chunk, int accumulate, int act, float alpha) {
+  int f = get_global_id(0);
+  int g = get_group_id(1);
+  int r0 = g * chunk;
+  int r1 = min(r0 + chunk, rows);
   float s = 0.0f;
-  if (f < cols)
-    for (int r = lane; r < rows; r += lanes) s += dz[r * cols + f];
-  part[lid] = s;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (int h = lanes / 2; h > 0; h /= 2) {
-    if (lane < h) part[lid] += part[lid + h * tc];
-    barrier(CLK_LOCAL_MEM_FENCE);
+  if (act == CLT_ACT_LINEAR) {
+    for (int r = r0; r < r1; r++)
+      if (f < cols) s += dy[r * cols + f];
+  } else {
+    for (int r = r0; r < r1; r++)
+      if (f < cols) {
+        int i = r * cols + f;
+        float z = dy[i] * clt_act_grad(act, y[i], alpha);
+        dy[i] = z;
+        s += z;
+      }
   }
-  if (lane == 0 && f < cols) db[f] += part[lid];
+  if (f < cols && r0 < rows) {
+    int o = g * cols + f;
+    out[o] = accumulate ? out[o] + s : s;
+  }
 }

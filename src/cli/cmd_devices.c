@@ -11,6 +11,7 @@
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
 #include "cli/term.h"
+#include "runtime/cl_errors.h"
 #include "runtime/gemm.h"
 #include "runtime/program.h"
 
@@ -94,6 +95,21 @@ static cJSON *list_json(const clt_device_list *list) {
   return root;
 }
 
+/* Creates (and releases) every kernel of a built program: some drivers finish
+ * compiling only here. */
+static clt_status create_kernels(cl_program prog, const char *file) {
+  cl_uint n = 0;
+  cl_int err = clCreateKernelsInProgram(prog, 0, NULL, &n);
+  cl_kernel *ks = err == CL_SUCCESS && n ? calloc(n, sizeof *ks) : NULL;
+  if (ks) err = clCreateKernelsInProgram(prog, n, ks, NULL);
+  for (cl_uint i = 0; ks && err == CL_SUCCESS && i < n; i++) clReleaseKernel(ks[i]);
+  free(ks);
+  if (err != CL_SUCCESS)
+    return clt_fail(CLT_ERR_BUILD, "creating the kernels of %s failed: %s", file,
+                    clt_cl_error_name(err));
+  return CLT_OK;
+}
+
 /* Builds every kernel file on dev; returns the seconds taken, or -1 on failure. */
 static double build_all(const clt_device_info *dev, const clt_device_options *o, int use_cache,
                         int *hits, char *failure, size_t failure_size) {
@@ -106,6 +122,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
   for (int i = 0; i < n && st == CLT_OK; i++) {
     cl_program prog;
     st = clt_program_get(ctx, files[i], "", &prog);
+    if (st == CLT_OK) st = create_kernels(prog, files[i]);
   }
   double t = now_seconds() - t0;
   if (ctx) *hits = ctx->cache_hits;

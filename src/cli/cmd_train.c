@@ -13,13 +13,14 @@
 #include "cli/progress.h"
 #include "cli/summary.h"
 #include "runtime/gemm.h"
+#include "runtime/profile.h"
 #include "train/trainer.h"
 
 typedef struct train_options {
   clt_device_options dev;
   const char *model;
   const char *data;
-  int epochs, batch, subset, read_every, stream, json;
+  int epochs, batch, subset, read_every, stream, json, profile;
   double lr, val_split;
   const char *optimizer;
   long long seed;
@@ -93,7 +94,8 @@ static int parse_args(int argc, char **argv, train_options *o) {
     O_READ,
     O_STREAM,
     O_JSON,
-    O_HELP
+    O_HELP,
+    O_PROFILE
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -107,6 +109,7 @@ static int parse_args(int argc, char **argv, train_options *o) {
                                            {"stream", no_argument, NULL, O_STREAM},
                                            {"json", no_argument, NULL, O_JSON},
                                            {"help", no_argument, NULL, O_HELP},
+                                           {"profile", no_argument, NULL, O_PROFILE},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   int opt, rc = 0;
@@ -146,6 +149,9 @@ static int parse_args(int argc, char **argv, train_options *o) {
       break;
     case O_JSON:
       o->json = 1;
+      break;
+    case O_PROFILE:
+      o->profile = 1;
       break;
     case O_HELP:
       help(stdout);
@@ -234,7 +240,7 @@ static clt_status run(const train_options *o, FILE *info) {
   clt_status st = clt_model_load(o->model, &model);
   if (st == CLT_OK) st = apply_overrides(o, &model->recipe);
   if (st == CLT_OK) st = load_data(o, model, &data);
-  if (st == CLT_OK) st = clt_open_device(&o->dev, 0, &ctx);
+  if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
   if (st == CLT_OK) {
     clt_train_summary(info, model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
@@ -254,7 +260,16 @@ static clt_status run(const train_options *o, FILE *info) {
     clt_progress_init(&display, stdout, o->json);
     clt_train_callbacks cb = {clt_progress_update, clt_progress_epoch_end, &display};
     clt_train_config cfg = {model->recipe, o->read_every, o->stream};
-    st = clt_train(net, opt, &data.train, &data.val, &cfg, &cb);
+    if (o->profile) st = clt_profiler_start(ctx);
+    if (st == CLT_OK) st = clt_train(net, opt, &data.train, &data.val, &cfg, &cb);
+    if (st == CLT_OK && o->profile) {
+      st = clt_profiler_collect(ctx);
+      long steps = (long)model->recipe.epochs *
+                   ((data.train.n + net->batch - 1) / net->batch);
+      fprintf(info, "Device time per training step (%ld steps; validation included):\n", steps);
+      clt_profiler_print(ctx, info, steps);
+      clt_profiler_stop(ctx);
+    }
   }
   if (st == CLT_OK) {
     double loss, acc;

@@ -424,6 +424,17 @@ static clt_status lookup(const clt_ini_section *sec, const char *key, const clt_
 }
 
 static clt_status missing(const clt_ini_section *sec, const char *key, const char *what) {
+  /* A misspelt key ("filter = 32" for "filters") is the likely cause: point at its line. */
+  const char *unused[CLT_INI_MAX_KEYS];
+  int n = 0;
+  for (int i = 0; i < sec->entry_count && n < CLT_INI_MAX_KEYS; i++)
+    if (!sec->entries[i].used) unused[n++] = sec->entries[i].key;
+  const char *near = closest(key, unused, n);
+  const clt_ini_entry *e = near ? find(sec, near) : NULL;
+  if (e)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s:%d: [%s] missing key '%s' (%s); did you mean '%s' instead of '%s'?",
+                    sec->file, e->line, sec->name, key, what, key, e->key);
   return clt_fail(CLT_ERR_BAD_DATA, "%s:%d: [%s] missing key '%s' (%s); add a line '%s = ...'",
                   sec->file, sec->line, sec->name, key, what, key);
 }

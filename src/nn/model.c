@@ -49,14 +49,19 @@ static clt_status build(clt_model *m, clt_ini *ini) {
   for (int i = 1; i < ini->section_count; i++) {
     const clt_ini_section *sec = &ini->sections[i];
     if (last && strcmp(last->name, "softmax") == 0)
-      return clt_ini_section_fail(sec, "comes after [softmax], which must be the last layer");
+      return clt_ini_section_fail(
+          sec, "comes after [softmax], which must be the last layer; move [softmax] to the end");
     CLT_TRY(add_layer(m, sec, &shape));
     last = sec;
   }
-  if (!last || strcmp(last->name, "softmax") != 0)
+  if (!last || strcmp(last->name, "softmax") != 0) {
+    const clt_ini_section *end = last ? last : &ini->sections[0];
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s: the model must end with a [softmax] section (the classification head)",
-                    m->name);
+                    "%s:%d: [%s] is the last section; the model must end with a [softmax] section "
+                    "(the classification head): add one after a [dense] layer with units = number "
+                    "of classes",
+                    m->name, end->line, end->name);
+  }
   m->classes = shape.c;
   return CLT_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "nn/metrics.h"
 #include "runtime/cl_errors.h"
+#include "runtime/profile.h"
 #include "runtime/rng.h"
 
 static size_t aligned(size_t bytes, size_t align) {
@@ -295,6 +296,13 @@ static void fill_pass(const clt_network *net, int i, int n, int training, uint32
   }
 }
 
+static void set_scope(clt_network *net, int i, const char *pass) {
+  if (!net->ctx->profiler) return;
+  char scope[48];
+  snprintf(scope, sizeof scope, "%d %s %s", i + 1, net->model->layers[i].ops->name, pass);
+  clt_profiler_scope(net->ctx, scope);
+}
+
 clt_status clt_network_forward(clt_network *net, int n, int training, uint32_t step) {
   if (n < 1 || n > net->batch)
     return clt_fail(CLT_ERR_INTERNAL, "forward of %d samples on a network planned for %d", n,
@@ -305,6 +313,7 @@ clt_status clt_network_forward(clt_network *net, int n, int training, uint32_t s
     fill_pass(net, i, n, training, step, &p);
     /* The head writes the loss gradient in the same pass when training. */
     if (i == last && training) p.dx = last > 0 ? net->grad[0] : NULL;
+    set_scope(net, i, "forward");
     CLT_TRY(net->model->layers[i].ops->forward(net->model->layers[i].self, &p));
   }
   return CLT_OK;
@@ -318,6 +327,7 @@ clt_status clt_network_backward(clt_network *net, int n, uint32_t step) {
     fill_pass(net, i, n, 1, step, &p);
     p.dy = net->grad[cur];
     p.dx = i > 0 ? net->grad[1 - cur] : NULL;
+    set_scope(net, i, "backward");
     CLT_TRY(net->model->layers[i].ops->backward(net->model->layers[i].self, &p));
     cur = 1 - cur;
   }

@@ -7,6 +7,7 @@
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
+#include "runtime/profile.h"
 
 /* "-cl-std=CL1.2" when the device's OpenCL C is 1.2 or newer (never taken from
  * the platform version, which can be 3.0 on a device with OpenCL C 1.2). */
@@ -63,7 +64,8 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
     free(ctx);
     return clt_cl_fail(err, "clCreateContext", __FILE__, __LINE__);
   }
-  cl_command_queue_properties qp = (opt && opt->profiling) ? CL_QUEUE_PROFILING_ENABLE : 0;
+  ctx->profiling = opt && opt->profiling;
+  cl_command_queue_properties qp = ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
   ctx->compute = clCreateCommandQueue(ctx->context, dev->id, qp, &err);
   if (err == CL_SUCCESS) ctx->transfer = clCreateCommandQueue(ctx->context, dev->id, qp, &err);
   if (err != CL_SUCCESS) {
@@ -85,6 +87,7 @@ void clt_ctx_destroy(clt_ctx *ctx) {
   if (!ctx) return;
   if (ctx->transfer) clFinish(ctx->transfer);
   if (ctx->compute) clFinish(ctx->compute);
+  clt_profiler_stop(ctx);
   for (int i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs[i].options);

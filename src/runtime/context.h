@@ -31,6 +31,8 @@ typedef struct clt_ctx {
   int cache_enabled;
   char cache_dir[1024];
   int cache_hits, cache_misses; /* counted per program build request */
+  int profiling;                 /* queues created with CL_QUEUE_PROFILING_ENABLE */
+  struct clt_profiler *profiler; /* non-NULL while recording (runtime/profile.h) */
   clt_built_program *programs;
   int program_count, program_capacity;
 } clt_ctx;

@@ -4,6 +4,9 @@
 
 #include "runtime/cl_errors.h"
 #include "runtime/memory.h"
+#include "runtime/profile.h"
+
+#include <stdio.h>
 
 static clt_status clblast_status(CLBlastStatusCode code, size_t m, size_t n, size_t k) {
   if (code == CLBlastSuccess) return CLT_OK;
@@ -17,27 +20,38 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
                      float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                      size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return CLT_OK;
+  char name[64];
+  cl_event *event = NULL;
+  if (ctx->profiler) {
+    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu", ta == CLT_T ? 'T' : 'N',
+             tb == CLT_T ? 'T' : 'N', m, n, k);
+    event = clt_profile_event(ctx, name);
+  }
   CLBlastStatusCode code =
       CLBlastSgemm(CLBlastLayoutRowMajor, ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo,
                    tb == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
-                   lda, b, b_off, ldb, beta, c, c_off, ldc, &ctx->compute, NULL);
+                   lda, b, b_off, ldb, beta, c, c_off, ldc, &ctx->compute, event);
   return clblast_status(code, m, n, k);
 }
 
 clt_status clt_gemm_warm_up(clt_ctx *ctx) {
-  /* 80x80 is above CLBlast's "direct" threshold on no device but exercises the
-   * same routine; both code paths compile on their first use. */
-  const size_t s = 8;
+  /* CLBlast compiles a routine's kernels on first use: a "direct" kernel for
+   * small products and an "indirect" one (with copy/pad/transpose helpers)
+   * above a tuned size threshold. Warm both, for the three transpose pairs the
+   * layers use (NN, NT, TN; never TT). 512 is above the threshold everywhere. */
+  const size_t sizes[2] = {16, 512}, big = 512 * 512 * sizeof(float);
+  const clt_trans pairs[3][2] = {{CLT_N, CLT_N}, {CLT_N, CLT_T}, {CLT_T, CLT_N}};
   cl_mem a = NULL, b = NULL, c = NULL;
-  clt_status st = clt_buffer_create(ctx, s * s * sizeof(float), &a);
-  if (st == CLT_OK) st = clt_buffer_create(ctx, s * s * sizeof(float), &b);
-  if (st == CLT_OK) st = clt_buffer_create(ctx, s * s * sizeof(float), &c);
-  if (st == CLT_OK) st = clt_buffer_zero(ctx, a, 0, s * s * sizeof(float));
-  if (st == CLT_OK) st = clt_buffer_zero(ctx, b, 0, s * s * sizeof(float));
-  for (int ta = 0; ta < 2 && st == CLT_OK; ta++)
-    for (int tb = 0; tb < 2 && st == CLT_OK; tb++)
-      st = clt_sgemm(ctx, (clt_trans)ta, (clt_trans)tb, s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0,
-                     s);
+  clt_status st = clt_buffer_create(ctx, big, &a);
+  if (st == CLT_OK) st = clt_buffer_create(ctx, big, &b);
+  if (st == CLT_OK) st = clt_buffer_create(ctx, big, &c);
+  if (st == CLT_OK) st = clt_buffer_zero(ctx, a, 0, big);
+  if (st == CLT_OK) st = clt_buffer_zero(ctx, b, 0, big);
+  for (int i = 0; i < 2 && st == CLT_OK; i++)
+    for (int p = 0; p < 3 && st == CLT_OK; p++) {
+      size_t s = sizes[i];
+      st = clt_sgemm(ctx, pairs[p][0], pairs[p][1], s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0, s);
+    }
   if (st == CLT_OK) st = clt_ctx_finish(ctx);
   clt_buffer_release(&a);
   clt_buffer_release(&b);

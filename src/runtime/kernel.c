@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/profile.h"
 #include "runtime/program.h"
 
 clt_status clt_kernel_create(clt_ctx *ctx, const char *file, const char *name, const char *options,
@@ -23,6 +24,7 @@ clt_status clt_kernel_create(clt_ctx *ctx, const char *file, const char *name, c
                                         CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
                                         sizeof multiple, &multiple, NULL));
   if (max == 0) max = 1;
+  out->max_group = max;
   if (multiple == 0 || multiple > max) multiple = 1;
   /* The largest multiple of the preferred size up to 256 and the kernel's limit. */
   size_t cap = max < 256 ? max : 256;
@@ -83,7 +85,8 @@ static size_t round_up(size_t n, size_t m) {
 
 static clt_status enqueue(clt_ctx *ctx, clt_kernel *k, cl_uint dims, const size_t *global,
                           const size_t *local) {
-  cl_int err = clEnqueueNDRangeKernel(ctx->compute, k->k, dims, NULL, global, local, 0, NULL, NULL);
+  cl_int err = clEnqueueNDRangeKernel(ctx->compute, k->k, dims, NULL, global, local, 0, NULL,
+                                      clt_profile_event(ctx, k->name));
   if (err != CL_SUCCESS) {
     clt_status st = clt_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
     char msg[1024];
@@ -113,4 +116,22 @@ clt_status clt_run_1d_local(clt_ctx *ctx, clt_kernel *k, size_t groups, size_t l
   if (groups == 0) return CLT_OK;
   size_t global = groups * local;
   return enqueue(ctx, k, 1, &global, &local);
+}
+
+size_t clt_kernel_max_group(const clt_kernel *k) {
+  return k->max_group;
+}
+
+clt_status clt_run_3d(clt_ctx *ctx, clt_kernel *k, const size_t global[3], const size_t local[3]) {
+  CLT_TRY(check_args(k));
+  if (global[0] == 0 || global[1] == 0 || global[2] == 0) return CLT_OK;
+  size_t l[3], g[3];
+  for (int d = 0; d < 3; d++) {
+    l[d] = local[d] ? local[d] : 1;
+    g[d] = round_up(global[d], l[d]);
+  }
+  if (l[0] * l[1] * l[2] > k->max_group)
+    return clt_fail(CLT_ERR_INTERNAL, "kernel %s: work-group %zux%zux%zu exceeds its limit %zu",
+                    k->name, l[0], l[1], l[2], k->max_group);
+  return enqueue(ctx, k, 3, g, l);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/profile.h"
 
 clt_status clt_buffer_create(clt_ctx *ctx, size_t bytes, cl_mem *out) {
   cl_int err;
@@ -44,7 +45,8 @@ clt_status clt_buffer_zero(clt_ctx *ctx, cl_mem mem, size_t offset, size_t bytes
   if (offset % sizeof zero || bytes % sizeof zero)
     return clt_fail(CLT_ERR_INTERNAL, "clt_buffer_zero: range not a multiple of 4 bytes");
   CLT_CL_CHECK(
-      clEnqueueFillBuffer(ctx->compute, mem, &zero, sizeof zero, offset, bytes, 0, NULL, NULL));
+      clEnqueueFillBuffer(ctx->compute, mem, &zero, sizeof zero, offset, bytes, 0, NULL,
+                                   clt_profile_event(ctx, "fill_zero")));
   return CLT_OK;
 }
 

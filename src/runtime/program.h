@@ -28,6 +28,7 @@ typedef struct clt_kernel {
   char name[64];
   size_t local_1d;    /* work-group size for 1-D launches */
   size_t local_2d[2]; /* and for 2-D launches */
+  size_t max_group;   /* CL_KERNEL_WORK_GROUP_SIZE */
   cl_uint next_arg;
   cl_int arg_error;
   cl_uint arg_error_index;
@@ -48,6 +49,13 @@ void clt_arg_local(clt_kernel *k, size_t bytes);
  * counter for the next launch. */
 clt_status clt_run_1d(clt_ctx *ctx, clt_kernel *k, size_t n);
 clt_status clt_run_2d(clt_ctx *ctx, clt_kernel *k, size_t n0, size_t n1);
+/* A 3-D launch with an explicit work-group shape (local[0] * local[1] * local[2] must not
+ * exceed the kernel's limit); each global extent is rounded up to its local one. Put the
+ * contiguous (channel) index in dimension 0: on CPU devices work-items of dimension 0 form
+ * the innermost loop, so index math that depends only on dimensions 1 and 2 is hoisted. */
+clt_status clt_run_3d(clt_ctx *ctx, clt_kernel *k, const size_t global[3], const size_t local[3]);
+/* The largest work-group size this kernel allows on its device. */
+size_t clt_kernel_max_group(const clt_kernel *k);
 /* Explicit local size (e.g. one work-group per row for reductions). */
 clt_status clt_run_1d_local(clt_ctx *ctx, clt_kernel *k, size_t groups, size_t local);
 

@@ -6,6 +6,7 @@
 
 #include "nn/metrics.h"
 #include "optim/schedule.h"
+#include "runtime/profile.h"
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -71,10 +72,13 @@ typedef struct run_state {
 static clt_status train_step(run_state *rs, int start, int n, double lr) {
   clt_network *net = rs->net;
   uint32_t step = (uint32_t)rs->global_step;
+  clt_profiler_scope(net->ctx, "data");
   CLT_TRY(clt_device_data_load(rs->train_data, start, n, net->input, net->labels));
+  clt_profiler_scope(net->ctx, "zero gradients");
   CLT_TRY(clt_network_zero_grads(net));
   CLT_TRY(clt_network_forward(net, n, 1, step));
   CLT_TRY(clt_network_backward(net, n, step));
+  clt_profiler_scope(net->ctx, "optimizer");
   CLT_TRY(clt_optim_step(rs->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
                          clt_network_param_arena_floats(net), lr, rs->global_step + 1));
   rs->global_step++;

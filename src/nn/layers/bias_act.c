@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/memory.h"
 
 clt_status clt_bias_act_parse(const clt_ini_section *sec, clt_bias_act *ba) {
   bool bias = true;
@@ -29,18 +30,40 @@ clt_status clt_bias_act_parse(const clt_ini_section *sec, clt_bias_act *ba) {
   return CLT_OK;
 }
 
-clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx) {
+clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx, int cols) {
   clt_bias_act_release(ba);
+  ba->cols = cols;
   CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "bias_act_forward", "", &ba->forward));
   CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "act_backward_inplace", "", &ba->backward));
-  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "bias_grad", "", &ba->bias_grad));
+  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "col_sums", "", &ba->col_sums));
+  if (ba->bias)
+    CLT_TRY(
+        clt_buffer_create(ctx, (size_t)CLT_BIAS_GRAD_CHUNKS * cols * sizeof(float), &ba->scratch));
   return CLT_OK;
 }
 
 void clt_bias_act_release(clt_bias_act *ba) {
   clt_kernel_release(&ba->forward);
   clt_kernel_release(&ba->backward);
-  clt_kernel_release(&ba->bias_grad);
+  clt_kernel_release(&ba->col_sums);
+  clt_buffer_release(&ba->scratch);
+}
+
+/* The size of the pieces that split n into ceil(n / most) nearly equal ones. */
+static size_t even_piece(size_t n, size_t most) {
+  if (most < 1) most = 1;
+  if (n <= 1) return 1;
+  size_t pieces = (n + most - 1) / most;
+  return (n + pieces - 1) / pieces;
+}
+
+void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]) {
+  size_t cap = clt_kernel_max_group(k);
+  if (cap > 256) cap = 256;
+  if (cap < 1) cap = 1;
+  local[0] = even_piece(global[0], cap < 64 ? cap : 64);
+  local[1] = even_piece(global[1], cap / local[0]);
+  local[2] = even_piece(global[2], cap / (local[0] * local[1]));
 }
 
 clt_status clt_check_int_count(size_t count, const char *layer, const char *what) {
@@ -54,54 +77,65 @@ clt_status clt_check_int_count(size_t count, const char *layer, const char *what
 clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem b, size_t rows,
                                 int cols) {
   if (!ba->bias && ba->act == CLT_ACT_LINEAR) return CLT_OK;
-  size_t count = rows * (size_t)cols;
   clt_kernel *k = &ba->forward;
   clt_arg_mem(k, y);
   clt_arg_mem(k, ba->bias ? b : y); /* unread without bias */
-  clt_arg_int(k, (int)count);
+  clt_arg_int(k, (int)rows);
   clt_arg_int(k, cols);
   clt_arg_int(k, ba->bias);
   clt_arg_int(k, (int)ba->act);
   clt_arg_float(k, (float)ba->alpha);
-  return clt_run_1d(ctx, k, count);
+  size_t global[3] = {(size_t)cols, rows, 1}, local[3];
+  clt_local_3d(k, global, local);
+  return clt_run_3d(ctx, k, global, local);
 }
 
-static size_t pow2_floor(size_t v) {
-  size_t p = 1;
-  while (p * 2 <= v) p *= 2;
-  return p;
+/* One col_sums launch: work-items (cols, groups), one work-group row per chunk. */
+static clt_status run_col_sums(clt_bias_act *ba, clt_ctx *ctx, cl_mem m, cl_mem y, cl_mem out,
+                               size_t rows, int cols, size_t chunk, int accumulate,
+                               clt_activation act) {
+  clt_kernel *k = &ba->col_sums;
+  clt_arg_mem(k, m);
+  clt_arg_mem(k, y);
+  clt_arg_mem(k, out);
+  clt_arg_int(k, (int)rows);
+  clt_arg_int(k, cols);
+  clt_arg_int(k, (int)chunk);
+  clt_arg_int(k, accumulate);
+  clt_arg_int(k, (int)act);
+  clt_arg_float(k, (float)ba->alpha);
+  size_t global[3] = {(size_t)cols, (rows + chunk - 1) / chunk, 1}, local[3];
+  clt_local_3d(k, global, local);
+  local[1] = local[2] = 1; /* the kernel's chunk is its group id in dimension 1 */
+  return clt_run_3d(ctx, k, global, local);
 }
 
 clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem dy, cl_mem db,
                                  size_t rows, int cols) {
-  size_t count = rows * (size_t)cols;
-  if (ba->act != CLT_ACT_LINEAR) {
+  if (!ba->bias) {
+    if (ba->act == CLT_ACT_LINEAR) return CLT_OK;
+    size_t count = rows * (size_t)cols;
     clt_kernel *k = &ba->backward;
     clt_arg_mem(k, dy);
     clt_arg_mem(k, y);
     clt_arg_int(k, (int)count);
     clt_arg_int(k, (int)ba->act);
     clt_arg_float(k, (float)ba->alpha);
-    CLT_TRY(clt_run_1d(ctx, k, count));
+    return clt_run_1d(ctx, k, count);
   }
-  if (!ba->bias) return CLT_OK;
-  /* Local size L: a power of two up to 256; tiles of tc <= 16 columns (enough for
-   * 64-byte row segments) and L / tc row lanes, fewer when there are few rows. */
-  clt_kernel *k = &ba->bias_grad;
-  size_t local = pow2_floor(k->local_1d < 256 ? k->local_1d : 256);
-  size_t tc = 1;
-  while (tc < 16 && tc < (size_t)cols && tc * 2 <= local) tc *= 2;
-  size_t lanes = local / tc;
-  while (lanes > 1 && lanes / 2 >= rows) lanes /= 2;
-  local = tc * lanes;
-  size_t groups = ((size_t)cols + tc - 1) / tc;
-  clt_arg_mem(k, dy);
-  clt_arg_mem(k, db);
-  clt_arg_int(k, (int)rows);
-  clt_arg_int(k, cols);
-  clt_arg_int(k, (int)tc);
-  clt_arg_local(k, local * sizeof(float));
-  return clt_run_1d_local(ctx, k, groups, local);
+  if (cols != ba->cols || !ba->scratch)
+    return clt_fail(CLT_ERR_INTERNAL, "bias gradient of %d columns prepared for %d (a bug)", cols,
+                    ba->cols);
+  /* dz = dy * act'(y) in place and its column sums, in one pass over dz: chunks of at
+   * least 64 rows, at most CLT_BIAS_GRAD_CHUNKS of them; with more than one chunk the
+   * chunk sums go to the scratch and a second launch adds them into db. */
+  size_t chunk = (rows + CLT_BIAS_GRAD_CHUNKS - 1) / CLT_BIAS_GRAD_CHUNKS;
+  if (chunk < 64) chunk = 64;
+  size_t chunks = (rows + chunk - 1) / chunk;
+  if (chunks <= 1) return run_col_sums(ba, ctx, dy, y, db, rows, cols, chunk, 1, ba->act);
+  CLT_TRY(run_col_sums(ba, ctx, dy, y, ba->scratch, rows, cols, chunk, 0, ba->act));
+  return run_col_sums(ba, ctx, ba->scratch, ba->scratch, db, chunks, cols, chunks, 1,
+                      CLT_ACT_LINEAR);
 }
 
 void clt_bias_act_describe(const clt_bias_act *ba, char *buf, size_t size) {

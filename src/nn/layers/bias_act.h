@@ -14,25 +14,38 @@ typedef struct clt_bias_act {
   int bias;           /* key bias (default 1): b [cols] is added */
   clt_activation act; /* key activation (default linear) */
   double alpha;       /* key alpha (leaky_relu only, default 0.01, > 0) */
-  clt_kernel forward, backward, bias_grad;
+  clt_kernel forward, backward, col_sums;
+  int cols;       /* from prepare */
+  cl_mem scratch; /* [CLT_BIAS_GRAD_CHUNKS, cols]: chunk sums of bias_grad (bias only) */
 } clt_bias_act;
+
+/* The most chunks of rows the bias gradient sums separately before adding them up. */
+#define CLT_BIAS_GRAD_CHUNKS 256
 
 /* Reads the keys bias, activation and alpha; alpha with another activation is an error. */
 clt_status clt_bias_act_parse(const clt_ini_section *sec, clt_bias_act *ba);
-clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx);
+/* Kernels for an output of cols columns, and (with bias) the small scratch buffer
+ * of the bias gradient. */
+clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx, int cols);
 void clt_bias_act_release(clt_bias_act *ba);
 
 /* y [rows, cols] = act(y + b) in place (b [cols] unused without bias). No launch when
  * there is neither a bias nor an activation. */
 clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem b, size_t rows,
                                 int cols);
-/* dy [rows, cols] becomes dz = dy * act'(y) in place (no launch for linear), then
- * db [cols] += column sums of dz (with bias). */
+/* dy [rows, cols] becomes dz = dy * act'(y) in place (no launch for linear without
+ * bias), and db [cols] += column sums of dz (with bias; cols as given to prepare). */
 clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem dy, cl_mem db,
                                  size_t rows, int cols);
 
 /* Appends ", relu" (", leaky_relu 0.1", ", no bias", ...) to buf[0..size). */
 void clt_bias_act_describe(const clt_bias_act *ba, char *buf, size_t size);
+
+/* A work-group shape for a 3-D launch of extents global[3] whose dimension 0 is the
+ * contiguous index (channels, columns): dimension 0 gets pieces of at most 64 and
+ * dimensions 1 and 2 make the group up to about 256 work-items (within the
+ * kernel's limit), each extent split evenly to waste few work-items. */
+void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]);
 
 /* CLT_OK when count elements can be indexed by the kernels' int arithmetic, else
  * CLT_ERR_UNSUPPORTED naming the tensor (what) and asking for a smaller batch. */

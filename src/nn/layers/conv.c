@@ -152,10 +152,11 @@ static clt_status conv_prepare(void *self, clt_ctx *ctx) {
   clt_kernel_release(&L->col2im);
   CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", "", &L->im2col));
   CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", "", &L->col2im));
-  return clt_bias_act_prepare(&L->ba, ctx);
+  return clt_bias_act_prepare(&L->ba, ctx, L->filters);
 }
 
-/* The geometry arguments shared by im2col and col2im, after the two buffers and count. */
+/* The geometry arguments shared by im2col and col2im, after the two buffers and the
+ * extent of their dimension 2. */
 static void geometry_args(const conv_layer *L, clt_kernel *k) {
   clt_arg_int(k, L->in.h);
   clt_arg_int(k, L->in.w);
@@ -168,15 +169,32 @@ static void geometry_args(const conv_layer *L, clt_kernel *k) {
   clt_arg_int(k, L->pad_left);
 }
 
-/* col [R, KKC] (written) from x [N, H, W, C]. */
-static clt_status run_im2col(conv_layer *L, const clt_pass *p, size_t col_count) {
+/* col [R, KKC] (written) from x [N, H, W, C]: work-items (K*C, OW, N*OH), each
+ * writing K entries (cl/conv.cl). */
+static clt_status run_im2col(conv_layer *L, const clt_pass *p) {
   if (!p->workspace)
     return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
-  clt_arg_mem(&L->im2col, p->x);
-  clt_arg_mem(&L->im2col, p->workspace);
-  clt_arg_int(&L->im2col, (int)col_count);
-  geometry_args(L, &L->im2col);
-  return clt_run_1d(p->ctx, &L->im2col, col_count);
+  clt_kernel *k = &L->im2col;
+  clt_arg_mem(k, p->x);
+  clt_arg_mem(k, p->workspace);
+  clt_arg_int(k, p->batch * L->out.h);
+  geometry_args(L, k);
+  size_t global[3] = {(size_t)L->size * L->in.c, (size_t)L->out.w, (size_t)p->batch * L->out.h};
+  size_t local[3];
+  clt_local_3d(k, global, local);
+  return clt_run_3d(p->ctx, k, global, local);
+}
+
+/* dx [N, H, W, C] (written) from dcol [R, KKC]: work-items (C, W, N*H). */
+static clt_status run_col2im(conv_layer *L, const clt_pass *p, cl_mem dcol) {
+  clt_kernel *k = &L->col2im;
+  clt_arg_mem(k, dcol);
+  clt_arg_mem(k, p->dx);
+  clt_arg_int(k, p->batch * L->in.h);
+  geometry_args(L, k);
+  size_t global[3] = {(size_t)L->in.c, (size_t)L->in.w, (size_t)p->batch * L->in.h}, local[3];
+  clt_local_3d(k, global, local);
+  return clt_run_3d(p->ctx, k, global, local);
 }
 
 /* Checks that every tensor of a batch of n fits the kernels' int indices. */
@@ -194,7 +212,7 @@ static clt_status conv_forward(void *self, const clt_pass *p) {
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
   cl_mem col = p->x; /* [R, C]: pointwise */
   if (!L->pointwise) {
-    CLT_TRY(run_im2col(L, p, R * KKC));
+    CLT_TRY(run_im2col(L, p));
     col = p->workspace;
   }
   /* y [R, F] = col [R, KKC] x W^T, W [F, KKC] */
@@ -212,7 +230,7 @@ static clt_status conv_backward(void *self, const clt_pass *p) {
   CLT_TRY(clt_bias_act_backward(&L->ba, p->ctx, p->y, dz, p->grads[1], R, L->filters));
   cl_mem col = p->x;
   if (!L->pointwise) {
-    CLT_TRY(run_im2col(L, p, R * KKC)); /* recomputed: the workspace did not survive */
+    CLT_TRY(run_im2col(L, p)); /* recomputed: the workspace did not survive */
     col = p->workspace;
   }
   /* dW [F, KKC] += dz^T x col */
@@ -225,12 +243,7 @@ static clt_status conv_backward(void *self, const clt_pass *p) {
   CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_N, R, KKC, F, 1.0f, dz, 0, F, p->params[0], 0, KKC, 0.0f,
                     dcol, 0, KKC));
   if (L->pointwise) return CLT_OK;
-  size_t in_count = (size_t)p->batch * clt_shape_size(L->in);
-  clt_arg_mem(&L->col2im, dcol);
-  clt_arg_mem(&L->col2im, p->dx);
-  clt_arg_int(&L->col2im, (int)in_count);
-  geometry_args(L, &L->col2im);
-  return clt_run_1d(p->ctx, &L->col2im, in_count);
+  return run_col2im(L, p, dcol);
 }
 
 static void conv_describe(const void *self, char *buf, size_t size) {

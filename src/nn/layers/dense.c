@@ -66,7 +66,7 @@ static void dense_sizes(const void *self, int batch, clt_layer_sizes *s) {
 
 static clt_status dense_prepare(void *self, clt_ctx *ctx) {
   dense_layer *L = self;
-  return clt_bias_act_prepare(&L->ba, ctx);
+  return clt_bias_act_prepare(&L->ba, ctx, L->units);
 }
 
 static clt_status check_batch(const dense_layer *L, int n) {

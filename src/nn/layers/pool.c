@@ -4,11 +4,13 @@
  * maxpool saves, in training, the argmax of each window as an int (offset kh * K + kw,
  * the first maximum in scan order) in the saved buffer [N, OH, OW, C] read as int by the
  * kernels. Backward of both is a gather over the windows covering each input element
- * (cl/pool.cl), so overlapping windows (K > S) need no atomics. */
+ * (cl/pool.cl), so overlapping windows (K > S) need no atomics; maxpool with S >= K
+ * uses a direct form (each input lies in at most one window). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "nn/layers/bias_act.h" /* clt_local_3d */
 #include "nn/layers/layers.h"
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"
@@ -68,7 +70,10 @@ static clt_status pool_prepare(void *self, clt_ctx *ctx) {
   pool_layer *p = self;
   if (p->prepared) return CLT_OK;
   const char *fwd = p->is_max ? "maxpool_forward" : "avgpool_forward";
-  const char *bwd = p->is_max ? "maxpool_backward" : "avgpool_backward";
+  /* Windows that do not overlap (S >= K): each input is in at most one window. */
+  const char *bwd = !p->is_max             ? "avgpool_backward"
+                    : p->stride >= p->size ? "maxpool_backward_disjoint"
+                                           : "maxpool_backward";
   CLT_TRY(clt_kernel_create(ctx, "pool.cl", fwd, "", &p->forward_k));
   clt_status st = clt_kernel_create(ctx, "pool.cl", bwd, "", &p->backward_k);
   if (st != CLT_OK) {
@@ -79,7 +84,8 @@ static clt_status pool_prepare(void *self, clt_ctx *ctx) {
   return CLT_OK;
 }
 
-/* The geometry arguments shared by all four kernels, after their buffers and total. */
+/* The geometry arguments shared by all the kernels, after their buffers and the
+ * extent of dimension 2 (N * rows). */
 static void pool_args(const pool_layer *p, clt_kernel *k) {
   clt_arg_int(k, p->in.h);
   clt_arg_int(k, p->in.w);
@@ -99,10 +105,16 @@ static clt_status pool_check_count(size_t count) {
   return CLT_OK;
 }
 
+/* A 3-D launch (C, columns, N * rows) of k: channels innermost (cl/pool.cl). */
+static clt_status pool_run(const clt_pass *pass, clt_kernel *k, clt_shape s) {
+  size_t global[3] = {(size_t)s.c, (size_t)s.w, (size_t)pass->batch * s.h}, local[3];
+  clt_local_3d(k, global, local);
+  return clt_run_3d(pass->ctx, k, global, local);
+}
+
 static clt_status pool_forward(void *self, const clt_pass *pass) {
   pool_layer *p = self;
   if (!p->prepared) return clt_fail(CLT_ERR_INTERNAL, "pool forward before prepare (a bug)");
-  size_t total = (size_t)pass->batch * clt_shape_size(p->out);
   CLT_TRY(pool_check_count((size_t)pass->batch * clt_shape_size(p->in)));
   clt_kernel *k = &p->forward_k;
   clt_arg_mem(k, pass->x);
@@ -113,10 +125,10 @@ static clt_status pool_forward(void *self, const clt_pass *pass) {
     clt_arg_mem(k, save ? pass->saved : pass->y);
     clt_arg_int(k, save);
   }
-  clt_arg_int(k, (int)total);
+  clt_arg_int(k, pass->batch * p->out.h);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
-  return clt_run_1d(pass->ctx, k, total);
+  return pool_run(pass, k, p->out);
 }
 
 static clt_status pool_backward(void *self, const clt_pass *pass) {
@@ -125,16 +137,15 @@ static clt_status pool_backward(void *self, const clt_pass *pass) {
   if (!pass->dx) return CLT_OK; /* first layer: no parameters, nothing to do */
   if (p->is_max && !pass->saved)
     return clt_fail(CLT_ERR_INTERNAL, "[maxpool] backward without its saved argmax (a bug)");
-  size_t total = (size_t)pass->batch * clt_shape_size(p->in);
-  CLT_TRY(pool_check_count(total));
+  CLT_TRY(pool_check_count((size_t)pass->batch * clt_shape_size(p->in)));
   clt_kernel *k = &p->backward_k;
   clt_arg_mem(k, pass->dy);
   if (p->is_max) clt_arg_mem(k, pass->saved);
   clt_arg_mem(k, pass->dx);
-  clt_arg_int(k, (int)total);
+  clt_arg_int(k, pass->batch * p->in.h);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
-  return clt_run_1d(pass->ctx, k, total);
+  return pool_run(pass, k, p->in);
 }
 
 static void pool_describe(const void *self, char *buf, size_t size) {
