@@ -9,57 +9,81 @@
  * done once per pixel, not once per element: on CPU devices (PoCL) dimension 0
  * is the innermost, vectorised loop of a work-group and code that depends only
  * on dimensions 1 and 2 is hoisted out of it; on GPUs neighbouring work-items
- * touch neighbouring floats. */
+ * touch neighbouring floats. Three details make this work on CPUs:
+ * - the one division by a run-time value (the sample n of a pixel row) comes
+ *   first and the guard tests n before the channel: a division under a
+ *   condition that depends on dimension 0 cannot leave its loop (it might
+ *   trap), and compilers sink a division to where it is used;
+ * - the dimension-0 index stays 64-bit in addresses (a 32-bit index widened per
+ *   element hides that the addresses are consecutive: gathers, not vector loads);
+ * - the kernel body has no loop of its own with a run-time trip count (the
+ *   vectoriser takes the innermost loop), hence the window size and stride as
+ *   compile-time constants below. */
 
-/* col (written) from x. Work-item (j, ow, t) with j = kw*C + c in [0, K*C),
- * t = n*OH + oh in [0, N*OH), writes the K entries (kh = 0..K-1) of column
- * kh*K*C + j of row t*OW + ow. For a fixed kh the K*C entries j of a row are a
- * contiguous run of x (input columns iw0 .. iw0 + K - 1 of row ih), so j needs
- * no division: it is inside the input exactly when iw0*C + j is in [0, W*C). */
-__kernel void im2col(__global const float *x, __global float *col, int NOH, int H, int W, int C,
+/* K and S: the conv layer builds this file with -DCONV_K=<K> -DCONV_S=<S>, so
+ * loops over the window have constant trip counts and are unrolled (CONV_UNROLL:
+ * the vectoriser needs them gone); without them (a plain build of every file)
+ * the kernel arguments K and S are used. */
+#ifdef CONV_K
+#define CONV_UNROLL _Pragma("unroll")
+#else
+#define CONV_K K
+#define CONV_S S
+#define CONV_UNROLL
+#endif
+
+/* col (written) from x. Work-item (j, ow*K + kh, t) with j = kw*C + c in [0, K*C)
+ * and t = n*OH + oh writes entry (row t*OW + ow, column kh*K*C + j). For fixed
+ * (row, kh) the K*C entries j are a contiguous run of x (input columns iw0 ..
+ * iw0 + K - 1 of row ih), so j needs no division: it is inside the input exactly
+ * when iw0*C + j is in [0, W*C). */
+__kernel void im2col(__global const float *x, __global float *col, int N, int H, int W, int C,
                      int OH, int OW, int K, int S, int pt, int pl) {
-  int j = get_global_id(0);
-  int ow = get_global_id(1);
+  size_t j = get_global_id(0);
+  int d1 = get_global_id(1);
   int t = get_global_id(2);
-  int kc = K * C;
-  if (j >= kc || ow >= OW || t >= NOH) return;
-  int n = t / OH;
+  int ow = d1 / CONV_K;
+  int kh = d1 - ow * CONV_K;
+  int n = t / OH; /* before the guard (see the top) */
   int oh = t - n * OH;
-  int ih0 = oh * S - pt;
-  int xw = (ow * S - pl) * C + j; /* offset of this entry within an input row */
-  int inside_w = xw >= 0 && xw < W * C;
-  int src = (n * H + ih0) * W * C + xw; /* x index for kh = 0 (read only when inside) */
-  int dst = (t * OW + ow) * K * kc + j;
-  for (int kh = 0; kh < K; kh++) {
-    int ih = ih0 + kh;
-    float v = 0.0f;
-    if (inside_w && ih >= 0 && ih < H) v = x[src + kh * W * C];
-    col[dst + kh * kc] = v;
-  }
+  int kc = CONV_K * C;
+  if (n >= N || ow >= OW || j >= (size_t)kc) return;
+  int ih = oh * CONV_S - pt + kh;
+  long xw = (long)((ow * CONV_S - pl) * C) + (long)j; /* offset within input row ih */
+  float v = 0.0f;
+  if (ih >= 0 && ih < H && xw >= 0 && xw < W * C) v = x[(long)((n * H + ih) * W * C) + xw];
+  col[(size_t)(((t * OW + ow) * CONV_K + kh) * kc) + j] = v;
 }
 
 /* dx (written) from dcol: a gather, one work-item (c, iw, t) per input element
  * (t = n*H + ih), summing every dcol entry (oh, ow, kh, kw) that read it:
- * ih + pt = oh*S + kh and iw + pl = ow*S + kw with 0 <= kh, kw < K. No atomics. */
-__kernel void col2im(__global const float *dcol, __global float *dx, int NH, int H, int W, int C,
+ * ih + pt = oh*S + kh and iw + pl = ow*S + kw with 0 <= kh, kw < K. The kh that
+ * qualify are kh0 + a*S (kh0 = (ih + pt) % S, a = 0, 1, ...) with kh < K and oh in
+ * [0, OH); likewise kw. Summed in (kh, kw) order. No atomics. */
+__kernel void col2im(__global const float *dcol, __global float *dx, int N, int H, int W, int C,
                      int OH, int OW, int K, int S, int pt, int pl) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int iw = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || iw >= W || t >= NH) return;
-  int n = t / H;
+  int n = t / H; /* before the guard (see the top) */
   int ih = t - n * H;
-  int ph = ih + pt, pw = iw + pl; /* position in the padded input */
-  /* oh runs over [ceil((ph - K + 1) / S), min(ph / S, OH - 1)]; likewise ow. */
-  int oh0 = ph < K ? 0 : (ph - K) / S + 1;
-  int oh1 = min(ph / S, OH - 1);
-  int ow0 = pw < K ? 0 : (pw - K) / S + 1;
-  int ow1 = min(pw / S, OW - 1);
-  int kc = K * C, kkc = K * kc;
+  int ph = ih + pt, pw = iw + pl; /* position in the padded input, >= 0 */
+  int kh0 = ph % CONV_S, kw0 = pw % CONV_S;
+  int oh0 = ph / CONV_S, ow0 = pw / CONV_S; /* the oh of kh0, the ow of kw0 */
+  if (n >= N || iw >= W || c >= (size_t)C) return;
+  int kc = CONV_K * C, kkc = CONV_K * kc;
+  int taps = (CONV_K + CONV_S - 1) / CONV_S; /* candidates per dimension */
   float s = 0.0f;
-  for (int oh = oh0; oh <= oh1; oh++) {
-    int base = (n * OH + oh) * OW * kkc + (ph - oh * S) * kc + pw * C + c;
-    for (int ow = ow0; ow <= ow1; ow++) s += dcol[base + ow * (kkc - S * C)];
+  CONV_UNROLL
+  for (int a = 0; a < taps; a++) {
+    int kh = kh0 + a * CONV_S, oh = oh0 - a;
+    if (kh >= CONV_K || oh < 0 || oh >= OH) continue;
+    CONV_UNROLL
+    for (int b = 0; b < taps; b++) {
+      int kw = kw0 + b * CONV_S, ow = ow0 - b;
+      if (kw >= CONV_K || ow < 0 || ow >= OW) continue;
+      s += dcol[(size_t)(((n * OH + oh) * OW + ow) * kkc + kh * kc + kw * C) + c];
+    }
   }
-  dx[(t * W + iw) * C + c] = s;
+  dx[(size_t)(t * W + iw) * C + c] = s;
 }

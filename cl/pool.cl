@@ -6,118 +6,148 @@
  * Every kernel is a 3-D launch (c, column, t) with the channel c in dimension 0
  * and t = n * rows + row: the pixel arithmetic depends on dimensions 1 and 2
  * only, so CPU devices do it once per pixel (dimension 0 is their innermost,
- * vectorised loop) and GPUs read and write consecutive channels. */
+ * vectorised loop) and GPUs read and write consecutive channels. As in conv.cl,
+ * the guard tests the sample n (the one division by a run-time value) first, c
+ * stays 64-bit in addresses and the window loops have compile-time trip counts,
+ * so that CPU compilers hoist the pixel arithmetic and vectorise over channels. */
 
-/* The output rows oh whose window [oh*S, oh*S + K) covers input row h, as
- * [*lo, *hi] (empty when *lo > *hi). */
-inline void pool_cover(int h, int K, int S, int OH, int *lo, int *hi) {
-  *lo = h < K ? 0 : (h - K) / S + 1;
-  *hi = min(h / S, OH - 1);
-}
+/* K and S: the pooling layer builds this file with -DPOOL_K=<K> -DPOOL_S=<S>, so
+ * the window loops have constant trip counts and are unrolled (POOL_UNROLL);
+ * without them (a plain build of every file) the kernel arguments are used. */
+#ifdef POOL_K
+#define POOL_UNROLL _Pragma("unroll")
+#else
+#define POOL_K K
+#define POOL_S S
+#define POOL_UNROLL
+#endif
 
-/* x [N, H, W, C] -> y [N, OH, OW, C]; work-item (c, ow, n*OH + oh). argmax
- * [N, OH, OW, C] (the saved buffer read as int): offset kh * K + kw of the first
- * maximum (strict >) in scan order; written only when save is 1 (training). */
+/* Input row h lies in the windows of output rows oh = h / S - a at offset kh =
+ * h % S + a * S, for a = 0 .. POOL_TAPS - 1 with kh < K and 0 <= oh < OH. */
+#define POOL_TAPS ((POOL_K + POOL_S - 1) / POOL_S)
+
+/* x [N, H, W, C] -> y [N, OH, OW, C]; work-item (c, ow, n*OH + oh).
+ * argmax [N, OH, OW, C] (the saved buffer read as int): offset kh * K + kw of the
+ * first maximum (strict >) in scan order; written only when save is 1 (training). */
 __kernel void maxpool_forward(__global const float *x, __global float *y, __global int *argmax,
-                              int save, int NOH, int H, int W, int C, int OH, int OW, int K,
+                              int save, int N, int H, int W, int C, int OH, int OW, int K,
                               int S) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int ow = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || ow >= OW || t >= NOH) return;
-  int n = t / OH;
+  int n = t / OH; /* before the guard */
   int oh = t - n * OH;
-  int base = ((n * H + oh * S) * W + ow * S) * C + c;
+  if (n >= N || ow >= OW || c >= (size_t)C) return;
+  size_t base = (size_t)((n * H + oh * POOL_S) * W + ow * POOL_S) * C + c;
   float best = x[base];
   int at = 0;
-  for (int kh = 0; kh < K; kh++)
-    for (int kw = 0; kw < K; kw++) {
-      float v = x[base + (kh * W + kw) * C];
+  POOL_UNROLL
+  for (int kh = 0; kh < POOL_K; kh++)
+    POOL_UNROLL
+    for (int kw = 0; kw < POOL_K; kw++) {
+      float v = x[base + (size_t)((kh * W + kw) * C)];
       if (v > best) {
         best = v;
-        at = kh * K + kw;
+        at = kh * POOL_K + kw;
       }
     }
-  int o = (t * OW + ow) * C + c;
+  size_t o = (size_t)(t * OW + ow) * C + c;
   y[o] = best;
   if (save) argmax[o] = at;
 }
 
 /* dx [N, H, W, C] (written) = sum of dy over the windows whose argmax is this
- * element; work-item (c, w, n*H + h). General form: any K and S. */
+ * element, in (oh, ow) order; work-item (c, w, n*H + h). Any K and S. */
 __kernel void maxpool_backward(__global const float *dy, __global const int *argmax,
-                               __global float *dx, int NH, int H, int W, int C, int OH, int OW,
+                               __global float *dx, int N, int H, int W, int C, int OH, int OW,
                                int K, int S) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int w = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || w >= W || t >= NH) return;
-  int n = t / H;
+  int n = t / H; /* before the guard */
   int h = t - n * H;
-  int oh_lo, oh_hi, ow_lo, ow_hi;
-  pool_cover(h, K, S, OH, &oh_lo, &oh_hi);
-  pool_cover(w, K, S, OW, &ow_lo, &ow_hi);
+  int oh0 = h / POOL_S, ow0 = w / POOL_S;
+  int kh0 = h - oh0 * POOL_S, kw0 = w - ow0 * POOL_S;
+  if (n >= N || w >= W || c >= (size_t)C) return;
   float sum = 0.0f;
-  for (int oh = oh_lo; oh <= oh_hi; oh++)
-    for (int ow = ow_lo; ow <= ow_hi; ow++) {
-      int o = ((n * OH + oh) * OW + ow) * C + c;
-      if (argmax[o] == (h - oh * S) * K + (w - ow * S)) sum += dy[o];
+  POOL_UNROLL
+  for (int a = POOL_TAPS - 1; a >= 0; a--) {
+    int kh = kh0 + a * POOL_S, oh = oh0 - a;
+    if (kh >= POOL_K || oh < 0 || oh >= OH) continue;
+    POOL_UNROLL
+    for (int b = POOL_TAPS - 1; b >= 0; b--) {
+      int kw = kw0 + b * POOL_S, ow = ow0 - b;
+      if (kw >= POOL_K || ow < 0 || ow >= OW) continue;
+      size_t o = (size_t)((n * OH + oh) * OW + ow) * C + c;
+      if (argmax[o] == kh * POOL_K + kw) sum += dy[o];
     }
-  dx[(t * W + w) * C + c] = sum;
+  }
+  dx[(size_t)(t * W + w) * C + c] = sum;
 }
 
 /* As maxpool_backward for windows that do not overlap (S >= K): input (h, w) lies
  * in at most one window, oh = h / S and ow = w / S, at offset (h % S, w % S)
  * when both are < K (and that window exists). */
 __kernel void maxpool_backward_disjoint(__global const float *dy, __global const int *argmax,
-                                        __global float *dx, int NH, int H, int W, int C, int OH,
+                                        __global float *dx, int N, int H, int W, int C, int OH,
                                         int OW, int K, int S) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int w = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || w >= W || t >= NH) return;
-  int n = t / H;
+  int n = t / H; /* before the guard */
   int h = t - n * H;
-  int oh = h / S, ow = w / S;
-  int kh = h - oh * S, kw = w - ow * S;
-  int o = -1; /* the output whose window holds this input, if any */
-  if (kh < K && kw < K && oh < OH && ow < OW) o = ((n * OH + oh) * OW + ow) * C + c;
+  int oh = h / POOL_S, ow = w / POOL_S;
+  int kh = h - oh * POOL_S, kw = w - ow * POOL_S;
+  if (n >= N || w >= W || c >= (size_t)C) return;
   float v = 0.0f;
-  if (o >= 0 && argmax[o] == kh * K + kw) v = dy[o];
-  dx[(t * W + w) * C + c] = v;
+  if (kh < POOL_K && kw < POOL_K && oh < OH && ow < OW) { /* window (oh, ow) holds it */
+    size_t o = (size_t)((n * OH + oh) * OW + ow) * C + c;
+    if (argmax[o] == kh * POOL_K + kw) v = dy[o];
+  }
+  dx[(size_t)(t * W + w) * C + c] = v;
 }
 
 /* y = mean over the K*K window; inv_area = 1 / (K*K). Work-item (c, ow, n*OH + oh). */
-__kernel void avgpool_forward(__global const float *x, __global float *y, int NOH, int H, int W,
+__kernel void avgpool_forward(__global const float *x, __global float *y, int N, int H, int W,
                               int C, int OH, int OW, int K, int S, float inv_area) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int ow = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || ow >= OW || t >= NOH) return;
-  int n = t / OH;
+  int n = t / OH; /* before the guard */
   int oh = t - n * OH;
-  int base = ((n * H + oh * S) * W + ow * S) * C + c;
+  if (n >= N || ow >= OW || c >= (size_t)C) return;
+  size_t base = (size_t)((n * H + oh * POOL_S) * W + ow * POOL_S) * C + c;
   float sum = 0.0f;
-  for (int kh = 0; kh < K; kh++)
-    for (int kw = 0; kw < K; kw++) sum += x[base + (kh * W + kw) * C];
-  y[(t * OW + ow) * C + c] = sum * inv_area;
+  POOL_UNROLL
+  for (int kh = 0; kh < POOL_K; kh++)
+    POOL_UNROLL
+    for (int kw = 0; kw < POOL_K; kw++) sum += x[base + (size_t)((kh * W + kw) * C)];
+  y[(size_t)(t * OW + ow) * C + c] = sum * inv_area;
 }
 
-/* dx (written) = sum over the windows covering this element of dy / (K*K).
- * Work-item (c, w, n*H + h). */
-__kernel void avgpool_backward(__global const float *dy, __global float *dx, int NH, int H, int W,
+/* dx (written) = sum over the windows covering this element of dy / (K*K), in
+ * (oh, ow) order. Work-item (c, w, n*H + h). */
+__kernel void avgpool_backward(__global const float *dy, __global float *dx, int N, int H, int W,
                                int C, int OH, int OW, int K, int S, float inv_area) {
-  int c = get_global_id(0);
+  size_t c = get_global_id(0);
   int w = get_global_id(1);
   int t = get_global_id(2);
-  if (c >= C || w >= W || t >= NH) return;
-  int n = t / H;
+  int n = t / H; /* before the guard */
   int h = t - n * H;
-  int oh_lo, oh_hi, ow_lo, ow_hi;
-  pool_cover(h, K, S, OH, &oh_lo, &oh_hi);
-  pool_cover(w, K, S, OW, &ow_lo, &ow_hi);
+  int oh0 = h / POOL_S, ow0 = w / POOL_S;
+  int kh0 = h - oh0 * POOL_S, kw0 = w - ow0 * POOL_S;
+  if (n >= N || w >= W || c >= (size_t)C) return;
   float sum = 0.0f;
-  for (int oh = oh_lo; oh <= oh_hi; oh++)
-    for (int ow = ow_lo; ow <= ow_hi; ow++) sum += dy[((n * OH + oh) * OW + ow) * C + c];
-  dx[(t * W + w) * C + c] = sum * inv_area;
+  POOL_UNROLL
+  for (int a = POOL_TAPS - 1; a >= 0; a--) {
+    int oh = oh0 - a;
+    if (kh0 + a * POOL_S >= POOL_K || oh < 0 || oh >= OH) continue;
+    POOL_UNROLL
+    for (int b = POOL_TAPS - 1; b >= 0; b--) {
+      int ow = ow0 - b;
+      if (kw0 + b * POOL_S >= POOL_K || ow < 0 || ow >= OW) continue;
+      sum += dy[(size_t)((n * OH + oh) * OW + ow) * C + c];
+    }
+  }
+  dx[(size_t)(t * W + w) * C + c] = sum * inv_area;
 }

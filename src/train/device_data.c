@@ -143,6 +143,10 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
   clReleaseEvent(wx);
   dd->uploaded[s] = wy; /* the transfer queue is in order: wy implies wx */
   if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueCopyBuffer", __FILE__, __LINE__);
+  /* The next upload into this slot waits on consumed[s], an event of the compute
+   * queue: that queue must be flushed, or an implementation may never submit it
+   * (Mesa rusticl does not, and the run deadlocks). */
+  CLT_CL_CHECK(clFlush(dd->ctx->compute));
   return CLT_OK;
 }
 

@@ -33,9 +33,11 @@ clt_status clt_bias_act_parse(const clt_ini_section *sec, clt_bias_act *ba) {
 clt_status clt_bias_act_prepare(clt_bias_act *ba, clt_ctx *ctx, int cols) {
   clt_bias_act_release(ba);
   ba->cols = cols;
-  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "bias_act_forward", "", &ba->forward));
-  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "act_backward_inplace", "", &ba->backward));
-  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "col_sums", "", &ba->col_sums));
+  char options[32]; /* the activation as a constant: see cl/bias_act.cl */
+  snprintf(options, sizeof options, "-DBIAS_ACT=%d", (int)ba->act);
+  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "bias_act_forward", options, &ba->forward));
+  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "act_backward_inplace", options, &ba->backward));
+  CLT_TRY(clt_kernel_create(ctx, "bias_act.cl", "col_sums", options, &ba->col_sums));
   if (ba->bias)
     CLT_TRY(
         clt_buffer_create(ctx, (size_t)CLT_BIAS_GRAD_CHUNKS * cols * sizeof(float), &ba->scratch));
@@ -63,7 +65,8 @@ void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]) 
   if (cap < 1) cap = 1;
   local[0] = even_piece(global[0], cap < 64 ? cap : 64);
   local[1] = even_piece(global[1], cap / local[0]);
-  local[2] = even_piece(global[2], cap / (local[0] * local[1]));
+  local[2] = cap / (local[0] * local[1]); /* not split evenly: see bias_act.h */
+  if (local[2] > global[2]) local[2] = global[2] ? global[2] : 1;
 }
 
 clt_status clt_check_int_count(size_t count, const char *layer, const char *what) {
@@ -85,35 +88,38 @@ clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem
   clt_arg_int(k, ba->bias);
   clt_arg_int(k, (int)ba->act);
   clt_arg_float(k, (float)ba->alpha);
-  size_t global[3] = {(size_t)cols, rows, 1}, local[3];
+  size_t global[3] = {(size_t)cols, 1, rows}, local[3];
   clt_local_3d(k, global, local);
   return clt_run_3d(ctx, k, global, local);
 }
 
-/* One col_sums launch: work-items (cols, groups), one work-group row per chunk. */
-static clt_status run_col_sums(clt_bias_act *ba, clt_ctx *ctx, cl_mem m, cl_mem y, cl_mem out,
-                               size_t rows, int cols, size_t chunk, int accumulate,
-                               clt_activation act) {
+/* One col_sums launch: work-groups of tc columns x lanes (a power of two) over
+ * (cols, chunks); chunk g is the group row g (cl/bias_act.cl). */
+static clt_status run_col_sums(clt_bias_act *ba, clt_ctx *ctx, cl_mem m, cl_mem out, size_t rows,
+                               int cols, size_t chunk, int accumulate) {
   clt_kernel *k = &ba->col_sums;
+  size_t cap = clt_kernel_max_group(k);
+  if (cap > 256) cap = 256;
+  size_t global[3] = {(size_t)cols, 1, 1}, local[3];
+  clt_local_3d(k, global, local); /* local[0]: tc */
+  size_t lanes = 1;
+  while (lanes * 2 * local[0] <= cap && lanes * 2 <= chunk) lanes *= 2;
+  local[1] = lanes;
+  local[2] = 1;
+  global[1] = (rows + chunk - 1) / chunk * lanes;
   clt_arg_mem(k, m);
-  clt_arg_mem(k, y);
   clt_arg_mem(k, out);
   clt_arg_int(k, (int)rows);
   clt_arg_int(k, cols);
   clt_arg_int(k, (int)chunk);
   clt_arg_int(k, accumulate);
-  clt_arg_int(k, (int)act);
-  clt_arg_float(k, (float)ba->alpha);
-  size_t global[3] = {(size_t)cols, (rows + chunk - 1) / chunk, 1}, local[3];
-  clt_local_3d(k, global, local);
-  local[1] = local[2] = 1; /* the kernel's chunk is its group id in dimension 1 */
+  clt_arg_local(k, local[0] * lanes * sizeof(float));
   return clt_run_3d(ctx, k, global, local);
 }
 
 clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem dy, cl_mem db,
                                  size_t rows, int cols) {
-  if (!ba->bias) {
-    if (ba->act == CLT_ACT_LINEAR) return CLT_OK;
+  if (ba->act != CLT_ACT_LINEAR) {
     size_t count = rows * (size_t)cols;
     clt_kernel *k = &ba->backward;
     clt_arg_mem(k, dy);
@@ -121,21 +127,21 @@ clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_me
     clt_arg_int(k, (int)count);
     clt_arg_int(k, (int)ba->act);
     clt_arg_float(k, (float)ba->alpha);
-    return clt_run_1d(ctx, k, count);
+    CLT_TRY(clt_run_1d(ctx, k, count));
   }
+  if (!ba->bias) return CLT_OK;
   if (cols != ba->cols || !ba->scratch)
     return clt_fail(CLT_ERR_INTERNAL, "bias gradient of %d columns prepared for %d (a bug)", cols,
                     ba->cols);
-  /* dz = dy * act'(y) in place and its column sums, in one pass over dz: chunks of at
-   * least 64 rows, at most CLT_BIAS_GRAD_CHUNKS of them; with more than one chunk the
-   * chunk sums go to the scratch and a second launch adds them into db. */
+  /* Column sums of dz by chunks of at least 64 rows, at most CLT_BIAS_GRAD_CHUNKS of
+   * them; with more than one chunk the chunk sums go to the scratch and a second
+   * launch adds them into db. */
   size_t chunk = (rows + CLT_BIAS_GRAD_CHUNKS - 1) / CLT_BIAS_GRAD_CHUNKS;
   if (chunk < 64) chunk = 64;
   size_t chunks = (rows + chunk - 1) / chunk;
-  if (chunks <= 1) return run_col_sums(ba, ctx, dy, y, db, rows, cols, chunk, 1, ba->act);
-  CLT_TRY(run_col_sums(ba, ctx, dy, y, ba->scratch, rows, cols, chunk, 0, ba->act));
-  return run_col_sums(ba, ctx, ba->scratch, ba->scratch, db, chunks, cols, chunks, 1,
-                      CLT_ACT_LINEAR);
+  if (chunks <= 1) return run_col_sums(ba, ctx, dy, db, rows, cols, chunk, 1);
+  CLT_TRY(run_col_sums(ba, ctx, dy, ba->scratch, rows, cols, chunk, 0));
+  return run_col_sums(ba, ctx, ba->scratch, db, chunks, cols, chunks, 1);
 }
 
 void clt_bias_act_describe(const clt_bias_act *ba, char *buf, size_t size) {

@@ -150,13 +150,15 @@ static clt_status conv_prepare(void *self, clt_ctx *ctx) {
   conv_layer *L = self;
   clt_kernel_release(&L->im2col);
   clt_kernel_release(&L->col2im);
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", "", &L->im2col));
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", "", &L->col2im));
+  char options[48]; /* K and S as constants: see cl/conv.cl */
+  snprintf(options, sizeof options, "-DCONV_K=%d -DCONV_S=%d", L->size, L->stride);
+  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", options, &L->im2col));
+  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", options, &L->col2im));
   return clt_bias_act_prepare(&L->ba, ctx, L->filters);
 }
 
 /* The geometry arguments shared by im2col and col2im, after the two buffers and the
- * extent of their dimension 2. */
+ * batch size N. */
 static void geometry_args(const conv_layer *L, clt_kernel *k) {
   clt_arg_int(k, L->in.h);
   clt_arg_int(k, L->in.w);
@@ -169,17 +171,18 @@ static void geometry_args(const conv_layer *L, clt_kernel *k) {
   clt_arg_int(k, L->pad_left);
 }
 
-/* col [R, KKC] (written) from x [N, H, W, C]: work-items (K*C, OW, N*OH), each
- * writing K entries (cl/conv.cl). */
+/* col [R, KKC] (written) from x [N, H, W, C]: work-items (K*C, OW*K, N*OH), one per
+ * entry (cl/conv.cl). */
 static clt_status run_im2col(conv_layer *L, const clt_pass *p) {
   if (!p->workspace)
     return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
   clt_kernel *k = &L->im2col;
   clt_arg_mem(k, p->x);
   clt_arg_mem(k, p->workspace);
-  clt_arg_int(k, p->batch * L->out.h);
+  clt_arg_int(k, p->batch);
   geometry_args(L, k);
-  size_t global[3] = {(size_t)L->size * L->in.c, (size_t)L->out.w, (size_t)p->batch * L->out.h};
+  size_t global[3] = {(size_t)L->size * L->in.c, (size_t)L->out.w * L->size,
+                      (size_t)p->batch * L->out.h};
   size_t local[3];
   clt_local_3d(k, global, local);
   return clt_run_3d(p->ctx, k, global, local);
@@ -190,7 +193,7 @@ static clt_status run_col2im(conv_layer *L, const clt_pass *p, cl_mem dcol) {
   clt_kernel *k = &L->col2im;
   clt_arg_mem(k, dcol);
   clt_arg_mem(k, p->dx);
-  clt_arg_int(k, p->batch * L->in.h);
+  clt_arg_int(k, p->batch);
   geometry_args(L, k);
   size_t global[3] = {(size_t)L->in.c, (size_t)L->in.w, (size_t)p->batch * L->in.h}, local[3];
   clt_local_3d(k, global, local);

@@ -74,8 +74,10 @@ static clt_status pool_prepare(void *self, clt_ctx *ctx) {
   const char *bwd = !p->is_max             ? "avgpool_backward"
                     : p->stride >= p->size ? "maxpool_backward_disjoint"
                                            : "maxpool_backward";
-  CLT_TRY(clt_kernel_create(ctx, "pool.cl", fwd, "", &p->forward_k));
-  clt_status st = clt_kernel_create(ctx, "pool.cl", bwd, "", &p->backward_k);
+  char options[48]; /* K and S as constants: see cl/pool.cl */
+  snprintf(options, sizeof options, "-DPOOL_K=%d -DPOOL_S=%d", p->size, p->stride);
+  CLT_TRY(clt_kernel_create(ctx, "pool.cl", fwd, options, &p->forward_k));
+  clt_status st = clt_kernel_create(ctx, "pool.cl", bwd, options, &p->backward_k);
   if (st != CLT_OK) {
     clt_kernel_release(&p->forward_k);
     return st;
@@ -85,7 +87,7 @@ static clt_status pool_prepare(void *self, clt_ctx *ctx) {
 }
 
 /* The geometry arguments shared by all the kernels, after their buffers and the
- * extent of dimension 2 (N * rows). */
+ * batch size N. */
 static void pool_args(const pool_layer *p, clt_kernel *k) {
   clt_arg_int(k, p->in.h);
   clt_arg_int(k, p->in.w);
@@ -125,7 +127,7 @@ static clt_status pool_forward(void *self, const clt_pass *pass) {
     clt_arg_mem(k, save ? pass->saved : pass->y);
     clt_arg_int(k, save);
   }
-  clt_arg_int(k, pass->batch * p->out.h);
+  clt_arg_int(k, pass->batch);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
   return pool_run(pass, k, p->out);
@@ -142,7 +144,7 @@ static clt_status pool_backward(void *self, const clt_pass *pass) {
   clt_arg_mem(k, pass->dy);
   if (p->is_max) clt_arg_mem(k, pass->saved);
   clt_arg_mem(k, pass->dx);
-  clt_arg_int(k, pass->batch * p->in.h);
+  clt_arg_int(k, pass->batch);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
   return pool_run(pass, k, p->in);
