@@ -14,7 +14,7 @@ typedef enum clt_activation {
 /* Returns 0 and sets *out when name is known ("relu", ...), else -1. */
 int clt_activation_from_name(const char *name, clt_activation *out);
 const char *clt_activation_name(clt_activation act);
-/* "relu|leaky_relu|..." for error messages. */
+/* "linear, relu, leaky_relu, sigmoid, tanh", for error messages. */
 const char *clt_activation_choices(void);
 
 #endif

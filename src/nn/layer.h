@@ -6,7 +6,8 @@
  * -> forward / backward many times -> destroy.
  *
  * Tensors are NHWC floats (docs/INTERNALS.md). Backward ADDS into parameter
- * gradients and WRITES dx. Nothing here waits on the host. */
+ * gradients and WRITES dx. Nothing here waits on the host. A layer with
+ * needs_labels is the loss head; the model (nn/model.c) requires it last. */
 #ifndef CLT_NN_LAYER_H
 #define CLT_NN_LAYER_H
 
