@@ -135,3 +135,21 @@ clt_status clt_run_3d(clt_ctx *ctx, clt_kernel *k, const size_t global[3], const
                     k->name, l[0], l[1], l[2], k->max_group);
   return enqueue(ctx, k, 3, g, l);
 }
+
+/* The size of the pieces that split n into ceil(n / most) nearly equal ones. */
+static size_t even_piece(size_t n, size_t most) {
+  if (most < 1) most = 1;
+  if (n <= 1) return 1;
+  size_t pieces = (n + most - 1) / most;
+  return (n + pieces - 1) / pieces;
+}
+
+void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]) {
+  size_t cap = clt_kernel_max_group(k);
+  if (cap > 256) cap = 256;
+  if (cap < 1) cap = 1;
+  local[0] = even_piece(global[0], cap < 64 ? cap : 64);
+  local[1] = even_piece(global[1], cap / local[0]);
+  local[2] = cap / (local[0] * local[1]); /* not split evenly: see program.h */
+  if (local[2] > global[2]) local[2] = global[2] ? global[2] : 1;
+}

@@ -54,6 +54,14 @@ clt_status clt_run_2d(clt_ctx *ctx, clt_kernel *k, size_t n0, size_t n1);
  * contiguous (channel) index in dimension 0: on CPU devices work-items of dimension 0 form
  * the innermost loop, so index math that depends only on dimensions 1 and 2 is hoisted. */
 clt_status clt_run_3d(clt_ctx *ctx, clt_kernel *k, const size_t global[3], const size_t local[3]);
+/* A work-group shape for a 3-D launch of extents global[3] whose dimension 0 is the
+ * contiguous index (channels, columns): dimensions 0 and 1 are split into nearly
+ * equal pieces (at most 64 in dimension 0) to waste few work-items, and dimension
+ * 2 fills the group up to 256 work-items (within the kernel's limit). Put the
+ * extent that grows with the batch in dimension 2: its piece then does not depend
+ * on the batch size, and CPU devices that compile a kernel per work-group shape
+ * (PoCL) compile fewer. */
+void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]);
 /* The largest work-group size this kernel allows on its device. */
 size_t clt_kernel_max_group(const clt_kernel *k);
 /* Explicit local size (e.g. one work-group per row for reductions). */

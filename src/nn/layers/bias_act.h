@@ -41,15 +41,6 @@ clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_me
 /* Appends ", relu" (", leaky_relu 0.1", ", no bias", ...) to buf[0..size). */
 void clt_bias_act_describe(const clt_bias_act *ba, char *buf, size_t size);
 
-/* A work-group shape for a 3-D launch of extents global[3] whose dimension 0 is the
- * contiguous index (channels, columns): dimensions 0 and 1 are split into nearly
- * equal pieces (at most 64 in dimension 0) to waste few work-items, and dimension
- * 2 fills the group up to 256 work-items (within the kernel's limit). Put the
- * extent that grows with the batch in dimension 2: its piece then does not depend
- * on the batch size, and CPU devices that compile a kernel per work-group shape
- * (PoCL) compile fewer. */
-void clt_local_3d(const clt_kernel *k, const size_t global[3], size_t local[3]);
-
 /* CLT_OK when count elements can be indexed by the kernels' int arithmetic, else
  * CLT_ERR_UNSUPPORTED naming the tensor (what) and asking for a smaller batch. */
 clt_status clt_check_int_count(size_t count, const char *layer, const char *what);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nn/layers/bias_act.h" /* clt_local_3d */
 #include "nn/layers/layers.h"
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"
