@@ -9,88 +9,29 @@
 #include "data/dataset.h"
 #include "runtime/rng.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-static char tmpdir[64];
+#include "util/expect.h"
+#include "util/idx_bytes.h"
+#include "util/temp_files.h"
 
 /* ---- helpers ---- */
-
-static void remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char sub[512];
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      remove_tree(sub);
-    }
-    if (d) closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static int setup(void **state) {
-  (void)state;
-  strcpy(tmpdir, "/tmp/clt_test_dataset_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  remove_tree(tmpdir);
-  return 0;
-}
-
-static const char *path_of(const char *name) {
-  static char buf[4][512];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-  return buf[k];
-}
 
 /* Writes an unsigned-byte IDX file (gzipped when gz) and returns its path. */
 static const char *write_idx(const char *name, int gz, int ndims, const uint32_t *dims,
                              const uint8_t *data) {
   size_t count = 1;
   for (int i = 0; i < ndims; i++) count *= dims[i];
-  size_t n = 4 + 4 * (size_t)ndims + count;
+  size_t n = CLT_TEST_IDX_HEADER(ndims) + count;
   unsigned char *b = malloc(n);
   assert_non_null(b);
-  b[0] = b[1] = 0;
-  b[2] = 0x08;
-  b[3] = (unsigned char)ndims;
-  for (int i = 0; i < ndims; i++) {
-    b[4 + 4 * i] = (unsigned char)(dims[i] >> 24);
-    b[5 + 4 * i] = (unsigned char)(dims[i] >> 16);
-    b[6 + 4 * i] = (unsigned char)(dims[i] >> 8);
-    b[7 + 4 * i] = (unsigned char)dims[i];
-  }
-  memcpy(b + 4 + 4 * ndims, data, count);
-  const char *path = path_of(name);
-  if (gz) {
-    gzFile g = gzopen(path, "wb");
-    assert_non_null(g);
-    assert_int_equal(gzwrite(g, b, (unsigned)n), (int)n);
-    assert_int_equal(gzclose(g), Z_OK);
-  } else {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-  }
+  memcpy(b + clt_test_idx_header(b, 0x08, ndims, dims), data, count);
+  const char *path = gz ? clt_test_tmp_write_gz(name, b, n) : clt_test_tmp_write(name, b, n);
   free(b);
   return path;
 }
@@ -110,6 +51,15 @@ static void write_set(const char *images, const char *labels, int gz, uint32_t n
   free(lb);
 }
 
+/* ds holds n images of h x w x c, in the given number of classes. */
+static void expect_dims(const clt_dataset *ds, int n, int h, int w, int c, int classes) {
+  assert_int_equal(ds->n, n);
+  assert_int_equal(ds->h, h);
+  assert_int_equal(ds->w, w);
+  assert_int_equal(ds->c, c);
+  assert_int_equal(ds->classes, classes);
+}
+
 static void check_sample(const clt_dataset *ds, int i, int k, int classes) {
   int hw = ds->h * ds->w;
   assert_int_equal(ds->labels[i], k % classes);
@@ -126,8 +76,7 @@ static void load_small(clt_dataset *ds, uint32_t n, int classes) {
   snprintf(im, sizeof im, "s%u_%d_im", n, classes);
   snprintf(lb, sizeof lb, "s%u_%d_lb", n, classes);
   write_set(im, lb, 0, n, 3, 2, classes);
-  clt_status s = clt_dataset_load_idx(path_of(im), path_of(lb), ds);
-  if (s != CLT_OK) fail_msg("%s", clt_last_error());
+  OK(clt_dataset_load_idx(clt_test_tmp_path(im), clt_test_tmp_path(lb), ds));
 }
 
 /* ---- loading ---- */
@@ -137,13 +86,8 @@ static void test_load_idx_scaling(void **state) {
   for (int gz = 0; gz < 2; gz++) {
     write_set("im", "lb", gz, 12, 4, 5, 7);
     clt_dataset ds;
-    clt_status s = clt_dataset_load_idx(path_of("im"), path_of("lb"), &ds);
-    if (s != CLT_OK) fail_msg("%s", clt_last_error());
-    assert_int_equal(ds.n, 12);
-    assert_int_equal(ds.h, 4);
-    assert_int_equal(ds.w, 5);
-    assert_int_equal(ds.c, 1);
-    assert_int_equal(ds.classes, 7);
+    OK(clt_dataset_load_idx(clt_test_tmp_path("im"), clt_test_tmp_path("lb"), &ds));
+    expect_dims(&ds, 12, 4, 5, 1, 7);
     assert_null(ds.class_names);
     for (int i = 0; i < ds.n; i++) check_sample(&ds, i, i, 7);
     /* 0 maps to 0 and 255 to 1 exactly */
@@ -152,7 +96,8 @@ static void test_load_idx_scaling(void **state) {
     clt_dataset_free(&ds);
     write_idx("ends", gz, 3, d, ends);
     write_idx("ends_lb", gz, 1, dl, lab);
-    assert_int_equal(clt_dataset_load_idx(path_of("ends"), path_of("ends_lb"), &ds), CLT_OK);
+    assert_int_equal(
+        clt_dataset_load_idx(clt_test_tmp_path("ends"), clt_test_tmp_path("ends_lb"), &ds), CLT_OK);
     assert_true(ds.images[0] == 0.0f);
     assert_true(ds.images[1] == 1.0f);
     assert_true(ds.images[2] > 0.5f && ds.images[2] < 0.51f);
@@ -162,12 +107,11 @@ static void test_load_idx_scaling(void **state) {
   }
 }
 
+/* Loading the temporary folder's files im and lb fails with status and want in the message. */
 static void expect_load_fail(const char *im, const char *lb, clt_status status, const char *want) {
   clt_dataset ds;
-  clt_clear_error();
-  clt_status s = clt_dataset_load_idx(im, lb, &ds);
-  if (s != status) fail_msg("got status %d (%s), want %d", s, clt_last_error(), status);
-  if (!strstr(clt_last_error(), want)) fail_msg("message lacks \"%s\": %s", want, clt_last_error());
+  EXPECT_FAIL(clt_dataset_load_idx(clt_test_tmp_path(im), clt_test_tmp_path(lb), &ds), status,
+              want);
   assert_null(ds.images);
   assert_null(ds.labels);
   assert_int_equal(ds.n, 0);
@@ -179,24 +123,22 @@ static void test_load_idx_errors(void **state) {
   write_set("cm_im", "cm_lb", 0, 10, 2, 2, 3);
   write_set("cm_im9", "cm_lb9", 1, 9, 2, 2, 3);
   /* count mismatch: both counts named */
-  expect_load_fail(path_of("cm_im"), path_of("cm_lb9"), CLT_ERR_BAD_DATA, "holds 10 images");
-  expect_load_fail(path_of("cm_im"), path_of("cm_lb9"), CLT_ERR_BAD_DATA, "holds 9 labels");
+  expect_load_fail("cm_im", "cm_lb9", CLT_ERR_BAD_DATA, "holds 10 images");
+  expect_load_fail("cm_im", "cm_lb9", CLT_ERR_BAD_DATA, "holds 9 labels");
   /* labels given as images and the other way round */
-  expect_load_fail(path_of("cm_lb"), path_of("cm_lb"), CLT_ERR_BAD_DATA, "expected 3");
-  expect_load_fail(path_of("cm_im"), path_of("cm_im"), CLT_ERR_BAD_DATA, "expected 1");
+  expect_load_fail("cm_lb", "cm_lb", CLT_ERR_BAD_DATA, "expected 3");
+  expect_load_fail("cm_im", "cm_im", CLT_ERR_BAD_DATA, "expected 1");
   /* missing files */
-  expect_load_fail(path_of("nope_im"), path_of("cm_lb"), CLT_ERR_MISSING_INPUT, "nope_im");
-  expect_load_fail(path_of("cm_im"), path_of("nope_lb"), CLT_ERR_MISSING_INPUT, "nope_lb");
+  expect_load_fail("nope_im", "cm_lb", CLT_ERR_MISSING_INPUT, "nope_im");
+  expect_load_fail("cm_im", "nope_lb", CLT_ERR_MISSING_INPUT, "nope_lb");
   /* a malformed file passes its status through */
-  FILE *f = fopen(path_of("junk"), "wb");
-  fputs("junk", f);
-  fclose(f);
-  expect_load_fail(path_of("junk"), path_of("cm_lb"), CLT_ERR_BAD_DATA, "junk");
+  clt_test_tmp_write("junk", "junk", 4);
+  expect_load_fail("junk", "cm_lb", CLT_ERR_BAD_DATA, "junk");
 }
 
 static void make_dir_set(const char *dir, int gz_train, int classes) {
   char im[256], lb[256];
-  assert_int_equal(mkdir(path_of(dir), 0755), 0);
+  assert_int_equal(mkdir(clt_test_tmp_path(dir), 0755), 0);
   snprintf(im, sizeof im, "%s/train-images-idx3-ubyte%s", dir, gz_train ? ".gz" : "");
   snprintf(lb, sizeof lb, "%s/train-labels-idx1-ubyte%s", dir, gz_train ? ".gz" : "");
   write_set(im, lb, gz_train, 20, 3, 3, classes);
@@ -210,8 +152,7 @@ static void test_load_dir(void **state) {
   make_dir_set("digits", 1, 4);
   for (int split = 0; split < 2; split++) {
     clt_dataset ds;
-    clt_status s = clt_dataset_load_dir(path_of("digits"), split, &ds);
-    if (s != CLT_OK) fail_msg("%s", clt_last_error());
+    OK(clt_dataset_load_dir(clt_test_tmp_path("digits"), split, &ds));
     assert_int_equal(ds.n, split ? 8 : 20);
     assert_int_equal(ds.h, 3);
     assert_int_equal(ds.classes, 10); /* MNIST layout: 10 classes */
@@ -223,7 +164,7 @@ static void test_load_dir(void **state) {
   make_dir_set("My_FASHION_set", 0, 10);
   clt_dataset ds;
   char dir[512];
-  snprintf(dir, sizeof dir, "%s/", path_of("My_FASHION_set"));
+  snprintf(dir, sizeof dir, "%s/", clt_test_tmp_path("My_FASHION_set"));
   assert_int_equal(clt_dataset_load_dir(dir, 0, &ds), CLT_OK);
   assert_int_equal(ds.n, 20);
   assert_int_equal(ds.classes, 10);
@@ -233,38 +174,38 @@ static void test_load_dir(void **state) {
   clt_dataset_free(&ds);
   /* more than 10 classes: fine for digits-style folders, an error for Fashion-MNIST */
   make_dir_set("many", 0, 12);
-  assert_int_equal(clt_dataset_load_dir(path_of("many"), 0, &ds), CLT_OK);
+  assert_int_equal(clt_dataset_load_dir(clt_test_tmp_path("many"), 0, &ds), CLT_OK);
   assert_int_equal(ds.classes, 12);
   clt_dataset_free(&ds);
   make_dir_set("fashion_bad", 0, 12);
-  assert_int_equal(clt_dataset_load_dir(path_of("fashion_bad"), 0, &ds), CLT_ERR_BAD_DATA);
-  assert_non_null(strstr(clt_last_error(), "label 10 of sample 10"));
+  EXPECT_FAIL(clt_dataset_load_dir(clt_test_tmp_path("fashion_bad"), 0, &ds), CLT_ERR_BAD_DATA,
+              "label 10 of sample 10");
   assert_null(ds.images);
 }
 
 static void test_load_dir_missing(void **state) {
   (void)state;
   clt_dataset ds;
-  assert_int_equal(clt_dataset_load_dir(path_of("no-such-dir"), 0, &ds), CLT_ERR_MISSING_INPUT);
-  assert_non_null(strstr(clt_last_error(), "no-such-dir"));
+  EXPECT_FAIL(clt_dataset_load_dir(clt_test_tmp_path("no-such-dir"), 0, &ds), CLT_ERR_MISSING_INPUT,
+              "no-such-dir");
   /* a file, not a folder */
   write_set("afile", "afile_lb", 0, 2, 2, 2, 2);
-  assert_int_equal(clt_dataset_load_dir(path_of("afile"), 0, &ds), CLT_ERR_MISSING_INPUT);
-  assert_non_null(strstr(clt_last_error(), "not a folder"));
+  EXPECT_FAIL(clt_dataset_load_dir(clt_test_tmp_path("afile"), 0, &ds), CLT_ERR_MISSING_INPUT,
+              "not a folder");
   /* folder without the test files */
-  assert_int_equal(mkdir(path_of("half"), 0755), 0);
+  assert_int_equal(mkdir(clt_test_tmp_path("half"), 0755), 0);
   write_set("half/train-images-idx3-ubyte", "half/train-labels-idx1-ubyte", 0, 4, 2, 2, 2);
-  assert_int_equal(clt_dataset_load_dir(path_of("half"), 0, &ds), CLT_OK);
+  assert_int_equal(clt_dataset_load_dir(clt_test_tmp_path("half"), 0, &ds), CLT_OK);
   clt_dataset_free(&ds);
-  assert_int_equal(clt_dataset_load_dir(path_of("half"), 1, &ds), CLT_ERR_MISSING_INPUT);
-  assert_non_null(strstr(clt_last_error(), "t10k-images-idx3-ubyte.gz"));
+  EXPECT_FAIL(clt_dataset_load_dir(clt_test_tmp_path("half"), 1, &ds), CLT_ERR_MISSING_INPUT,
+              "t10k-images-idx3-ubyte.gz");
   assert_null(ds.images);
   /* labels missing */
-  unlink(path_of("half/train-labels-idx1-ubyte"));
-  assert_int_equal(clt_dataset_load_dir(path_of("half"), 0, &ds), CLT_ERR_MISSING_INPUT);
-  assert_non_null(strstr(clt_last_error(), "train-labels-idx1-ubyte"));
+  unlink(clt_test_tmp_path("half/train-labels-idx1-ubyte"));
+  EXPECT_FAIL(clt_dataset_load_dir(clt_test_tmp_path("half"), 0, &ds), CLT_ERR_MISSING_INPUT,
+              "train-labels-idx1-ubyte");
   /* bad split number */
-  assert_int_equal(clt_dataset_load_dir(path_of("half"), 2, &ds), CLT_ERR_USAGE);
+  assert_int_equal(clt_dataset_load_dir(clt_test_tmp_path("half"), 2, &ds), CLT_ERR_USAGE);
 }
 
 /* ---- split, subset ---- */
@@ -395,17 +336,12 @@ static void test_real_fashion_mnist(void **state) {
   clt_dataset ds;
   if (stat(CLT_DEFAULT_DATA_DIR, &st) != 0) {
     /* absent: the message must say how to install it */
-    assert_int_equal(clt_dataset_load_dir(CLT_DEFAULT_DATA_DIR, 1, &ds), CLT_ERR_MISSING_INPUT);
-    assert_non_null(strstr(clt_last_error(), "apt-get install dataset-fashion-mnist"));
+    EXPECT_FAIL(clt_dataset_load_dir(CLT_DEFAULT_DATA_DIR, 1, &ds), CLT_ERR_MISSING_INPUT,
+                "apt-get install dataset-fashion-mnist");
     skip();
   }
-  clt_status s = clt_dataset_load_dir(CLT_DEFAULT_DATA_DIR, 1, &ds);
-  if (s != CLT_OK) fail_msg("%s", clt_last_error());
-  assert_int_equal(ds.n, 10000);
-  assert_int_equal(ds.h, 28);
-  assert_int_equal(ds.w, 28);
-  assert_int_equal(ds.c, 1);
-  assert_int_equal(ds.classes, 10);
+  OK(clt_dataset_load_dir(CLT_DEFAULT_DATA_DIR, 1, &ds));
+  expect_dims(&ds, 10000, 28, 28, 1, 10);
   assert_non_null(ds.class_names);
   assert_string_equal(ds.class_names[7], "Sneaker");
   int per_class[10] = {0};
@@ -434,5 +370,5 @@ int main(void) {
       cmocka_unit_test(test_shuffle),
       cmocka_unit_test(test_real_fashion_mnist),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, clt_test_tmpdir_setup, clt_test_tmpdir_teardown);
 }

@@ -12,9 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util/temp_files.h"
 
 #define CLTRAIN          CLT_BINARY_DIR "/cltrain"
 #define CLINFO           "/usr/bin/clinfo"
@@ -31,7 +32,7 @@ typedef struct listing {
   char device[MAX_PLATFORMS][MAX_DEVICES][256];
 } listing;
 
-static char vendors_dir[512];
+static const char *vendors_dir;
 static int expect_oclgrind; /* the Oclgrind ICD library is installed */
 static int expect_clover;   /* Mesa's Clover ICD is registered */
 
@@ -155,39 +156,11 @@ static void print_listing(const char *what, const listing *l) {
   }
 }
 
-static void copy_file(const char *from, const char *to) {
-  FILE *f = fopen(from, "rb");
-  if (!f) fail_msg("cannot open %s", from);
-  FILE *g = fopen(to, "wb");
-  assert_non_null(g);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) assert_int_equal(fwrite(buf, 1, n, g), n);
-  fclose(f);
-  assert_int_equal(fclose(g), 0);
-}
-
-static void remove_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(dir);
-}
-
 /* A vendors folder with the system's ICDs plus Oclgrind's. */
 static int group_setup(void **state) {
   (void)state;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(vendors_dir, sizeof vendors_dir, "%s/clt-test-vendors-XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(vendors_dir)) return -1;
+  vendors_dir = clt_test_tmpdir_create();
+  if (!vendors_dir) return -1;
   DIR *d = opendir(SYSTEM_VENDORS);
   if (d) {
     struct dirent *e;
@@ -198,7 +171,7 @@ static int group_setup(void **state) {
       char from[1024], to[1024];
       snprintf(from, sizeof from, "%s/%s", SYSTEM_VENDORS, e->d_name);
       snprintf(to, sizeof to, "%s/%s", vendors_dir, e->d_name);
-      copy_file(from, to);
+      clt_test_copy_file(from, to);
       if (strcmp(e->d_name, "mesa.icd") == 0) expect_clover = 1;
     }
     closedir(d);
@@ -219,12 +192,6 @@ static int group_setup(void **state) {
   setenv("RUSTICL_ENABLE", "llvmpipe", 1);
   unsetenv("NO_COLOR");
   unsetenv("CLTRAIN_DEVICE");
-  return 0;
-}
-
-static int group_teardown(void **state) {
-  (void)state;
-  remove_dir(vendors_dir);
   return 0;
 }
 
@@ -336,5 +303,5 @@ int main(void) {
       cmocka_unit_test(test_human_output),
       cmocka_unit_test(test_check_unknown_device),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return cmocka_run_group_tests(tests, group_setup, clt_test_tmpdir_teardown);
 }

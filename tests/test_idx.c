@@ -7,15 +7,13 @@
 
 #include "data/idx.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
-static char tmpdir[64];
+#include "util/expect.h"
+#include "util/idx_bytes.h"
+#include "util/temp_files.h"
 
 /* ---- helpers: build IDX bytes, write them raw or gzipped ---- */
 
@@ -27,22 +25,11 @@ typedef struct bytes {
 static bytes idx_bytes(unsigned type, int ndims, const uint32_t *dims, size_t data_len,
                        size_t extra) {
   bytes b;
-  b.n = 4 + 4 * (size_t)ndims + data_len + extra;
+  b.n = CLT_TEST_IDX_HEADER(ndims) + data_len + extra;
   b.p = malloc(b.n);
   assert_non_null(b.p);
-  b.p[0] = 0;
-  b.p[1] = 0;
-  b.p[2] = (unsigned char)type;
-  b.p[3] = (unsigned char)ndims;
-  for (int i = 0; i < ndims; i++) {
-    unsigned char *q = b.p + 4 + 4 * i;
-    q[0] = (unsigned char)(dims[i] >> 24);
-    q[1] = (unsigned char)(dims[i] >> 16);
-    q[2] = (unsigned char)(dims[i] >> 8);
-    q[3] = (unsigned char)dims[i];
-  }
-  for (size_t i = 0; i < data_len + extra; i++)
-    b.p[4 + 4 * (size_t)ndims + i] = (unsigned char)(i * 7 + 3);
+  unsigned char *data = b.p + clt_test_idx_header(b.p, type, ndims, dims);
+  for (size_t i = 0; i < data_len + extra; i++) data[i] = (unsigned char)(i * 7 + 3);
   return b;
 }
 
@@ -54,88 +41,15 @@ static bytes idx_u8(int ndims, const uint32_t *dims, long delta) {
   return idx_bytes(0x08, ndims, dims, count, (size_t)delta);
 }
 
-static const char *path_of(const char *name) {
-  static char buf[4][256];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-  return buf[k];
-}
-
-static const char *write_raw(const char *name, const void *p, size_t n) {
-  const char *path = path_of(name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(p, 1, n, f), n);
-  assert_int_equal(fclose(f), 0);
-  return path;
-}
-
-static const char *write_gz(const char *name, const void *p, size_t n) {
-  const char *path = path_of(name);
-  gzFile g = gzopen(path, "wb");
-  assert_non_null(g);
-  if (n) assert_int_equal(gzwrite(g, p, (unsigned)n), (int)n);
-  assert_int_equal(gzclose(g), Z_OK);
-  return path;
-}
-
-static bytes read_all(const char *path) {
-  bytes b = {0};
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  b.n = (size_t)ftell(f);
-  rewind(f);
-  b.p = malloc(b.n ? b.n : 1);
-  assert_int_equal(fread(b.p, 1, b.n, f), b.n);
-  fclose(f);
-  return b;
-}
-
-static void remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char sub[512];
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      remove_tree(sub);
-    }
-    if (d) closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static int setup(void **state) {
-  (void)state;
-  strcpy(tmpdir, "/tmp/clt_test_idx_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  remove_tree(tmpdir);
-  return 0;
-}
-
 /* Reads path and expects status; on failure the message must name the file and contain
  * want (if non-NULL), and the output must be zeroed. */
 static void expect_fail(const char *path, clt_status status, const char *want) {
   clt_idx idx;
-  clt_clear_error();
-  clt_status s = clt_idx_read(path, &idx);
-  if (s != status) fail_msg("%s: got status %d (%s), want %d", path, s, clt_last_error(), status);
+  EXPECT_FAIL(clt_idx_read(path, &idx), status, want);
   const char *msg = clt_last_error();
   assert_true(strlen(msg) > 0);
   assert_null(strchr(msg, '\n'));
-  if (!strstr(msg, path)) fail_msg("message does not name %s: %s", path, msg);
-  if (want && !strstr(msg, want)) fail_msg("message lacks \"%s\": %s", want, msg);
+  EXPECT_MESSAGE_HAS(path);
   assert_null(idx.data);
   assert_int_equal(idx.ndims, 0);
   assert_int_equal(idx.count, 0);
@@ -144,8 +58,7 @@ static void expect_fail(const char *path, clt_status status, const char *want) {
 
 static void expect_good(const char *path, int ndims, const uint32_t *dims) {
   clt_idx idx;
-  clt_status s = clt_idx_read(path, &idx);
-  if (s != CLT_OK) fail_msg("%s: %s", path, clt_last_error());
+  OK(clt_idx_read(path, &idx));
   assert_int_equal(idx.ndims, ndims);
   size_t count = 1;
   for (int i = 0; i < ndims; i++) {
@@ -170,15 +83,15 @@ static void test_good_raw(void **state) {
   (void)state;
   const uint32_t d3[3] = {5, 3, 4};
   bytes b = idx_u8(3, d3, 0);
-  expect_good(write_raw("good3", b.p, b.n), 3, d3);
+  expect_good(clt_test_tmp_write("good3", b.p, b.n), 3, d3);
   free(b.p);
   const uint32_t d1[1] = {17};
   b = idx_u8(1, d1, 0);
-  expect_good(write_raw("good1", b.p, b.n), 1, d1);
+  expect_good(clt_test_tmp_write("good1", b.p, b.n), 1, d1);
   free(b.p);
   const uint32_t d4[4] = {2, 3, 4, 5};
   b = idx_u8(4, d4, 0);
-  expect_good(write_raw("good4", b.p, b.n), 4, d4);
+  expect_good(clt_test_tmp_write("good4", b.p, b.n), 4, d4);
   free(b.p);
 }
 
@@ -186,15 +99,15 @@ static void test_good_gzip(void **state) {
   (void)state;
   const uint32_t d3[3] = {7, 6, 5};
   bytes b = idx_u8(3, d3, 0);
-  expect_good(write_gz("good3.gz", b.p, b.n), 3, d3);
+  expect_good(clt_test_tmp_write_gz("good3.gz", b.p, b.n), 3, d3);
   /* detected by magic, not by name */
-  expect_good(write_gz("gzip-without-suffix", b.p, b.n), 3, d3);
-  expect_good(write_raw("raw-with-suffix.gz", b.p, b.n), 3, d3);
+  expect_good(clt_test_tmp_write_gz("gzip-without-suffix", b.p, b.n), 3, d3);
+  expect_good(clt_test_tmp_write("raw-with-suffix.gz", b.p, b.n), 3, d3);
   free(b.p);
   /* large enough to span several zlib buffers and a grown read buffer */
   const uint32_t big[3] = {300, 28, 28};
   b = idx_u8(3, big, 0);
-  expect_good(write_gz("big.gz", b.p, b.n), 3, big);
+  expect_good(clt_test_tmp_write_gz("big.gz", b.p, b.n), 3, big);
   free(b.p);
 }
 
@@ -212,15 +125,15 @@ static void test_truncated(void **state) {
   (void)state;
   const uint32_t d[3] = {10, 4, 4};
   bytes b = idx_u8(3, d, -5);
-  expect_fail(write_raw("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
-  expect_fail(write_raw("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "10x4x4 = 160 bytes");
-  expect_fail(write_raw("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "holds 155");
-  expect_fail(write_gz("trunc.gz", b.p, b.n), CLT_ERR_BAD_DATA, "holds 155");
+  expect_fail(clt_test_tmp_write("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
+  expect_fail(clt_test_tmp_write("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "10x4x4 = 160 bytes");
+  expect_fail(clt_test_tmp_write("trunc", b.p, b.n), CLT_ERR_BAD_DATA, "holds 155");
+  expect_fail(clt_test_tmp_write_gz("trunc.gz", b.p, b.n), CLT_ERR_BAD_DATA, "holds 155");
   free(b.p);
   /* header only */
   b = idx_u8(3, d, -160);
-  expect_fail(write_raw("hdronly", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
-  expect_fail(write_gz("hdronly.gz", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
+  expect_fail(clt_test_tmp_write("hdronly", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
+  expect_fail(clt_test_tmp_write_gz("hdronly.gz", b.p, b.n), CLT_ERR_BAD_DATA, "truncated");
   free(b.p);
 }
 
@@ -228,11 +141,11 @@ static void test_truncated_header(void **state) {
   (void)state;
   const uint32_t d[3] = {10, 4, 4};
   bytes b = idx_u8(3, d, 0);
-  expect_fail(write_raw("empty", b.p, 0), CLT_ERR_BAD_DATA, "too short");
-  expect_fail(write_raw("three", b.p, 3), CLT_ERR_BAD_DATA, "too short");
-  expect_fail(write_raw("hdr10", b.p, 10), CLT_ERR_BAD_DATA, "truncated header");
-  expect_fail(write_gz("hdr10.gz", b.p, 10), CLT_ERR_BAD_DATA, "truncated header");
-  expect_fail(write_gz("empty.gz", b.p, 0), CLT_ERR_BAD_DATA, "too short");
+  expect_fail(clt_test_tmp_write("empty", b.p, 0), CLT_ERR_BAD_DATA, "too short");
+  expect_fail(clt_test_tmp_write("three", b.p, 3), CLT_ERR_BAD_DATA, "too short");
+  expect_fail(clt_test_tmp_write("hdr10", b.p, 10), CLT_ERR_BAD_DATA, "truncated header");
+  expect_fail(clt_test_tmp_write_gz("hdr10.gz", b.p, 10), CLT_ERR_BAD_DATA, "truncated header");
+  expect_fail(clt_test_tmp_write_gz("empty.gz", b.p, 0), CLT_ERR_BAD_DATA, "too short");
   free(b.p);
 }
 
@@ -240,11 +153,12 @@ static void test_trailing(void **state) {
   (void)state;
   const uint32_t d[2] = {6, 5};
   bytes b = idx_u8(2, d, 3);
-  expect_fail(write_raw("trail", b.p, b.n), CLT_ERR_BAD_DATA, "3 bytes of trailing data");
-  expect_fail(write_gz("trail.gz", b.p, b.n), CLT_ERR_BAD_DATA, "3 bytes of trailing data");
+  expect_fail(clt_test_tmp_write("trail", b.p, b.n), CLT_ERR_BAD_DATA, "3 bytes of trailing data");
+  expect_fail(clt_test_tmp_write_gz("trail.gz", b.p, b.n), CLT_ERR_BAD_DATA,
+              "3 bytes of trailing data");
   free(b.p);
   b = idx_u8(2, d, 100000); /* more than one scratch buffer */
-  expect_fail(write_gz("trail_big.gz", b.p, b.n), CLT_ERR_BAD_DATA,
+  expect_fail(clt_test_tmp_write_gz("trail_big.gz", b.p, b.n), CLT_ERR_BAD_DATA,
               "100000 bytes of trailing data");
   free(b.p);
 }
@@ -257,23 +171,23 @@ static void test_wrong_magic(void **state) {
   bytes b = idx_u8(1, d, 0);
   b.p[0] = 0x01;
   b.p[1] = 0x02;
-  expect_fail(write_raw("magic", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
-  expect_fail(write_gz("magic.gz", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
+  expect_fail(clt_test_tmp_write("magic", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
+  expect_fail(clt_test_tmp_write_gz("magic.gz", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
   b.p[0] = 0;
-  expect_fail(write_raw("magic2", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
+  expect_fail(clt_test_tmp_write("magic2", b.p, b.n), CLT_ERR_BAD_DATA, "not an IDX file");
   free(b.p);
-  expect_fail(write_raw("text", "hello world\n", 12), CLT_ERR_BAD_DATA, "not an IDX file");
+  expect_fail(clt_test_tmp_write("text", "hello world\n", 12), CLT_ERR_BAD_DATA, "not an IDX file");
 }
 
 static void test_wrong_type(void **state) {
   (void)state;
   const uint32_t d[1] = {4};
   bytes b = idx_bytes(0x0D, 1, d, 16, 0);
-  expect_fail(write_raw("float", b.p, b.n), CLT_ERR_BAD_DATA, "0x0d (float)");
-  expect_fail(write_gz("float.gz", b.p, b.n), CLT_ERR_BAD_DATA, "0x0d (float)");
+  expect_fail(clt_test_tmp_write("float", b.p, b.n), CLT_ERR_BAD_DATA, "0x0d (float)");
+  expect_fail(clt_test_tmp_write_gz("float.gz", b.p, b.n), CLT_ERR_BAD_DATA, "0x0d (float)");
   free(b.p);
   b = idx_bytes(0x42, 1, d, 4, 0);
-  expect_fail(write_raw("type42", b.p, b.n), CLT_ERR_BAD_DATA, "0x42");
+  expect_fail(clt_test_tmp_write("type42", b.p, b.n), CLT_ERR_BAD_DATA, "0x42");
   free(b.p);
 }
 
@@ -281,10 +195,10 @@ static void test_bad_ndims(void **state) {
   (void)state;
   const uint32_t d[5] = {1, 1, 1, 1, 1};
   bytes b = idx_u8(0, d, 4);
-  expect_fail(write_raw("nd0", b.p, b.n), CLT_ERR_BAD_DATA, "0 dimensions");
+  expect_fail(clt_test_tmp_write("nd0", b.p, b.n), CLT_ERR_BAD_DATA, "0 dimensions");
   free(b.p);
   b = idx_u8(5, d, 0);
-  expect_fail(write_raw("nd5", b.p, b.n), CLT_ERR_BAD_DATA, "5 dimensions");
+  expect_fail(clt_test_tmp_write("nd5", b.p, b.n), CLT_ERR_BAD_DATA, "5 dimensions");
   free(b.p);
 }
 
@@ -292,8 +206,9 @@ static void test_zero_dim(void **state) {
   (void)state;
   const uint32_t d[3] = {10, 0, 28};
   bytes b = idx_bytes(0x08, 3, d, 0, 0);
-  expect_fail(write_raw("zero", b.p, b.n), CLT_ERR_BAD_DATA, "dimension 2 of 3 is 0");
-  expect_fail(write_gz("zero.gz", b.p, b.n), CLT_ERR_BAD_DATA, "dimension 2 of 3 is 0");
+  expect_fail(clt_test_tmp_write("zero", b.p, b.n), CLT_ERR_BAD_DATA, "dimension 2 of 3 is 0");
+  expect_fail(clt_test_tmp_write_gz("zero.gz", b.p, b.n), CLT_ERR_BAD_DATA,
+              "dimension 2 of 3 is 0");
   free(b.p);
 }
 
@@ -301,13 +216,13 @@ static void test_overflow(void **state) {
   (void)state;
   const uint32_t d[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
   bytes b = idx_bytes(0x08, 4, d, 0, 8);
-  expect_fail(write_raw("overflow", b.p, b.n), CLT_ERR_BAD_DATA, "too many");
+  expect_fail(clt_test_tmp_write("overflow", b.p, b.n), CLT_ERR_BAD_DATA, "too many");
   free(b.p);
   /* a gzip header promising far more than the stream holds: truncated, not out of memory */
   const uint32_t huge[3] = {0xFFFFFFFFu, 0xFFFFu, 0xFFu};
   b = idx_bytes(0x08, 3, huge, 1000, 0);
-  expect_fail(write_gz("huge.gz", b.p, b.n), CLT_ERR_BAD_DATA, "holds 1000");
-  expect_fail(write_raw("huge", b.p, b.n), CLT_ERR_BAD_DATA, "holds 1000");
+  expect_fail(clt_test_tmp_write_gz("huge.gz", b.p, b.n), CLT_ERR_BAD_DATA, "holds 1000");
+  expect_fail(clt_test_tmp_write("huge", b.p, b.n), CLT_ERR_BAD_DATA, "holds 1000");
   free(b.p);
 }
 
@@ -317,22 +232,24 @@ static void test_gzip_damage(void **state) {
   (void)state;
   const uint32_t d[3] = {20, 28, 28};
   bytes b = idx_u8(3, d, 0);
-  const char *good = write_gz("dmg.gz", b.p, b.n);
+  const char *good = clt_test_tmp_write_gz("dmg.gz", b.p, b.n);
   free(b.p);
-  bytes z = read_all(good);
+  bytes z;
+  z.p = clt_test_read_file(good, &z.n);
   assert_true(z.n > 40);
   /* compressed stream cut in the middle */
-  expect_fail(write_raw("cut.gz", z.p, z.n / 2), CLT_ERR_BAD_DATA, "truncated");
-  expect_fail(write_raw("cut.gz", z.p, z.n / 2), CLT_ERR_BAD_DATA, "gzip stream ends early");
+  expect_fail(clt_test_tmp_write("cut.gz", z.p, z.n / 2), CLT_ERR_BAD_DATA, "truncated");
+  expect_fail(clt_test_tmp_write("cut.gz", z.p, z.n / 2), CLT_ERR_BAD_DATA,
+              "gzip stream ends early");
   /* only the 8-byte trailer (CRC, size) missing: data complete, stream not */
-  expect_fail(write_raw("notrailer.gz", z.p, z.n - 8), CLT_ERR_BAD_DATA, "ends early");
+  expect_fail(clt_test_tmp_write("notrailer.gz", z.p, z.n - 8), CLT_ERR_BAD_DATA, "ends early");
   /* wrong CRC */
   z.p[z.n - 8] ^= 0xFF;
-  expect_fail(write_raw("crc.gz", z.p, z.n), CLT_ERR_BAD_DATA, "corrupt gzip");
+  expect_fail(clt_test_tmp_write("crc.gz", z.p, z.n), CLT_ERR_BAD_DATA, "corrupt gzip");
   z.p[z.n - 8] ^= 0xFF;
   /* garbage in the deflate data */
   memset(z.p + 12, 0xFF, 16);
-  expect_fail(write_raw("garbage.gz", z.p, z.n), CLT_ERR_BAD_DATA, NULL);
+  expect_fail(clt_test_tmp_write("garbage.gz", z.p, z.n), CLT_ERR_BAD_DATA, NULL);
   free(z.p);
 }
 
@@ -340,13 +257,12 @@ static void test_gzip_damage(void **state) {
 
 static void test_missing(void **state) {
   (void)state;
-  expect_fail(path_of("no-such-file.gz"), CLT_ERR_MISSING_INPUT, "no such file");
-  expect_fail(path_of("no-such-dir/file"), CLT_ERR_MISSING_INPUT, "no such file");
-  expect_fail(tmpdir, CLT_ERR_MISSING_INPUT, "folder");
+  expect_fail(clt_test_tmp_path("no-such-file.gz"), CLT_ERR_MISSING_INPUT, "no such file");
+  expect_fail(clt_test_tmp_path("no-such-dir/file"), CLT_ERR_MISSING_INPUT, "no such file");
+  expect_fail(clt_test_tmpdir(), CLT_ERR_MISSING_INPUT, "folder");
   clt_idx idx;
-  assert_int_equal(clt_idx_read("/usr/share/datasets/fashion-mnist/no-such-file", &idx),
-                   CLT_ERR_MISSING_INPUT);
-  assert_non_null(strstr(clt_last_error(), "apt-get install --reinstall dataset-fashion-mnist"));
+  EXPECT_FAIL(clt_idx_read("/usr/share/datasets/fashion-mnist/no-such-file", &idx),
+              CLT_ERR_MISSING_INPUT, "apt-get install --reinstall dataset-fashion-mnist");
 }
 
 static void test_hint(void **state) {
@@ -368,5 +284,5 @@ int main(void) {
       cmocka_unit_test(test_overflow),         cmocka_unit_test(test_gzip_damage),
       cmocka_unit_test(test_missing),          cmocka_unit_test(test_hint),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, clt_test_tmpdir_setup, clt_test_tmpdir_teardown);
 }

@@ -12,19 +12,14 @@
 #include <unistd.h>
 
 #include "nn/ini.h"
+#include "util/expect.h"
+#include "util/temp_files.h"
 
 #define NAME "models/m.cfg"
 
-/* Fails the test, showing the message, unless the last error contains every needle. */
-static void expect_error_has(const char *needle) {
-  const char *msg = clt_last_error();
-  if (!strstr(msg, needle)) fail_msg("expected '%s' in the message: %s", needle, msg);
-}
-
 static clt_ini *parse_ok(const char *text) {
   clt_ini *ini = NULL;
-  clt_status st = clt_ini_parse_string(text, NAME, &ini);
-  if (st != CLT_OK) fail_msg("parse failed: %s", clt_last_error());
+  OK(clt_ini_parse_string(text, NAME, &ini));
   assert_non_null(ini);
   return ini;
 }
@@ -39,8 +34,8 @@ static void parse_bad(const char *text, int line, const char *fragment) {
   assert_null(ini);
   char where[64];
   snprintf(where, sizeof where, NAME ":%d: ", line);
-  expect_error_has(where);
-  expect_error_has(fragment);
+  EXPECT_MESSAGE_HAS(where);
+  EXPECT_MESSAGE_HAS(fragment);
 }
 
 static void test_round_trip(void **state) {
@@ -150,7 +145,7 @@ static void test_binary_garbage(void **state) {
   clt_ini *ini = (clt_ini *)1;
   assert_int_equal(clt_ini_parse(nul_text, sizeof nul_text - 1, NAME, &ini), CLT_ERR_BAD_DATA);
   assert_null(ini);
-  expect_error_has(NAME ":2: NUL byte");
+  EXPECT_MESSAGE_HAS(NAME ":2: NUL byte");
 
   /* pseudo-random bytes, with and without NULs: must fail cleanly */
   unsigned char buf[4096];
@@ -190,7 +185,7 @@ static void test_binary_garbage(void **state) {
   memset(huge, '\n', big);
   assert_int_equal(clt_ini_parse(huge, big, NAME, &ini), CLT_ERR_BAD_DATA);
   assert_null(ini);
-  expect_error_has("1 MiB");
+  EXPECT_MESSAGE_HAS("1 MiB");
   free(huge);
 }
 
@@ -243,12 +238,12 @@ static void test_unknown_key(void **state) {
     assert_int_equal(clt_ini_get_string(conv, conv_keys[i], "x", &s), CLT_OK);
   }
   assert_int_equal(clt_ini_check_unused(conv), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":4: [conv] unknown key 'filter'");
-  expect_error_has("(did you mean 'filters'?)");
-  expect_error_has("known keys: filters, size, stride, padding, bias, activation");
+  EXPECT_MESSAGE_HAS(NAME ":4: [conv] unknown key 'filter'");
+  EXPECT_MESSAGE_HAS("(did you mean 'filters'?)");
+  EXPECT_MESSAGE_HAS("known keys: filters, size, stride, padding, bias, activation");
 
   assert_int_equal(clt_ini_check_unused(&ini->sections[2]), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":6: [softmax] unknown key 'units'; this section takes no keys");
+  EXPECT_MESSAGE_HAS(NAME ":6: [softmax] unknown key 'units'; this section takes no keys");
 
   /* a key asked twice is listed once; clt_ini_has() adds to the list but does not consume */
   const clt_ini_section *net = &ini->sections[0];
@@ -262,7 +257,7 @@ static void test_unknown_key(void **state) {
   assert_int_equal(clt_ini_get_int(&ini->sections[0], "batch", 1, 1, 9, &v), CLT_OK);
   assert_int_equal(clt_ini_get_int(&ini->sections[0], "batch", 1, 1, 9, &v), CLT_OK);
   assert_int_equal(clt_ini_check_unused(&ini->sections[0]), CLT_ERR_BAD_DATA);
-  expect_error_has("[net] unknown key 'zzz'; known keys: batch");
+  EXPECT_MESSAGE_HAS("[net] unknown key 'zzz'; known keys: batch");
   assert_null(strstr(clt_last_error(), "did you mean"));
   clt_ini_free(ini);
 }
@@ -287,24 +282,25 @@ static void test_int(void **state) {
                       NAME ":3: [conv] size = 0: must be an integer from 1 to 64");
   assert_int_equal(v, -1);
   assert_int_equal(clt_ini_get_int(s, "stride", 1, 1, 64, &v), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":4: [conv] stride = 3x: not a whole number; use an integer from 1 to 64");
+  EXPECT_MESSAGE_HAS(NAME
+                     ":4: [conv] stride = 3x: not a whole number; use an integer from 1 to 64");
   assert_int_equal(clt_ini_get_int(s, "neg", 0, -10, 10, &v), CLT_OK);
   assert_int_equal(v, -4);
   assert_int_equal(clt_ini_get_int(s, "neg", 0, 0, INT32_MAX, &v), CLT_ERR_BAD_DATA);
-  expect_error_has("must be an integer >= 0");
+  EXPECT_MESSAGE_HAS("must be an integer >= 0");
   assert_int_equal(clt_ini_get_int(s, "plus", 0, 0, 10, &v), CLT_OK);
   assert_int_equal(v, 7);
   assert_int_equal(clt_ini_get_int(s, "big", 0, INT32_MIN, INT32_MAX, &v), CLT_ERR_BAD_DATA);
-  expect_error_has(":7: [conv] big = 99999999999999999999: must be an integer");
+  EXPECT_MESSAGE_HAS(":7: [conv] big = 99999999999999999999: must be an integer");
   assert_int_equal(clt_ini_get_int(s, "sci", 0, 0, 10000, &v), CLT_ERR_BAD_DATA);
-  expect_error_has("not a whole number");
+  EXPECT_MESSAGE_HAS("not a whole number");
   assert_int_equal(clt_ini_get_int(s, "hex", 0, 0, 10000, &v), CLT_ERR_BAD_DATA);
 
   int64_t w = 0;
   assert_int_equal(clt_ini_get_i64(s, "seed", 42, 0, UINT32_MAX, &w), CLT_OK);
   assert_true(w == 4294967295LL);
   assert_int_equal(clt_ini_get_i64(s, "seed2", 42, 0, UINT32_MAX, &w), CLT_ERR_BAD_DATA);
-  expect_error_has("must be an integer from 0 to 4294967295");
+  EXPECT_MESSAGE_HAS("must be an integer from 0 to 4294967295");
 
   assert_int_equal(clt_ini_require_int(s, "units", 1, 100, &v), CLT_ERR_BAD_DATA);
   assert_string_equal(clt_last_error(), NAME ":1: [conv] missing key 'units' (an integer from 1 to "
@@ -334,24 +330,24 @@ static void test_float(void **state) {
   assert_true(d == -1);
   assert_int_equal(clt_ini_get_float_ex(s, "one", 0, 0, 1, CLT_INI_BELOW_MAX, &d),
                    CLT_ERR_BAD_DATA);
-  expect_error_has("one = 1: must be a number >= 0 and < 1");
+  EXPECT_MESSAGE_HAS("one = 1: must be a number >= 0 and < 1");
   assert_int_equal(clt_ini_get_float(s, "one", 0, 2, 3, &d), CLT_ERR_BAD_DATA);
-  expect_error_has("must be a number from 2 to 3");
+  EXPECT_MESSAGE_HAS("must be a number from 2 to 3");
   assert_int_equal(clt_ini_get_float(s, "word", 0, 0, 1, &d), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":6: [net] word = abc: not a number; use a number from 0 to 1");
+  EXPECT_MESSAGE_HAS(NAME ":6: [net] word = abc: not a number; use a number from 0 to 1");
   assert_int_equal(clt_ini_get_float(s, "tail", 0, 0, 10, &d), CLT_ERR_BAD_DATA);
-  expect_error_has("not a number");
+  EXPECT_MESSAGE_HAS("not a number");
   assert_int_equal(clt_ini_get_float(s, "nan", 0, -INFINITY, INFINITY, &d), CLT_ERR_BAD_DATA);
-  expect_error_has("must be finite; use a finite number");
+  EXPECT_MESSAGE_HAS("must be finite; use a finite number");
   assert_int_equal(clt_ini_get_float(s, "inf", 0, -INFINITY, INFINITY, &d), CLT_ERR_BAD_DATA);
-  expect_error_has("must be finite");
+  EXPECT_MESSAGE_HAS("must be finite");
   assert_int_equal(clt_ini_get_float(s, "huge", 0, -INFINITY, INFINITY, &d), CLT_ERR_BAD_DATA);
   assert_int_equal(clt_ini_get_float(s, "neg", 0, 0, INFINITY, &d), CLT_ERR_BAD_DATA);
-  expect_error_has("must be a number >= 0");
+  EXPECT_MESSAGE_HAS("must be a number >= 0");
   assert_int_equal(clt_ini_get_float(s, "neg", 0, -INFINITY, 0, &d), CLT_OK);
   assert_true(d == -2.5);
   assert_int_equal(clt_ini_require_float(s, "rate", 0, 1, &d), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":1: [net] missing key 'rate' (a number from 0 to 1)");
+  EXPECT_MESSAGE_HAS(NAME ":1: [net] missing key 'rate' (a number from 0 to 1)");
   clt_ini_free(ini);
 }
 
@@ -376,7 +372,7 @@ static void test_bool(void **state) {
                       NAME ":10: [dense] i = 2: must be 0, 1, true, false, yes or no");
   assert_int_equal(clt_ini_get_bool(s, "j", false, &b), CLT_ERR_BAD_DATA);
   assert_int_equal(clt_ini_require_bool(s, "bias", &b), CLT_ERR_BAD_DATA);
-  expect_error_has("missing key 'bias'");
+  EXPECT_MESSAGE_HAS("missing key 'bias'");
   clt_ini_free(ini);
 }
 
@@ -394,10 +390,10 @@ static void test_choice_and_string(void **state) {
   assert_string_equal(clt_last_error(), NAME ":3: [net] b = adan: unknown choice (did you mean "
                                              "'adam'?); use one of sgd, adam, adamw");
   assert_int_equal(clt_ini_get_choice(s, "c", 1, opts, &v), CLT_ERR_BAD_DATA);
-  expect_error_has("c = rmsprop: unknown choice; use one of sgd, adam, adamw");
+  EXPECT_MESSAGE_HAS("c = rmsprop: unknown choice; use one of sgd, adam, adamw");
   assert_int_equal(clt_ini_get_choice(s, "d", 1, opts, &v), CLT_ERR_BAD_DATA); /* exact case */
   assert_int_equal(clt_ini_require_choice(s, "e", opts, &v), CLT_ERR_BAD_DATA);
-  expect_error_has("missing key 'e' (one of sgd, adam, adamw)");
+  EXPECT_MESSAGE_HAS("missing key 'e' (one of sgd, adam, adamw)");
 
   const char *str = NULL;
   assert_int_equal(clt_ini_get_string(s, "text", NULL, &str), CLT_OK);
@@ -405,7 +401,7 @@ static void test_choice_and_string(void **state) {
   assert_int_equal(clt_ini_get_string(s, "absent2", NULL, &str), CLT_OK);
   assert_null(str);
   assert_int_equal(clt_ini_require_string(s, "name", &str), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":1: [net] missing key 'name'");
+  EXPECT_MESSAGE_HAS(NAME ":1: [net] missing key 'name'");
   clt_ini_free(ini);
 }
 
@@ -423,7 +419,7 @@ static void test_shape(void **state) {
   assert_int_equal(clt_ini_get_shape_hwc(s, "c", &h, &w, &c), CLT_OK);
   assert_int_equal(h, 65536);
   assert_int_equal(clt_ini_get_shape_hwc(s, "input", &h, &w, &c), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":1: [net] missing key 'input' (HxWxC");
+  EXPECT_MESSAGE_HAS(NAME ":1: [net] missing key 'input' (HxWxC");
   clt_ini_free(ini);
 
   static const char *const bad[] = {"28x28",     "0x28x1",
@@ -443,7 +439,7 @@ static void test_shape(void **state) {
     assert_int_equal(h, -1);
     char want[128];
     snprintf(want, sizeof want, NAME ":3: [net] input = %s: ", bad[i]);
-    expect_error_has(want);
+    EXPECT_MESSAGE_HAS(want);
     clt_ini_free(ini);
   }
 }
@@ -471,25 +467,21 @@ static void test_helpers(void **state) {
 static void test_load(void **state) {
   (void)state;
   clt_ini *ini = (clt_ini *)1;
-  assert_int_equal(clt_ini_load("/nonexistent/dir/model.cfg", &ini), CLT_ERR_MISSING_INPUT);
+  EXPECT_FAIL(clt_ini_load("/nonexistent/dir/model.cfg", &ini), CLT_ERR_MISSING_INPUT,
+              "/nonexistent/dir/model.cfg");
   assert_null(ini);
-  expect_error_has("/nonexistent/dir/model.cfg");
-  assert_int_equal(clt_ini_load("/tmp", &ini), CLT_ERR_MISSING_INPUT);
-  expect_error_has("folder");
+  EXPECT_FAIL(clt_ini_load("/tmp", &ini), CLT_ERR_MISSING_INPUT, "folder");
 
-  char path[] = "/tmp/clt_test_ini_XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  static const char text[] = "[net]\ninput = 28x28x1\nbatch = 0\n";
-  assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-  close(fd);
+  char path[1024];
+  clt_test_make_temp_file(path, sizeof path, "clt_test_ini_",
+                          "[net]\ninput = 28x28x1\nbatch = 0\n");
   assert_int_equal(clt_ini_load(path, &ini), CLT_OK);
   assert_string_equal(ini->name, path);
   int v;
   assert_int_equal(clt_ini_get_int(&ini->sections[0], "batch", 1, 1, 10, &v), CLT_ERR_BAD_DATA);
-  char want[96];
+  char want[1100];
   snprintf(want, sizeof want, "%s:3: [net] batch = 0", path);
-  expect_error_has(want);
+  EXPECT_MESSAGE_HAS(want);
   clt_ini_free(ini);
   unlink(path);
 }

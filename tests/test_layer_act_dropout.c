@@ -17,14 +17,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "nn/activation.h"
-#include "nn/ini.h"
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
-#include "runtime/memory.h"
 #include "runtime/rng.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL_ACT_EXACTISH 1e-6
@@ -33,91 +32,54 @@
 
 static clt_ctx *ctx;
 
-static double *alloc(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
-/* A layer built from model text (its only section) for input shape in, prepared on ctx. */
-static void *build(const clt_layer_ops *ops, const char *text, clt_shape in, clt_shape *out) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
-  assert_int_equal(ops->parse(sec, &self), CLT_OK);
-  assert_int_equal(clt_ini_check_unused(sec), CLT_OK);
-  assert_int_equal(ops->infer(self, sec, in, out), CLT_OK);
-  assert_int_equal(out->h, in.h);
-  assert_int_equal(out->w, in.w);
-  assert_int_equal(out->c, in.c);
-  assert_int_equal(ops->prepare(self, ctx), CLT_OK);
-  clt_ini_free(ini);
+/* A layer built from model text for input shape in, prepared on ctx; it keeps the shape. */
+static void *build(const clt_layer_ops *ops, const char *text, clt_shape in) {
+  clt_shape out;
+  void *self = clt_test_layer_build(ops, text, in, &out, ctx);
+  clt_test_expect_shape(out, in.h, in.w, in.c);
   return self;
 }
 
-/* A model text that must fail in parse or the unused-key check, with "test.ini:LINE" and
+/* A model text that must fail in parse or the unused-key check, with "model.ini:LINE" and
  * needle in the message. */
 static void expect_error(const clt_layer_ops *ops, const char *text, int line, const char *needle) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
-  clt_status st = ops->parse(sec, &self);
-  if (st == CLT_OK) st = clt_ini_check_unused(sec);
-  if (self) ops->destroy(self);
-  clt_ini_free(ini);
-  char where[32];
-  snprintf(where, sizeof where, "test.ini:%d:", line);
-  const char *msg = clt_last_error();
-  if (st != CLT_ERR_BAD_DATA || !strstr(msg, where) || !strstr(msg, needle))
-    fprintf(stderr, "for %s: status %d, message '%s'; wanted %s ... %s\n", text, st, msg, where,
-            needle);
-  assert_int_equal(st, CLT_ERR_BAD_DATA);
-  assert_non_null(strstr(msg, where));
-  assert_non_null(strstr(msg, needle));
+  clt_test_layer_expect_bad(ops, text, CLT_TEST_STEP_UNUSED, NULL, line, needle);
 }
 
 /* ---- activation ---- */
 
 static void check_activation(clt_activation act, double alpha, const char *text, int N,
                              clt_shape in) {
-  clt_shape out;
-  void *self = build(&clt_layer_activation, text, in, &out);
+  void *self = build(&clt_layer_activation, text, in);
   clt_layer_sizes sz;
   clt_layer_activation.sizes(self, N, &sz);
   assert_int_equal(sz.param_count, 0);
   assert_true(sz.saved_floats == 0 && sz.state_floats == 0 && sz.workspace_floats == 0);
   size_t n = (size_t)N * clt_shape_size(in);
-  double *x = alloc(n), *dy = alloc(n), *y = alloc(n), *dx = alloc(n), *junk = alloc(n);
-  double *ry = alloc(n), *rdx = alloc(n);
+  double *x = clt_test_alloc(n), *y = clt_test_alloc(n), *dx = clt_test_alloc(n);
+  double *ry = clt_test_alloc(n), *rdx = clt_test_alloc(n);
   clt_test_fill_uniform(x, n, -3.0, 3.0, 5u + (uint32_t)act);
   for (size_t i = 0; i < n; i += 7) x[i] = 0.0; /* the kink of relu and leaky_relu */
   clt_test_round_to_float(x, n);
-  clt_test_fill_uniform(dy, n, -1.0, 1.0, 6u);
-  clt_test_round_to_float(dy, n);
-  for (size_t i = 0; i < n; i++) junk[i] = 7.0;
+  double *dy = clt_test_random(n, -1.0, 1.0, 6u);
 
   clt_pass pass = {.ctx = ctx, .batch = N, .training = 1};
   pass.x = clt_test_upload(ctx, x, n);
   pass.y = clt_test_zeros(ctx, n);
   pass.dy = clt_test_upload(ctx, dy, n);
-  pass.dx = clt_test_upload(ctx, junk, n); /* written, not added */
-  assert_int_equal(clt_layer_activation.forward(self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_activation.backward(self, &pass), CLT_OK);
+  pass.dx = clt_test_filled(ctx, n, 7.0); /* written, not added */
+  OK(clt_layer_activation.forward(self, &pass));
+  OK(clt_layer_activation.backward(self, &pass));
   clt_test_download(ctx, pass.y, y, n);
   clt_test_download(ctx, pass.dx, dx, n);
   clt_ref_act_forward(act, alpha, (long)n, x, ry);
   clt_ref_act_backward(act, alpha, (long)n, ry, dy, rdx);
   double tol = (act == CLT_ACT_SIGMOID || act == CLT_ACT_TANH) ? TOL_ACT_TRANSC : TOL_ACT_EXACTISH;
-  assert_true(clt_test_rel_error(text, y, ry, n, 1e-30, tol) <= tol);
-  assert_true(clt_test_rel_error(text, dx, rdx, n, 1e-30, tol) <= tol);
+  EXPECT_CLOSE(text, y, ry, n, 1e-30, tol);
+  EXPECT_CLOSE(text, dx, rdx, n, 1e-30, tol);
 
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dy);
-  clt_buffer_release(&pass.dx);
-  free(x), free(dy), free(y), free(dx), free(junk), free(ry), free(rdx);
+  clt_test_pass_release(&pass);
+  free(x), free(dy), free(y), free(dx), free(ry), free(rdx);
   clt_layer_activation.destroy(self);
 }
 
@@ -148,16 +110,12 @@ static void test_activation_parse(void **state) {
   expect_error(ops, "[activation]\nactivation = leaky_relu\nalpha = x\n", 3, "alpha");
   expect_error(ops, "[activation]\nactivation = tanh\nrate = 1\n", 3, "rate");
 
-  clt_shape out;
-  char buf[64];
-  void *self = build(ops, "[activation]\nactivation = leaky_relu\nalpha = 0.2\n",
-                     (clt_shape){2, 2, 2}, &out);
-  ops->describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "leaky_relu, alpha 0.2");
+  void *self =
+      build(ops, "[activation]\nactivation = leaky_relu\nalpha = 0.2\n", (clt_shape){2, 2, 2});
+  clt_test_layer_expect_describe(ops, self, "leaky_relu, alpha 0.2");
   ops->destroy(self);
-  self = build(ops, "[activation]\nactivation = sigmoid\n", (clt_shape){2, 2, 2}, &out);
-  ops->describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "sigmoid");
+  self = build(ops, "[activation]\nactivation = sigmoid\n", (clt_shape){2, 2, 2});
+  clt_test_layer_expect_describe(ops, self, "sigmoid");
   ops->destroy(self);
 }
 
@@ -176,23 +134,17 @@ static void run_dropout(void *self, int N, size_t n, int training, uint32_t seed
                    .seed = seed,
                    .step = step,
                    .layer_index = layer};
-  double *junk = alloc(n);
-  for (size_t i = 0; i < n; i++) junk[i] = 7.0;
   pass.x = clt_test_upload(ctx, x, n);
-  pass.y = clt_test_upload(ctx, junk, n);
+  pass.y = clt_test_filled(ctx, n, 7.0);
   pass.dy = clt_test_upload(ctx, dy, n);
-  pass.dx = clt_test_upload(ctx, junk, n);
-  assert_int_equal(clt_layer_dropout.forward(self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_dropout.backward(self, &pass), CLT_OK);
-  r->y = alloc(n);
-  r->dx = alloc(n);
+  pass.dx = clt_test_filled(ctx, n, 7.0);
+  OK(clt_layer_dropout.forward(self, &pass));
+  OK(clt_layer_dropout.backward(self, &pass));
+  r->y = clt_test_alloc(n);
+  r->dx = clt_test_alloc(n);
   clt_test_download(ctx, pass.y, r->y, n);
   clt_test_download(ctx, pass.dx, r->dx, n);
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dy);
-  clt_buffer_release(&pass.dx);
-  free(junk);
+  clt_test_pass_release(&pass);
 }
 
 static void free_run(drop_run *r) {
@@ -212,14 +164,14 @@ static void nonzero_values(double *a, size_t n, uint32_t seed) {
 static void check_dropout(double rate, int N, clt_shape in) {
   char text[64];
   snprintf(text, sizeof text, "[dropout]\nrate = %g\n", rate);
-  clt_shape out;
-  void *self = build(&clt_layer_dropout, text, in, &out);
+  void *self = build(&clt_layer_dropout, text, in);
   clt_layer_sizes sz;
   clt_layer_dropout.sizes(self, N, &sz);
   assert_int_equal(sz.param_count, 0);
   assert_true(sz.saved_floats == 0 && sz.state_floats == 0);
   size_t n = (size_t)N * clt_shape_size(in);
-  double *x = alloc(n), *dy = alloc(n), *ry = alloc(n), *rdx = alloc(n);
+  double *x = clt_test_alloc(n), *dy = clt_test_alloc(n), *ry = clt_test_alloc(n),
+         *rdx = clt_test_alloc(n);
   nonzero_values(x, n, 21u);
   nonzero_values(dy, n, 22u);
   const uint32_t seed = 1234u, step = 17u;
@@ -237,8 +189,8 @@ static void check_dropout(double rate, int N, clt_shape in) {
     assert_int_equal(a.dx[i] != 0.0, keep); /* the same mask recomputed in backward */
     dropped += !keep;
   }
-  assert_true(clt_test_rel_error(text, a.y, ry, n, 1e-30, TOL_DROPOUT) <= TOL_DROPOUT);
-  assert_true(clt_test_rel_error(text, a.dx, rdx, n, 1e-30, TOL_DROPOUT) <= TOL_DROPOUT);
+  EXPECT_CLOSE(text, a.y, ry, n, 1e-30, TOL_DROPOUT);
+  EXPECT_CLOSE(text, a.dx, rdx, n, 1e-30, TOL_DROPOUT);
   if (rate == 0.0) assert_true(dropped == 0);
   if (rate > 0.0) assert_true(fabs((double)dropped / (double)n - rate) < 0.15);
 
@@ -291,23 +243,17 @@ static void test_dropout_parse(void **state) {
   expect_error(ops, "[dropout]\nrate = half\n", 2, "rate");
   expect_error(ops, "[dropout]\nrate = 0.5\nratio = 0.5\n", 3, "ratio");
 
-  clt_shape out;
-  char buf[64];
-  void *self = build(ops, "[dropout]\nrate = 0.25\n", (clt_shape){2, 2, 2}, &out);
-  ops->describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "rate 0.25");
+  void *self = build(ops, "[dropout]\nrate = 0.25\n", (clt_shape){2, 2, 2});
+  clt_test_layer_expect_describe(ops, self, "rate 0.25");
   ops->destroy(self);
 }
 
 int main(void) {
-  ctx = clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_activation_each),
       cmocka_unit_test(test_activation_parse),
       cmocka_unit_test(test_dropout),
       cmocka_unit_test(test_dropout_parse),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

@@ -20,15 +20,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "nn/ini.h"
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
 #include "runtime/memory.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL_BN_Y     1e-5
@@ -38,36 +37,12 @@
 
 static clt_ctx *ctx;
 
-static double *alloc(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
-/* A layer built from model text (its only section) for input shape in, prepared on ctx. */
+/* A layer built from model text for input shape in, prepared on ctx; it keeps the shape. */
 static void *build(const char *text, clt_shape in) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
   clt_shape out;
-  assert_int_equal(clt_layer_batchnorm.parse(sec, &self), CLT_OK);
-  assert_int_equal(clt_ini_check_unused(sec), CLT_OK);
-  assert_int_equal(clt_layer_batchnorm.infer(self, sec, in, &out), CLT_OK);
-  assert_true(out.h == in.h && out.w == in.w && out.c == in.c);
-  assert_int_equal(clt_layer_batchnorm.prepare(self, ctx), CLT_OK);
-  clt_ini_free(ini);
+  void *self = clt_test_layer_build(&clt_layer_batchnorm, text, in, &out, ctx);
+  clt_test_expect_shape(out, in.h, in.w, in.c);
   return self;
-}
-
-static void rounded_uniform(double *a, size_t n, double lo, double hi, uint32_t seed) {
-  clt_test_fill_uniform(a, n, lo, hi, seed);
-  clt_test_round_to_float(a, n);
-}
-
-static void check(const char *what, const double *got, const double *want, size_t n, double floor,
-                  double tol) {
-  assert_true(clt_test_rel_error(what, got, want, n, floor, tol) <= tol);
 }
 
 static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in) {
@@ -86,24 +61,22 @@ static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in
   assert_int_equal(sz.state_init_ones_from, C);
 
   size_t n = (size_t)N * clt_shape_size(in);
-  double *x = alloc(n), *dy = alloc(n), *gamma = alloc(C), *beta = alloc(C);
-  double *rm = alloc(C), *rv = alloc(C), *state = alloc(2 * (size_t)C);
-  double *y = alloc(n), *dx = alloc(n), *ry = alloc(n), *rdx = alloc(n), *junk = alloc(n);
-  double *dg = alloc(C), *db = alloc(C), *rdg = alloc(C), *rdb = alloc(C);
-  rounded_uniform(x, n, -1.0, 5.0, 31u); /* mean 2: the variance is not E[x^2] */
-  rounded_uniform(dy, n, -1.0, 1.0, 32u);
-  rounded_uniform(gamma, C, 0.5, 2.0, 33u);
-  rounded_uniform(beta, C, -1.0, 1.0, 34u);
-  rounded_uniform(rm, C, -0.5, 0.5, 35u);
-  rounded_uniform(rv, C, 0.5, 2.0, 36u);
+  double *x = clt_test_random(n, -1.0, 5.0, 31u); /* mean 2: the variance is not E[x^2] */
+  double *dy = clt_test_random(n, -1.0, 1.0, 32u);
+  double *gamma = clt_test_random(C, 0.5, 2.0, 33u), *beta = clt_test_random(C, -1.0, 1.0, 34u);
+  double *rm = clt_test_random(C, -0.5, 0.5, 35u), *rv = clt_test_random(C, 0.5, 2.0, 36u);
+  double *state = clt_test_alloc(2 * (size_t)C);
+  double *y = clt_test_alloc(n), *dx = clt_test_alloc(n), *ry = clt_test_alloc(n),
+         *rdx = clt_test_alloc(n);
+  double *dg = clt_test_alloc(C), *db = clt_test_alloc(C), *rdg = clt_test_alloc(C),
+         *rdb = clt_test_alloc(C);
   for (int c = 0; c < C; c++) state[c] = rm[c], state[C + c] = rv[c];
-  for (size_t i = 0; i < n; i++) junk[i] = 7.0;
 
   clt_pass pass = {.ctx = ctx, .batch = N, .training = 1};
   pass.x = clt_test_upload(ctx, x, n);
   pass.y = clt_test_zeros(ctx, n);
   pass.dy = clt_test_upload(ctx, dy, n);
-  pass.dx = clt_test_upload(ctx, junk, n); /* written, not added */
+  pass.dx = clt_test_filled(ctx, n, 7.0); /* written, not added */
   pass.params[0] = clt_test_upload(ctx, gamma, C);
   pass.params[1] = clt_test_upload(ctx, beta, C);
   pass.grads[0] = clt_test_zeros(ctx, C);
@@ -112,9 +85,9 @@ static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in
   pass.saved = clt_test_zeros(ctx, sz.saved_floats);
 
   /* Training forward, then backward twice: dgamma and dbeta accumulate, dx is written. */
-  assert_int_equal(clt_layer_batchnorm.forward(self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_batchnorm.backward(self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_batchnorm.backward(self, &pass), CLT_OK);
+  OK(clt_layer_batchnorm.forward(self, &pass));
+  OK(clt_layer_batchnorm.backward(self, &pass));
+  OK(clt_layer_batchnorm.backward(self, &pass));
   clt_test_download(ctx, pass.y, y, n);
   clt_test_download(ctx, pass.dx, dx, n);
   clt_test_download(ctx, pass.grads[0], dg, C);
@@ -128,12 +101,12 @@ static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in
   clt_ref_batchnorm_backward(&p, rin, x, gamma, dy, rdx, rdg, rdb);
   char name[160];
   snprintf(name, sizeof name, "batchnorm N%d %dx%dx%d momentum %g", N, in.h, in.w, in.c, momentum);
-  check(name, y, ry, n, 1e-30, TOL_BN_Y);
-  check(name, state, rm, C, 1e-30, TOL_BN_STATS);
-  check(name, state + C, rv, C, 1e-30, TOL_BN_STATS);
-  check(name, dx, rdx, n, 1.0, TOL_BN_DX);
-  check(name, dg, rdg, C, 1e-30, TOL_BN_STATS);
-  check(name, db, rdb, C, 1e-30, TOL_BN_STATS);
+  EXPECT_CLOSE(name, y, ry, n, 1e-30, TOL_BN_Y);
+  EXPECT_CLOSE(name, state, rm, C, 1e-30, TOL_BN_STATS);
+  EXPECT_CLOSE(name, state + C, rv, C, 1e-30, TOL_BN_STATS);
+  EXPECT_CLOSE(name, dx, rdx, n, 1.0, TOL_BN_DX);
+  EXPECT_CLOSE(name, dg, rdg, C, 1e-30, TOL_BN_STATS);
+  EXPECT_CLOSE(name, db, rdb, C, 1e-30, TOL_BN_STATS);
 
   /* Inference: the running statistics (as floats), left unchanged. */
   clt_test_round_to_float(rm, C);
@@ -144,24 +117,17 @@ static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in
   clt_pass inf = pass;
   inf.training = 0;
   inf.saved = NULL;
-  assert_int_equal(clt_layer_batchnorm.forward(self, &inf), CLT_OK);
+  OK(clt_layer_batchnorm.forward(self, &inf));
   clt_test_download(ctx, inf.y, y, n);
-  double *state2 = alloc(2 * (size_t)C);
+  double *state2 = clt_test_alloc(2 * (size_t)C);
   clt_test_download(ctx, inf.state, state2, 2 * (size_t)C);
   for (int c = 0; c < 2 * C; c++) assert_true(state2[c] == state[c]);
   clt_ref_batchnorm_forward(&p, rin, 0, x, gamma, beta, rm, rv, ry, NULL, NULL);
-  check(name, y, ry, n, 1e-30, TOL_BN_INFER);
+  EXPECT_CLOSE(name, y, ry, n, 1e-30, TOL_BN_INFER);
 
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dy);
-  clt_buffer_release(&pass.dx);
-  for (int i = 0; i < 2; i++)
-    clt_buffer_release(&pass.params[i]), clt_buffer_release(&pass.grads[i]);
-  clt_buffer_release(&pass.state);
-  clt_buffer_release(&pass.saved);
+  clt_test_pass_release(&pass);
   free(x), free(dy), free(gamma), free(beta), free(rm), free(rv), free(state), free(state2);
-  free(y), free(dx), free(ry), free(rdx), free(junk), free(dg), free(db), free(rdg), free(rdb);
+  free(y), free(dx), free(ry), free(rdx), free(dg), free(db), free(rdg), free(rdb);
   clt_layer_batchnorm.destroy(self);
 }
 
@@ -174,25 +140,10 @@ static void test_batchnorm_training(void **state) {
   check_batchnorm(0.99, 1e-5, 1, (clt_shape){3, 1, 7});  /* M = 3 */
 }
 
-/* A model text that must fail, with "test.ini:LINE" and needle in the message. */
+/* A model text that must fail in parse or the unused-key check, with "model.ini:LINE" and
+ * needle in the message. */
 static void expect_error(const char *text, int line, const char *needle) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
-  clt_status st = clt_layer_batchnorm.parse(sec, &self);
-  if (st == CLT_OK) st = clt_ini_check_unused(sec);
-  if (self) clt_layer_batchnorm.destroy(self);
-  clt_ini_free(ini);
-  char where[32];
-  snprintf(where, sizeof where, "test.ini:%d:", line);
-  const char *msg = clt_last_error();
-  if (st != CLT_ERR_BAD_DATA || !strstr(msg, where) || !strstr(msg, needle))
-    fprintf(stderr, "for %s: status %d, message '%s'; wanted %s ... %s\n", text, st, msg, where,
-            needle);
-  assert_int_equal(st, CLT_ERR_BAD_DATA);
-  assert_non_null(strstr(msg, where));
-  assert_non_null(strstr(msg, needle));
+  clt_test_layer_expect_bad(&clt_layer_batchnorm, text, CLT_TEST_STEP_UNUSED, NULL, line, needle);
 }
 
 static void test_batchnorm_parse(void **state) {
@@ -205,19 +156,14 @@ static void test_batchnorm_parse(void **state) {
   expect_error("[batchnorm]\nmomentum = 0.9\neps = 0.1\n", 3, "eps");
 
   void *self = build("[batchnorm]\n", (clt_shape){2, 2, 4});
-  char buf[64];
-  clt_layer_batchnorm.describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "momentum 0.99, epsilon 0.001");
+  clt_test_layer_expect_describe(&clt_layer_batchnorm, self, "momentum 0.99, epsilon 0.001");
   clt_layer_batchnorm.destroy(self);
 }
 
 int main(void) {
-  ctx = clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batchnorm_training),
       cmocka_unit_test(test_batchnorm_parse),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

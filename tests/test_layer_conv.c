@@ -15,25 +15,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
-#include "runtime/memory.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL   1e-4
 #define FLOOR 1e-3 /* scale floor when a reference tensor is all zeros */
-#define NAME  "model.ini"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 typedef struct conv_case {
   int n, h, w, c;            /* input */
@@ -47,47 +40,12 @@ typedef struct conv_case {
 
 static const clt_layer_ops *ops = &clt_layer_conv;
 
-static void *build(const char *text, clt_ini **ini, clt_shape in, clt_shape *out) {
-  OK(clt_ini_parse_string(text, NAME, ini));
-  const clt_ini_section *sec = &(*ini)->sections[0];
-  void *self = NULL;
-  OK(ops->parse(sec, &self));
-  OK(clt_ini_check_unused(sec));
-  OK(ops->infer(self, sec, in, out));
-  return self;
-}
-
-static double *alloc_d(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
-static double *random_d(size_t n, double lo, double hi, uint32_t seed) {
-  double *a = alloc_d(n);
-  clt_test_fill_uniform(a, n, lo, hi, seed);
-  clt_test_round_to_float(a, n);
-  return a;
-}
-
-static void expect_close(const char *what, const double *got, const double *want, size_t n,
-                         double times) {
-  double *scaled = alloc_d(n);
-  for (size_t i = 0; i < n; i++) scaled[i] = want[i] * times;
-  double rel = clt_test_rel_error(what, got, scaled, n, FLOOR, TOL);
-  free(scaled);
-  if (!(rel <= TOL)) fail_msg("%s: relative error %g above %g", what, rel, TOL);
-}
-
 static void run_case(const conv_case *tc, uint32_t seed) {
   clt_ctx *ctx = clt_test_ctx();
   char text[512];
   int len = snprintf(text, sizeof text, "[conv]\nfilters = %d\nsize = %d\n", tc->filters, tc->size);
   if (tc->stride) len += snprintf(text + len, sizeof text - len, "stride = %d\n", tc->stride);
-  if (tc->padding) len += snprintf(text + len, sizeof text - len, "padding = %s\n", tc->padding);
-  if (tc->bias >= 0) len += snprintf(text + len, sizeof text - len, "bias = %d\n", tc->bias);
-  if (tc->act) len += snprintf(text + len, sizeof text - len, "activation = %s\n", tc->act);
-  if (tc->alpha > 0) snprintf(text + len, sizeof text - len, "alpha = %g\n", tc->alpha);
+  if (tc->padding) snprintf(text + len, sizeof text - len, "padding = %s\n", tc->padding);
 
   /* The reference's view of the same layer. */
   clt_ref_conv p = {0};
@@ -95,9 +53,7 @@ static void run_case(const conv_case *tc, uint32_t seed) {
   p.size = tc->size;
   p.stride = tc->stride ? tc->stride : 1;
   p.bias = tc->bias != 0;
-  p.act = CLT_ACT_LINEAR;
-  if (tc->act) assert_int_equal(clt_activation_from_name(tc->act, &p.act), 0);
-  p.alpha = tc->alpha > 0 ? tc->alpha : 0.01;
+  clt_test_bias_act_keys(text, sizeof text, tc->bias, tc->act, tc->alpha, &p.act, &p.alpha);
   clt_ref_padding mode = CLT_REF_PAD_VALID;
   int number = 0;
   if (tc->padding && strcmp(tc->padding, "same") == 0)
@@ -110,36 +66,16 @@ static void run_case(const conv_case *tc, uint32_t seed) {
   clt_ref_conv_set_padding(&p, mode, number, rin);
   clt_ref_shape rout = clt_ref_conv_out_shape(&p, rin);
 
-  clt_ini *ini = NULL;
   clt_shape in = {tc->h, tc->w, tc->c}, out;
-  void *self = build(text, &ini, in, &out);
-  assert_int_equal(out.h, rout.h);
-  assert_int_equal(out.w, rout.w);
-  assert_int_equal(out.c, tc->filters);
-  if (tc->describe) {
-    char buf[128];
-    ops->describe(self, buf, sizeof buf);
-    assert_string_equal(buf, tc->describe);
-  }
+  void *self = clt_test_layer_build(ops, text, in, &out, NULL);
+  clt_test_expect_shape(out, rout.h, rout.w, tc->filters);
+  if (tc->describe) clt_test_layer_expect_describe(ops, self, tc->describe);
 
   int N = tc->n, K = tc->size, C = tc->c, F = tc->filters;
   size_t kkc = (size_t)K * K * C;
   clt_layer_sizes sz;
   ops->sizes(self, N, &sz);
-  assert_int_equal(sz.param_count, p.bias ? 2 : 1);
-  assert_string_equal(sz.params[0].name, "weights");
-  assert_int_equal(sz.params[0].count, (size_t)F * kkc);
-  assert_int_equal(sz.params[0].fan_in, (int)kkc);
-  assert_int_equal(sz.params[0].fan_out, K * K * F);
-  assert_int_equal(sz.params[0].init, p.act == CLT_ACT_RELU || p.act == CLT_ACT_LEAKY_RELU
-                                          ? CLT_INIT_HE_NORMAL
-                                          : CLT_INIT_GLOROT_UNIFORM);
-  if (p.bias) {
-    assert_string_equal(sz.params[1].name, "bias");
-    assert_int_equal(sz.params[1].count, (size_t)F);
-    assert_int_equal(sz.params[1].init, CLT_INIT_ZEROS);
-  }
-  assert_int_equal(sz.saved_floats, 0);
+  clt_test_expect_weights_bias(&sz, p.bias, (size_t)F * kkc, (int)kkc, K * K * F, (size_t)F, p.act);
   int pointwise =
       K == 1 && p.stride == 1 && p.pad_top + p.pad_bottom + p.pad_left + p.pad_right == 0;
   size_t rows = (size_t)N * out.h * out.w;
@@ -147,75 +83,13 @@ static void run_case(const conv_case *tc, uint32_t seed) {
   OK(ops->prepare(self, ctx));
 
   size_t nx = (size_t)N * clt_shape_size(in), ny = rows * F, nw = (size_t)F * kkc;
-  double *x = random_d(nx, -1.0, 1.0, seed);
-  double *W = random_d(nw, -0.5, 0.5, seed + 1);
-  double *b = random_d((size_t)F, -0.5, 0.5, seed + 2);
-  double *dy = random_d(ny, -1.0, 1.0, seed + 3);
-  double *y_ref = alloc_d(ny), *dx_ref = alloc_d(nx), *dW_ref = alloc_d(nw),
-         *db_ref = alloc_d((size_t)F);
-  clt_ref_conv_forward(&p, rin, x, W, b, y_ref);
-  clt_ref_conv_backward(&p, rin, x, W, y_ref, dy, dx_ref, dW_ref, db_ref);
-
-  clt_pass pass = {0};
-  pass.ctx = ctx;
-  pass.batch = N;
-  pass.training = 1;
-  pass.x = clt_test_upload(ctx, x, nx);
-  pass.y = clt_test_zeros(ctx, ny);
-  pass.params[0] = clt_test_upload(ctx, W, nw);
-  pass.grads[0] = clt_test_zeros(ctx, nw);
-  if (p.bias) {
-    pass.params[1] = clt_test_upload(ctx, b, (size_t)F);
-    pass.grads[1] = clt_test_zeros(ctx, (size_t)F);
-  }
-  double *junk = alloc_d(sz.workspace_floats > nx ? sz.workspace_floats : nx);
-  for (size_t i = 0; i < sz.workspace_floats || i < nx; i++) junk[i] = 1e6;
-  if (sz.workspace_floats) pass.workspace = clt_test_upload(ctx, junk, sz.workspace_floats);
-
-  double *got = alloc_d(ny > nx ? (ny > nw ? ny : nw) : (nx > nw ? nx : nw));
-  OK(ops->forward(self, &pass));
-  clt_test_download(ctx, pass.y, got, ny);
-  expect_close("y", got, y_ref, ny, 1.0);
-
-  /* The workspace does not survive between passes: spoil it. */
-  if (sz.workspace_floats) OK(clt_buffer_write(ctx, pass.workspace, 0, 4, &(float){-3e7f}));
-
-  /* Backward twice (dy is consumed in place: a fresh copy each time), then once
-   * without dx: dW and db accumulate, dx is written (it starts as junk). */
-  pass.dx = clt_test_upload(ctx, junk, nx);
-  for (int call = 1; call <= 3; call++) {
-    pass.dy = clt_test_upload(ctx, dy, ny);
-    cl_mem dx = pass.dx;
-    if (call == 3) pass.dx = NULL;
-    OK(ops->backward(self, &pass));
-    pass.dx = dx;
-    clt_buffer_release(&pass.dy);
-    if (call <= 2) {
-      clt_test_download(ctx, pass.dx, got, nx);
-      expect_close("dx", got, dx_ref, nx, 1.0);
-    }
-    if (call >= 2) {
-      clt_test_download(ctx, pass.grads[0], got, nw);
-      expect_close("dW", got, dW_ref, nw, call);
-      if (p.bias) {
-        clt_test_download(ctx, pass.grads[1], got, (size_t)F);
-        expect_close("db", got, db_ref, (size_t)F, call);
-      }
-    }
-  }
-
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dx);
-  clt_buffer_release(&pass.workspace);
-  for (int i = 0; i < 2; i++) {
-    clt_buffer_release(&pass.params[i]);
-    clt_buffer_release(&pass.grads[i]);
-  }
-  free(x), free(W), free(b), free(dy), free(y_ref), free(dx_ref), free(dW_ref), free(db_ref);
-  free(junk), free(got);
+  clt_test_weighted c;
+  clt_test_weighted_alloc(&c, N, p.bias, nx, ny, nw, (size_t)F, 0.5, seed);
+  clt_ref_conv_forward(&p, rin, c.x, c.w, c.b, c.y);
+  clt_ref_conv_backward(&p, rin, c.x, c.w, c.y, c.dy, c.dx, c.dw, c.db);
+  clt_test_weighted_check(ops, self, ctx, &sz, &c, FLOOR, TOL);
+  clt_test_weighted_free(&c);
   ops->destroy(self);
-  clt_ini_free(ini);
 }
 
 static void test_same_relu(void **state) {
@@ -281,26 +155,9 @@ static void test_number_padding(void **state) {
 
 /* ---- model-file errors: each names the file and line ---- */
 
-static void expect_error_has(const char *needle) {
-  const char *msg = clt_last_error();
-  if (!strstr(msg, needle)) fail_msg("expected '%s' in the message: %s", needle, msg);
-}
-
-/* Parses text (one [conv] section) and expects parse to fail at line. */
+/* Expects parse (alone) to refuse text (one [conv] section) at line. */
 static void parse_bad(const char *text, int line, const char *fragment) {
-  clt_ini *ini = NULL;
-  OK(clt_ini_parse_string(text, NAME, &ini));
-  void *self = (void *)1;
-  clt_clear_error();
-  clt_status st = ops->parse(&ini->sections[0], &self);
-  if (st != CLT_ERR_BAD_DATA)
-    fail_msg("'%s': expected bad data, got %s (%s)", text, clt_status_string(st), clt_last_error());
-  assert_null(self);
-  char where[64];
-  snprintf(where, sizeof where, NAME ":%d:", line);
-  expect_error_has(where);
-  expect_error_has(fragment);
-  clt_ini_free(ini);
+  clt_test_layer_expect_bad(ops, text, CLT_TEST_STEP_PARSE, NULL, line, fragment);
 }
 
 static void test_parse_errors(void **state) {
@@ -320,16 +177,10 @@ static void test_parse_errors(void **state) {
 
 static void test_unknown_key(void **state) {
   (void)state;
-  clt_ini *ini = NULL;
-  OK(clt_ini_parse_string("[conv]\nfilters = 4\nsize = 3\nstrides = 2\n", NAME, &ini));
-  void *self = NULL;
-  OK(ops->parse(&ini->sections[0], &self));
-  assert_int_equal(clt_ini_check_unused(&ini->sections[0]), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":4:");
-  expect_error_has("strides");
-  expect_error_has("stride");
-  ops->destroy(self);
-  clt_ini_free(ini);
+  assert_int_equal(clt_test_layer_expect_bad(ops, "[conv]\nfilters = 4\nsize = 3\nstrides = 2\n",
+                                             CLT_TEST_STEP_UNUSED, NULL, 4, "strides"),
+                   CLT_TEST_STEP_UNUSED);
+  EXPECT_MESSAGE_HAS("stride");
 }
 
 static void test_kernel_larger_than_input(void **state) {
@@ -338,34 +189,23 @@ static void test_kernel_larger_than_input(void **state) {
   const char *bad[] = {"[conv]\nfilters = 4\nsize = 5\n",
                        "[conv]\nfilters = 4\nsize = 5\npadding = 0\n"};
   for (int i = 0; i < 2; i++) {
-    clt_ini *ini = NULL;
-    OK(clt_ini_parse_string(bad[i], NAME, &ini));
-    void *self = NULL;
-    OK(ops->parse(&ini->sections[0], &self));
-    assert_int_equal(ops->infer(self, &ini->sections[0], in, &out), CLT_ERR_BAD_DATA);
-    expect_error_has(NAME ":1:");
-    expect_error_has("larger than the padded input");
-    expect_error_has("padding = same");
-    ops->destroy(self);
-    clt_ini_free(ini);
+    assert_int_equal(clt_test_layer_expect_bad(ops, bad[i], CLT_TEST_STEP_INFER, &in, 1,
+                                               "larger than the padded input"),
+                     CLT_TEST_STEP_INFER);
+    EXPECT_MESSAGE_HAS("padding = same");
   }
   /* The same kernel fits once padded: 3x4 + 2*1 = 5x6, and same padding always fits. */
   const char *good[] = {"[conv]\nfilters = 4\nsize = 5\npadding = 1\n",
                         "[conv]\nfilters = 4\nsize = 5\npadding = same\n"};
   int want_h[] = {1, 3}, want_w[] = {2, 4};
   for (int i = 0; i < 2; i++) {
-    clt_ini *ini = NULL;
-    void *self = build(good[i], &ini, in, &out);
-    assert_int_equal(out.h, want_h[i]);
-    assert_int_equal(out.w, want_w[i]);
-    assert_int_equal(out.c, 4);
+    void *self = clt_test_layer_build(ops, good[i], in, &out, NULL);
+    clt_test_expect_shape(out, want_h[i], want_w[i], 4);
     ops->destroy(self);
-    clt_ini_free(ini);
   }
 }
 
 int main(void) {
-  clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_errors),
       cmocka_unit_test(test_unknown_key),
@@ -380,7 +220,5 @@ int main(void) {
       cmocka_unit_test(test_kernel_equals_input),
       cmocka_unit_test(test_number_padding),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);
 }

@@ -15,25 +15,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
-#include "runtime/memory.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL   1e-4
 #define FLOOR 1e-3 /* scale floor when a reference tensor is all zeros */
-#define NAME  "model.ini"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 typedef struct dense_case {
   int n, h, w, c;       /* input, flattened to I = h*w*c */
@@ -46,151 +39,36 @@ typedef struct dense_case {
 
 static const clt_layer_ops *ops = &clt_layer_dense;
 
-static void *build(const char *text, clt_ini **ini, clt_shape in, clt_shape *out) {
-  OK(clt_ini_parse_string(text, NAME, ini));
-  const clt_ini_section *sec = &(*ini)->sections[0];
-  void *self = NULL;
-  OK(ops->parse(sec, &self));
-  OK(clt_ini_check_unused(sec));
-  OK(ops->infer(self, sec, in, out));
-  return self;
-}
-
-static double *alloc_d(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
-static double *random_d(size_t n, double lo, double hi, uint32_t seed) {
-  double *a = alloc_d(n);
-  clt_test_fill_uniform(a, n, lo, hi, seed);
-  clt_test_round_to_float(a, n);
-  return a;
-}
-
-static void expect_close(const char *what, const double *got, const double *want, size_t n,
-                         double times) {
-  double *scaled = alloc_d(n);
-  for (size_t i = 0; i < n; i++) scaled[i] = want[i] * times;
-  double rel = clt_test_rel_error(what, got, scaled, n, FLOOR, TOL);
-  free(scaled);
-  if (!(rel <= TOL)) fail_msg("%s: relative error %g above %g", what, rel, TOL);
-}
-
 static void run_case(const dense_case *tc, uint32_t seed) {
   clt_ctx *ctx = clt_test_ctx();
   char text[256];
-  int len = snprintf(text, sizeof text, "[dense]\nunits = %d\n", tc->units);
-  if (tc->bias >= 0) len += snprintf(text + len, sizeof text - len, "bias = %d\n", tc->bias);
-  if (tc->act) len += snprintf(text + len, sizeof text - len, "activation = %s\n", tc->act);
-  if (tc->alpha > 0) snprintf(text + len, sizeof text - len, "alpha = %g\n", tc->alpha);
+  snprintf(text, sizeof text, "[dense]\nunits = %d\n", tc->units);
 
   clt_ref_dense p = {0};
   p.units = tc->units;
   p.bias = tc->bias != 0;
-  p.act = CLT_ACT_LINEAR;
-  if (tc->act) assert_int_equal(clt_activation_from_name(tc->act, &p.act), 0);
-  p.alpha = tc->alpha > 0 ? tc->alpha : 0.01;
+  clt_test_bias_act_keys(text, sizeof text, tc->bias, tc->act, tc->alpha, &p.act, &p.alpha);
 
-  clt_ini *ini = NULL;
   clt_shape in = {tc->h, tc->w, tc->c}, out;
-  void *self = build(text, &ini, in, &out);
-  assert_int_equal(out.h, 1);
-  assert_int_equal(out.w, 1);
-  assert_int_equal(out.c, tc->units);
-  if (tc->describe) {
-    char buf[128];
-    ops->describe(self, buf, sizeof buf);
-    assert_string_equal(buf, tc->describe);
-  }
+  void *self = clt_test_layer_build(ops, text, in, &out, NULL);
+  clt_test_expect_shape(out, 1, 1, tc->units);
+  if (tc->describe) clt_test_layer_expect_describe(ops, self, tc->describe);
 
   int N = tc->n, U = tc->units, I = (int)clt_shape_size(in);
   clt_layer_sizes sz;
   ops->sizes(self, N, &sz);
-  assert_int_equal(sz.param_count, p.bias ? 2 : 1);
-  assert_string_equal(sz.params[0].name, "weights");
-  assert_int_equal(sz.params[0].count, (size_t)U * I);
-  assert_int_equal(sz.params[0].fan_in, I);
-  assert_int_equal(sz.params[0].fan_out, U);
-  assert_int_equal(sz.params[0].init, p.act == CLT_ACT_RELU || p.act == CLT_ACT_LEAKY_RELU
-                                          ? CLT_INIT_HE_NORMAL
-                                          : CLT_INIT_GLOROT_UNIFORM);
-  if (p.bias) {
-    assert_string_equal(sz.params[1].name, "bias");
-    assert_int_equal(sz.params[1].count, (size_t)U);
-    assert_int_equal(sz.params[1].init, CLT_INIT_ZEROS);
-  }
-  assert_int_equal(sz.saved_floats, 0);
+  clt_test_expect_weights_bias(&sz, p.bias, (size_t)U * I, I, U, (size_t)U, p.act);
   assert_int_equal(sz.workspace_floats, 0);
   OK(ops->prepare(self, ctx));
 
   size_t nx = (size_t)N * I, ny = (size_t)N * U, nw = (size_t)U * I;
-  double *x = random_d(nx, -1.0, 1.0, seed);
-  double *W = random_d(nw, -0.3, 0.3, seed + 1);
-  double *b = random_d((size_t)U, -0.5, 0.5, seed + 2);
-  double *dy = random_d(ny, -1.0, 1.0, seed + 3);
-  double *y_ref = alloc_d(ny), *dx_ref = alloc_d(nx), *dW_ref = alloc_d(nw),
-         *db_ref = alloc_d((size_t)U);
-  clt_ref_dense_forward(&p, N, I, x, W, b, y_ref);
-  clt_ref_dense_backward(&p, N, I, x, W, y_ref, dy, dx_ref, dW_ref, db_ref);
-
-  clt_pass pass = {0};
-  pass.ctx = ctx;
-  pass.batch = N;
-  pass.training = 1;
-  pass.x = clt_test_upload(ctx, x, nx);
-  pass.y = clt_test_zeros(ctx, ny);
-  pass.params[0] = clt_test_upload(ctx, W, nw);
-  pass.grads[0] = clt_test_zeros(ctx, nw);
-  if (p.bias) {
-    pass.params[1] = clt_test_upload(ctx, b, (size_t)U);
-    pass.grads[1] = clt_test_zeros(ctx, (size_t)U);
-  }
-  size_t most = nx > ny ? nx : ny;
-  most = most > nw ? most : nw;
-  double *got = alloc_d(most);
-  OK(ops->forward(self, &pass));
-  clt_test_download(ctx, pass.y, got, ny);
-  expect_close("y", got, y_ref, ny, 1.0);
-
-  /* Backward twice (dy is consumed in place: a fresh copy each time), then once
-   * without dx: dW and db accumulate, dx is written (it starts as junk). */
-  double *junk = alloc_d(nx);
-  for (size_t i = 0; i < nx; i++) junk[i] = 1e6;
-  pass.dx = clt_test_upload(ctx, junk, nx);
-  for (int call = 1; call <= 3; call++) {
-    pass.dy = clt_test_upload(ctx, dy, ny);
-    cl_mem dx = pass.dx;
-    if (call == 3) pass.dx = NULL;
-    OK(ops->backward(self, &pass));
-    pass.dx = dx;
-    clt_buffer_release(&pass.dy);
-    if (call <= 2) {
-      clt_test_download(ctx, pass.dx, got, nx);
-      expect_close("dx", got, dx_ref, nx, 1.0);
-    }
-    if (call >= 2) {
-      clt_test_download(ctx, pass.grads[0], got, nw);
-      expect_close("dW", got, dW_ref, nw, call);
-      if (p.bias) {
-        clt_test_download(ctx, pass.grads[1], got, (size_t)U);
-        expect_close("db", got, db_ref, (size_t)U, call);
-      }
-    }
-  }
-
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dx);
-  for (int i = 0; i < 2; i++) {
-    clt_buffer_release(&pass.params[i]);
-    clt_buffer_release(&pass.grads[i]);
-  }
-  free(x), free(W), free(b), free(dy), free(y_ref), free(dx_ref), free(dW_ref), free(db_ref);
-  free(junk), free(got);
+  clt_test_weighted c;
+  clt_test_weighted_alloc(&c, N, p.bias, nx, ny, nw, (size_t)U, 0.3, seed);
+  clt_ref_dense_forward(&p, N, I, c.x, c.w, c.b, c.y);
+  clt_ref_dense_backward(&p, N, I, c.x, c.w, c.y, c.dy, c.dx, c.dw, c.db);
+  clt_test_weighted_check(ops, self, ctx, &sz, &c, FLOOR, TOL);
+  clt_test_weighted_free(&c);
   ops->destroy(self);
-  clt_ini_free(ini);
 }
 
 /* 7x5x3 flattened to 105 inputs, 13 units. */
@@ -226,25 +104,9 @@ static void test_linear(void **state) {
 
 /* ---- model-file errors: each names the file and line ---- */
 
-static void expect_error_has(const char *needle) {
-  const char *msg = clt_last_error();
-  if (!strstr(msg, needle)) fail_msg("expected '%s' in the message: %s", needle, msg);
-}
-
+/* Expects parse (alone) to refuse text (one [dense] section) at line. */
 static void parse_bad(const char *text, int line, const char *fragment) {
-  clt_ini *ini = NULL;
-  OK(clt_ini_parse_string(text, NAME, &ini));
-  void *self = (void *)1;
-  clt_clear_error();
-  clt_status st = ops->parse(&ini->sections[0], &self);
-  if (st != CLT_ERR_BAD_DATA)
-    fail_msg("'%s': expected bad data, got %s (%s)", text, clt_status_string(st), clt_last_error());
-  assert_null(self);
-  char where[64];
-  snprintf(where, sizeof where, NAME ":%d:", line);
-  expect_error_has(where);
-  expect_error_has(fragment);
-  clt_ini_free(ini);
+  clt_test_layer_expect_bad(ops, text, CLT_TEST_STEP_PARSE, NULL, line, fragment);
 }
 
 static void test_parse_errors(void **state) {
@@ -260,26 +122,17 @@ static void test_parse_errors(void **state) {
 
 static void test_unknown_key(void **state) {
   (void)state;
-  clt_ini *ini = NULL;
-  OK(clt_ini_parse_string("[dense]\nunits = 10\nunit = 3\n", NAME, &ini));
-  void *self = NULL;
-  OK(ops->parse(&ini->sections[0], &self));
-  assert_int_equal(clt_ini_check_unused(&ini->sections[0]), CLT_ERR_BAD_DATA);
-  expect_error_has(NAME ":3:");
-  expect_error_has("unit");
-  ops->destroy(self);
-  clt_ini_free(ini);
+  assert_int_equal(clt_test_layer_expect_bad(ops, "[dense]\nunits = 10\nunit = 3\n",
+                                             CLT_TEST_STEP_UNUSED, NULL, 3, "unit"),
+                   CLT_TEST_STEP_UNUSED);
 }
 
 int main(void) {
-  clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_unknown_key),
       cmocka_unit_test(test_flatten_relu), cmocka_unit_test(test_one_unit_sigmoid_no_bias),
       cmocka_unit_test(test_tanh),         cmocka_unit_test(test_leaky_relu),
       cmocka_unit_test(test_linear),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);
 }

@@ -16,12 +16,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "nn/ini.h"
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
 #include "runtime/memory.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL_MAX_Y  0.0
@@ -29,26 +29,6 @@
 #define TOL_AVG    2e-6
 
 static clt_ctx *ctx;
-
-static double *alloc(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
-/* A layer built from model text (its only section) for input shape in, prepared on ctx. */
-static void *build(const clt_layer_ops *ops, const char *text, clt_shape in, clt_shape *out) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
-  assert_int_equal(ops->parse(sec, &self), CLT_OK);
-  assert_int_equal(clt_ini_check_unused(sec), CLT_OK);
-  assert_int_equal(ops->infer(self, sec, in, out), CLT_OK);
-  assert_int_equal(ops->prepare(self, ctx), CLT_OK);
-  clt_ini_free(ini);
-  return self;
-}
 
 /* Input values: 0 = uniform in [-1, 1); 1 = relu(x - 0.4) of that (70% exact zeros, so
  * many windows are all zero); 2 = levels {0, 0.5, 1} after relu (ties between non-zero
@@ -71,13 +51,11 @@ static void check_pool(int is_max, int K, int S, int N, clt_shape in, int kind) 
            S);
   const clt_layer_ops *ops = is_max ? &clt_layer_maxpool : &clt_layer_avgpool;
   clt_shape out;
-  void *self = build(ops, text, in, &out);
+  void *self = clt_test_layer_build(ops, text, in, &out, ctx);
   clt_ref_pool rp = {K, S};
   clt_ref_shape rin = {N, in.h, in.w, in.c};
   clt_ref_shape rout = clt_ref_pool_out_shape(&rp, rin);
-  assert_int_equal(out.h, rout.h);
-  assert_int_equal(out.w, rout.w);
-  assert_int_equal(out.c, in.c);
+  clt_test_expect_shape(out, rout.h, rout.w, in.c);
 
   clt_layer_sizes sz;
   ops->sizes(self, N, &sz);
@@ -86,25 +64,23 @@ static void check_pool(int is_max, int K, int S, int N, clt_shape in, int kind) 
   size_t nin = (size_t)N * clt_shape_size(in), nout = (size_t)N * clt_shape_size(out);
   assert_true(sz.saved_floats == (is_max ? nout : 0));
 
-  double *x = alloc(nin), *dy = alloc(nout), *y = alloc(nout), *dx = alloc(nin);
-  double *ry = alloc(nout), *rdx = alloc(nin), *junk = alloc(nin);
+  double *x = clt_test_alloc(nin), *y = clt_test_alloc(nout), *dx = clt_test_alloc(nin);
+  double *ry = clt_test_alloc(nout), *rdx = clt_test_alloc(nin);
   make_input(x, nin, kind, 11u + (uint32_t)K * 7u + (uint32_t)S);
-  clt_test_fill_uniform(dy, nout, -1.0, 1.0, 99u);
-  clt_test_round_to_float(dy, nout);
-  for (size_t i = 0; i < nin; i++) junk[i] = 7.0;
+  double *dy = clt_test_random(nout, -1.0, 1.0, 99u);
 
   clt_pass pass = {.ctx = ctx, .batch = N, .training = 1};
   pass.x = clt_test_upload(ctx, x, nin);
   pass.y = clt_test_zeros(ctx, nout);
   pass.dy = clt_test_upload(ctx, dy, nout);
-  pass.dx = clt_test_upload(ctx, junk, nin); /* backward must write, not add */
+  pass.dx = clt_test_filled(ctx, nin, 7.0); /* backward must write, not add */
   pass.saved = sz.saved_floats ? clt_test_zeros(ctx, sz.saved_floats) : NULL;
 
   char what[160];
   snprintf(what, sizeof what, "%s K%d S%d N%d %dx%dx%d kind %d", ops->name, K, S, N, in.h, in.w,
            in.c, kind);
-  assert_int_equal(ops->forward(self, &pass), CLT_OK);
-  assert_int_equal(ops->backward(self, &pass), CLT_OK);
+  OK(ops->forward(self, &pass));
+  OK(ops->backward(self, &pass));
   clt_test_download(ctx, pass.y, y, nout);
   clt_test_download(ctx, pass.dx, dx, nin);
   if (is_max) {
@@ -115,8 +91,8 @@ static void check_pool(int is_max, int K, int S, int N, clt_shape in, int kind) 
     clt_ref_avgpool_backward(&rp, rin, dy, rdx);
   }
   double tol_y = is_max ? TOL_MAX_Y : TOL_AVG, tol_dx = is_max ? TOL_MAX_DX : TOL_AVG;
-  assert_true(clt_test_rel_error(what, y, ry, nout, 1e-30, tol_y) <= tol_y);
-  assert_true(clt_test_rel_error(what, dx, rdx, nin, 1e-30, tol_dx) <= tol_dx);
+  EXPECT_CLOSE(what, y, ry, nout, 1e-30, tol_y);
+  EXPECT_CLOSE(what, dx, rdx, nin, 1e-30, tol_dx);
   if (is_max) {
     /* Routing: every element that received a gradient is the reference's, and vice versa. */
     for (size_t i = 0; i < nin; i++) assert_int_equal(dx[i] != 0.0, rdx[i] != 0.0);
@@ -126,17 +102,13 @@ static void check_pool(int is_max, int K, int S, int N, clt_shape in, int kind) 
   clt_pass inf = pass;
   inf.training = 0;
   inf.saved = NULL;
-  assert_int_equal(clt_buffer_zero(ctx, inf.y, 0, nout * sizeof(float)), CLT_OK);
-  assert_int_equal(ops->forward(self, &inf), CLT_OK);
+  OK(clt_buffer_zero(ctx, inf.y, 0, nout * sizeof(float)));
+  OK(ops->forward(self, &inf));
   clt_test_download(ctx, inf.y, y, nout);
-  assert_true(clt_test_rel_error(what, y, ry, nout, 1e-30, tol_y) <= tol_y);
+  EXPECT_CLOSE(what, y, ry, nout, 1e-30, tol_y);
 
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dy);
-  clt_buffer_release(&pass.dx);
-  clt_buffer_release(&pass.saved);
-  free(x), free(dy), free(y), free(dx), free(ry), free(rdx), free(junk);
+  clt_test_pass_release(&pass);
+  free(x), free(dy), free(y), free(dx), free(ry), free(rdx);
   ops->destroy(self);
 }
 
@@ -170,18 +142,18 @@ static void test_maxpool_ties(void **state) {
 static void test_maxpool_all_ties(void **state) {
   (void)state;
   clt_shape in = {4, 4, 2}, out;
-  void *self = build(&clt_layer_maxpool, "[maxpool]\nsize = 2\n", in, &out);
+  void *self = clt_test_layer_build(&clt_layer_maxpool, "[maxpool]\nsize = 2\n", in, &out, ctx);
   size_t nin = clt_shape_size(in), nout = clt_shape_size(out);
-  double *zeros = alloc(nin), *dy = alloc(nout), *dx = alloc(nin);
+  double *dy = clt_test_alloc(nout), *dx = clt_test_alloc(nin);
   for (size_t i = 0; i < nout; i++) dy[i] = (double)(i + 1);
   clt_pass pass = {.ctx = ctx, .batch = 1, .training = 1};
-  pass.x = clt_test_upload(ctx, zeros, nin);
+  pass.x = clt_test_filled(ctx, nin, 0.0);
   pass.y = clt_test_zeros(ctx, nout);
   pass.dy = clt_test_upload(ctx, dy, nout);
   pass.dx = clt_test_zeros(ctx, nin);
   pass.saved = clt_test_zeros(ctx, nout);
-  assert_int_equal(clt_layer_maxpool.forward(self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_maxpool.backward(self, &pass), CLT_OK);
+  OK(clt_layer_maxpool.forward(self, &pass));
+  OK(clt_layer_maxpool.backward(self, &pass));
   clt_test_download(ctx, pass.dx, dx, nin);
   for (int h = 0; h < in.h; h++)
     for (int w = 0; w < in.w; w++)
@@ -190,12 +162,8 @@ static void test_maxpool_all_ties(void **state) {
         if (h % 2 == 0 && w % 2 == 0) want = dy[((h / 2) * out.w + w / 2) * out.c + c];
         assert_true(dx[(h * in.w + w) * in.c + c] == want);
       }
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dy);
-  clt_buffer_release(&pass.dx);
-  clt_buffer_release(&pass.saved);
-  free(zeros), free(dy), free(dx);
+  clt_test_pass_release(&pass);
+  free(dy), free(dx);
   clt_layer_maxpool.destroy(self);
 }
 
@@ -212,28 +180,11 @@ static void test_avgpool(void **state) {
   check_pool(0, 2, 2, 2, (clt_shape){13, 11, 17}, 0);
 }
 
-/* A model text that must fail in parse, the unused-key check or infer, with "test.ini:LINE"
- * and needle in the message. */
+/* A model text that must fail in parse, the unused-key check or infer (input 6x5x2), with
+ * "model.ini:LINE" and needle in the message. */
 static void expect_error(const clt_layer_ops *ops, const char *text, int line, const char *needle) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string(text, "test.ini", &ini), CLT_OK);
-  const clt_ini_section *sec = &ini->sections[0];
-  void *self = NULL;
-  clt_shape in = {6, 5, 2}, out;
-  clt_status st = ops->parse(sec, &self);
-  if (st == CLT_OK) st = clt_ini_check_unused(sec);
-  if (st == CLT_OK) st = ops->infer(self, sec, in, &out);
-  if (self) ops->destroy(self);
-  clt_ini_free(ini);
-  char where[32];
-  snprintf(where, sizeof where, "test.ini:%d:", line);
-  const char *msg = clt_last_error();
-  if (st != CLT_ERR_BAD_DATA || !strstr(msg, where) || !strstr(msg, needle))
-    fprintf(stderr, "for %s: status %d, message '%s'; wanted %s ... %s\n", text, st, msg, where,
-            needle);
-  assert_int_equal(st, CLT_ERR_BAD_DATA);
-  assert_non_null(strstr(msg, where));
-  assert_non_null(strstr(msg, needle));
+  clt_shape in = {6, 5, 2};
+  clt_test_layer_expect_bad(ops, text, CLT_TEST_STEP_INFER, &in, line, needle);
 }
 
 static void test_parse_errors(void **state) {
@@ -253,29 +204,23 @@ static void test_parse_errors(void **state) {
 
 static void test_describe(void **state) {
   (void)state;
-  clt_shape out;
-  char buf[64];
+  clt_shape in = {7, 5, 3}, out;
   void *self =
-      build(&clt_layer_maxpool, "[maxpool]\nsize = 3\nstride = 2\n", (clt_shape){7, 5, 3}, &out);
-  clt_layer_maxpool.describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "3x3 /2");
+      clt_test_layer_build(&clt_layer_maxpool, "[maxpool]\nsize = 3\nstride = 2\n", in, &out, ctx);
+  clt_test_layer_expect_describe(&clt_layer_maxpool, self, "3x3 /2");
   clt_layer_maxpool.destroy(self);
-  self = build(&clt_layer_avgpool, "[avgpool]\nsize = 2\n", (clt_shape){7, 5, 3}, &out);
-  clt_layer_avgpool.describe(self, buf, sizeof buf);
-  assert_string_equal(buf, "2x2 /2");
+  self = clt_test_layer_build(&clt_layer_avgpool, "[avgpool]\nsize = 2\n", in, &out, ctx);
+  clt_test_layer_expect_describe(&clt_layer_avgpool, self, "2x2 /2");
   assert_int_equal(out.h, 3);
   assert_int_equal(out.w, 2);
   clt_layer_avgpool.destroy(self);
 }
 
 int main(void) {
-  ctx = clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_maxpool_shapes),   cmocka_unit_test(test_maxpool_ties),
       cmocka_unit_test(test_maxpool_all_ties), cmocka_unit_test(test_avgpool),
       cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_describe),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

@@ -15,12 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/ini.h"
 #include "nn/layers/layers.h"
 #include "nn/metrics.h"
 #include "ref/ref.h"
 #include "runtime/memory.h"
 #include "runtime/rng.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
 #include "util/test_util.h"
 
 #define TOL_PROB 2e-6
@@ -28,45 +29,25 @@
 
 static clt_ctx *ctx;
 
-/* A [softmax] section from a small model text, parsed and inferred for K inputs. */
-typedef struct head {
-  clt_ini *ini;
-  void *self;
-} head;
-
-static void head_create(head *h, clt_shape in) {
-  const char *text = "[net]\ninput = 1x1x4\n\n[softmax]\n";
-  assert_int_equal(clt_ini_parse_string(text, "model.ini", &h->ini), CLT_OK);
-  const clt_ini_section *sec = &h->ini->sections[1];
-  assert_int_equal(clt_layer_softmax.parse(sec, &h->self), CLT_OK);
+/* The [softmax] head of a small model text, built for input shape in and prepared on ctx. */
+static void *head_create(clt_shape in) {
   clt_shape out;
-  assert_int_equal(clt_layer_softmax.infer(h->self, sec, in, &out), CLT_OK);
-  assert_int_equal(out.h, 1);
-  assert_int_equal(out.w, 1);
-  assert_int_equal(out.c, in.c);
-  clt_status st = clt_layer_softmax.prepare(h->self, ctx);
-  if (st != CLT_OK) fprintf(stderr, "prepare: %s\n", clt_last_error());
-  assert_int_equal(st, CLT_OK);
+  void *self = clt_test_layer_build(&clt_layer_softmax, "[net]\ninput = 1x1x4\n\n[softmax]\n", in,
+                                    &out, ctx);
+  clt_test_expect_shape(out, 1, 1, in.c);
+  return self;
 }
 
-static void head_destroy(head *h) {
-  clt_layer_softmax.destroy(h->self);
-  clt_ini_free(h->ini);
-}
-
-/* n zeros, written rather than filled: Oclgrind 21.10 does not mark clEnqueueFillBuffer
- * memory as initialised, and this test is meant to run clean under --uninitialized. */
+/* n zeros, written rather than filled (see clt_test_filled): this test is meant to run clean
+ * under Oclgrind --uninitialized. */
 static cl_mem zeros(size_t n) {
-  double *z = calloc(n, sizeof *z);
-  cl_mem mem = clt_test_upload(ctx, z, n);
-  free(z);
-  return mem;
+  return clt_test_filled(ctx, n, 0.0);
 }
 
 static cl_mem upload_labels(const int32_t *labels, int n) {
   cl_mem mem = NULL;
-  assert_int_equal(clt_buffer_create(ctx, (size_t)n * sizeof(int32_t), &mem), CLT_OK);
-  assert_int_equal(clt_buffer_write(ctx, mem, 0, (size_t)n * sizeof(int32_t), labels), CLT_OK);
+  OK(clt_buffer_create(ctx, (size_t)n * sizeof(int32_t), &mem));
+  OK(clt_buffer_write(ctx, mem, 0, (size_t)n * sizeof(int32_t), labels));
   return mem;
 }
 
@@ -103,10 +84,9 @@ static void check_case(int n, int k, double scale, uint32_t seed) {
   double loss = clt_ref_softmax_xent(n, k, z, labels, dz, &correct);
   ref_probs(n, k, z, p);
 
-  head h;
-  head_create(&h, (clt_shape){1, 1, k});
+  void *head = head_create((clt_shape){1, 1, k});
   clt_layer_sizes sizes;
-  clt_layer_softmax.sizes(h.self, n, &sizes);
+  clt_layer_softmax.sizes(head, n, &sizes);
   assert_int_equal(sizes.needs_labels, 1);
   assert_int_equal(sizes.param_count, 0);
   assert_true(sizes.saved_floats >= 2 * (size_t)n);
@@ -122,15 +102,15 @@ static void check_case(int n, int k, double scale, uint32_t seed) {
   pass.labels = upload_labels(labels, n);
   pass.metrics = zeros(CLT_METRIC_FLOATS);
 
-  assert_int_equal(clt_layer_softmax.forward(h.self, &pass), CLT_OK);
-  assert_int_equal(clt_layer_softmax.backward(h.self, &pass), CLT_OK);
+  OK(clt_layer_softmax.forward(head, &pass));
+  OK(clt_layer_softmax.backward(head, &pass));
   double m1[CLT_METRIC_FLOATS];
   clt_test_download(ctx, pass.metrics, m1, CLT_METRIC_FLOATS);
 
   char what[96];
   snprintf(what, sizeof what, "softmax y N=%d K=%d scale=%g", n, k, scale);
   clt_test_download(ctx, pass.y, got, nk);
-  assert_true(clt_test_rel_error(what, got, p, nk, 0.0, TOL_PROB) <= TOL_PROB);
+  EXPECT_CLOSE(what, got, p, nk, 0.0, TOL_PROB);
   for (int s = 0; s < n; s++) {
     double sum = 0.0;
     for (int j = 0; j < k; j++) sum += got[(size_t)s * k + j];
@@ -138,17 +118,17 @@ static void check_case(int n, int k, double scale, uint32_t seed) {
   }
   snprintf(what, sizeof what, "softmax dx N=%d K=%d scale=%g", n, k, scale);
   clt_test_download(ctx, pass.dx, got, nk);
-  assert_true(clt_test_rel_error(what, got, dz, nk, 0.0, TOL_PROB) <= TOL_PROB);
+  EXPECT_CLOSE(what, got, dz, nk, 0.0, TOL_PROB);
 
   double mean = m1[CLT_METRIC_LOSS_SUM] / n;
   snprintf(what, sizeof what, "softmax loss N=%d K=%d scale=%g", n, k, scale);
-  assert_true(clt_test_rel_error(what, &mean, &loss, 1, 1.0, TOL_LOSS) <= TOL_LOSS);
+  EXPECT_CLOSE(what, &mean, &loss, 1, 1.0, TOL_LOSS);
   assert_true(m1[CLT_METRIC_CORRECT] == (double)correct);
   assert_true(m1[CLT_METRIC_COUNT] == (double)n);
   assert_true(m1[CLT_METRIC_NONFINITE] == 0.0);
 
   /* Metrics accumulate; the same batch adds the same sums bit for bit. */
-  assert_int_equal(clt_layer_softmax.forward(h.self, &pass), CLT_OK);
+  OK(clt_layer_softmax.forward(head, &pass));
   double m2[CLT_METRIC_FLOATS];
   clt_test_download(ctx, pass.metrics, m2, CLT_METRIC_FLOATS);
   assert_true(m2[CLT_METRIC_LOSS_SUM] == 2.0 * m1[CLT_METRIC_LOSS_SUM]);
@@ -156,13 +136,8 @@ static void check_case(int n, int k, double scale, uint32_t seed) {
   assert_true(m2[CLT_METRIC_COUNT] == 2.0 * n);
   assert_true(m2[CLT_METRIC_NONFINITE] == 0.0);
 
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dx);
-  clt_buffer_release(&pass.saved);
-  clt_buffer_release(&pass.labels);
-  clt_buffer_release(&pass.metrics);
-  head_destroy(&h);
+  clt_test_pass_release(&pass);
+  clt_layer_softmax.destroy(head);
   free(z);
   free(p);
   free(dz);
@@ -202,8 +177,7 @@ static void test_inference(void **state) {
   make_batch(n, k, 2.0, 12, z, labels);
   ref_probs(n, k, z, p);
   for (int i = 0; i < 20; i++) sentinel[i] = 7.0;
-  head h;
-  head_create(&h, (clt_shape){1, 1, k});
+  void *head = head_create((clt_shape){1, 1, k});
   clt_pass pass = {0};
   pass.ctx = ctx;
   pass.batch = n;
@@ -211,25 +185,21 @@ static void test_inference(void **state) {
   pass.y = zeros(20);
   pass.dx = clt_test_upload(ctx, sentinel, 20);
   pass.metrics = zeros(CLT_METRIC_FLOATS);
-  assert_int_equal(clt_layer_softmax.forward(h.self, &pass), CLT_OK);
+  OK(clt_layer_softmax.forward(head, &pass));
   clt_test_download(ctx, pass.y, got, 20);
-  assert_true(clt_test_rel_error("softmax inference y", got, p, 20, 0.0, TOL_PROB) <= TOL_PROB);
+  EXPECT_CLOSE("softmax inference y", got, p, 20, 0.0, TOL_PROB);
   clt_test_download(ctx, pass.dx, got, 20);
   for (int i = 0; i < 20; i++) assert_true(got[i] == 7.0);
   double m[CLT_METRIC_FLOATS];
   clt_test_download(ctx, pass.metrics, m, CLT_METRIC_FLOATS);
   for (int i = 0; i < CLT_METRIC_FLOATS; i++) assert_true(m[i] == 0.0);
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.dx);
-  clt_buffer_release(&pass.metrics);
-  head_destroy(&h);
+  clt_test_pass_release(&pass);
+  clt_layer_softmax.destroy(head);
 }
 
 /* Forward with labels in evaluation mode (training 0) over z; returns the metrics. */
 static void eval_metrics(const double *z, const int32_t *labels, int n, int k, double *m) {
-  head h;
-  head_create(&h, (clt_shape){1, 1, k});
+  void *head = head_create((clt_shape){1, 1, k});
   clt_pass pass = {0};
   pass.ctx = ctx;
   pass.batch = n;
@@ -238,14 +208,10 @@ static void eval_metrics(const double *z, const int32_t *labels, int n, int k, d
   pass.saved = zeros(2 * (size_t)n);
   pass.labels = upload_labels(labels, n);
   pass.metrics = zeros(CLT_METRIC_FLOATS);
-  assert_int_equal(clt_layer_softmax.forward(h.self, &pass), CLT_OK);
+  OK(clt_layer_softmax.forward(head, &pass));
   clt_test_download(ctx, pass.metrics, m, CLT_METRIC_FLOATS);
-  clt_buffer_release(&pass.x);
-  clt_buffer_release(&pass.y);
-  clt_buffer_release(&pass.saved);
-  clt_buffer_release(&pass.labels);
-  clt_buffer_release(&pass.metrics);
-  head_destroy(&h);
+  clt_test_pass_release(&pass);
+  clt_layer_softmax.destroy(head);
 }
 
 static void test_nonfinite(void **state) {
@@ -281,19 +247,13 @@ static void test_nonfinite(void **state) {
 }
 
 static void expect_infer_error(clt_shape in) {
-  clt_ini *ini = NULL;
-  assert_int_equal(clt_ini_parse_string("[net]\ninput = 1x1x4\n[softmax]\n", "model.ini", &ini),
-                   CLT_OK);
-  void *self = NULL;
-  assert_int_equal(clt_layer_softmax.parse(&ini->sections[1], &self), CLT_OK);
-  clt_shape out;
-  assert_int_equal(clt_layer_softmax.infer(self, &ini->sections[1], in, &out), CLT_ERR_BAD_DATA);
-  const char *msg = clt_last_error();
-  assert_non_null(strstr(msg, "model.ini:3: [softmax]"));
-  assert_non_null(strstr(msg, "add a [dense] layer with units = number of classes before "
-                              "[softmax]"));
-  clt_layer_softmax.destroy(self);
-  clt_ini_free(ini);
+  assert_int_equal(clt_test_layer_expect_bad(&clt_layer_softmax,
+                                             "[net]\ninput = 1x1x4\n[softmax]\n",
+                                             CLT_TEST_STEP_INFER, &in, 3,
+                                             "add a [dense] layer with units = number of classes "
+                                             "before [softmax]"),
+                   CLT_TEST_STEP_INFER);
+  EXPECT_MESSAGE_HAS("model.ini:3: [softmax]");
 }
 
 static void test_infer_errors(void **state) {
@@ -304,13 +264,10 @@ static void test_infer_errors(void **state) {
 }
 
 int main(void) {
-  ctx = clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_small),        cmocka_unit_test(test_batch),
       cmocka_unit_test(test_large_logits), cmocka_unit_test(test_inference),
       cmocka_unit_test(test_nonfinite),    cmocka_unit_test(test_infer_errors),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

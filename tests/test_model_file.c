@@ -16,26 +16,18 @@
 #include <unistd.h>
 
 #include "nn/model.h"
+#include "util/expect.h"
+#include "util/layer_harness.h"
+#include "util/temp_files.h"
 
 #define MODELS CLT_SOURCE_DIR "/models/"
 #define NAME   "bad.cfg"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 static clt_model *load(const char *file) {
   clt_model *m = NULL;
   OK(clt_model_load(file, &m));
   assert_non_null(m);
   return m;
-}
-
-static void expect_shape(clt_shape s, int h, int w, int c) {
-  if (s.h != h || s.w != w || s.c != c)
-    fail_msg("shape %dx%dx%d, expected %dx%dx%d", s.h, s.w, s.c, h, w, c);
 }
 
 static size_t sum_layer_params(const clt_model *m) {
@@ -49,7 +41,7 @@ static void test_fashion_cnn(void **state) {
   clt_model *m = load(MODELS "fashion_cnn.cfg");
   assert_int_equal(m->param_floats, 93322);
   assert_int_equal(sum_layer_params(m), m->param_floats);
-  expect_shape(m->input, 28, 28, 1);
+  clt_test_expect_shape(m->input, 28, 28, 1);
   assert_int_equal(m->classes, 10);
   static const char *const names[] = {"conv", "maxpool", "conv",  "maxpool",
                                       "conv", "dense",   "dense", "softmax"};
@@ -59,14 +51,14 @@ static void test_fashion_cnn(void **state) {
   assert_int_equal(m->layer_count, 8);
   for (int i = 0; i < 8; i++) {
     assert_string_equal(m->layers[i].ops->name, names[i]);
-    expect_shape(m->layers[i].out, shapes[i][0], shapes[i][1], shapes[i][2]);
+    clt_test_expect_shape(m->layers[i].out, shapes[i][0], shapes[i][1], shapes[i][2]);
     assert_int_equal(m->layers[i].param_floats, params[i]);
     if (i > 0) {
       clt_shape prev = m->layers[i - 1].out, in = m->layers[i].in;
-      expect_shape(in, prev.h, prev.w, prev.c);
+      clt_test_expect_shape(in, prev.h, prev.w, prev.c);
     }
   }
-  expect_shape(m->layers[0].in, 28, 28, 1);
+  clt_test_expect_shape(m->layers[0].in, 28, 28, 1);
   /* The recipe of the file. */
   assert_int_equal(m->recipe.batch, 64);
   assert_int_equal(m->recipe.epochs, 10);
@@ -82,9 +74,9 @@ static void test_mlp(void **state) {
   clt_model *m = load(MODELS "mlp.cfg");
   assert_int_equal(m->param_floats, 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
   assert_int_equal(m->layer_count, 4);
-  expect_shape(m->layers[0].out, 1, 1, 256);
-  expect_shape(m->layers[1].out, 1, 1, 128);
-  expect_shape(m->layers[2].out, 1, 1, 10);
+  clt_test_expect_shape(m->layers[0].out, 1, 1, 256);
+  clt_test_expect_shape(m->layers[1].out, 1, 1, 128);
+  clt_test_expect_shape(m->layers[2].out, 1, 1, 10);
   assert_int_equal(m->classes, 10);
   clt_model_free(m);
 }
@@ -93,8 +85,8 @@ static void test_cifar10_cnn(void **state) {
   (void)state;
   clt_model *m = load(MODELS "cifar10_cnn.cfg");
   assert_int_equal(m->param_floats, 122570);
-  expect_shape(m->input, 32, 32, 3);
-  expect_shape(m->layers[4].out, 4, 4, 64);
+  clt_test_expect_shape(m->input, 32, 32, 3);
+  clt_test_expect_shape(m->layers[4].out, 4, 4, 64);
   assert_int_equal(m->classes, 10);
   clt_model_free(m);
 }
@@ -106,7 +98,7 @@ static void test_lenet5_and_bn(void **state) {
     clt_model *m = load(files[f]);
     const clt_model_layer *last = &m->layers[m->layer_count - 1];
     assert_string_equal(last->ops->name, "softmax");
-    expect_shape(last->out, 1, 1, 10);
+    clt_test_expect_shape(last->out, 1, 1, 10);
     assert_int_equal(m->classes, 10);
     assert_true(m->param_floats > 0);
     assert_int_equal(sum_layer_params(m), m->param_floats);
@@ -114,8 +106,8 @@ static void test_lenet5_and_bn(void **state) {
   }
   /* LeNet-5: same padding keeps 28x28, then 14x14x6, 10x10x16, 5x5x16, 120, 84, 10. */
   clt_model *m = load(MODELS "lenet5.cfg");
-  expect_shape(m->layers[0].out, 28, 28, 6);
-  expect_shape(m->layers[3].out, 5, 5, 16);
+  clt_test_expect_shape(m->layers[0].out, 28, 28, 6);
+  clt_test_expect_shape(m->layers[3].out, 5, 5, 16);
   assert_int_equal(m->param_floats, (5 * 5 * 1 * 6 + 6) + (5 * 5 * 6 * 16 + 16) +
                                         (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
   clt_model_free(m);
@@ -133,9 +125,7 @@ static void test_every_shipped_model(void **state) {
     if (len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0) continue;
     char path[1024];
     snprintf(path, sizeof path, "%s%s", MODELS, de->d_name);
-    clt_model *m = NULL;
-    clt_status st = clt_model_load(path, &m);
-    if (st != CLT_OK) fail_msg("%s: %s", path, clt_last_error());
+    clt_model *m = load(path);
     assert_string_equal(m->name, path);
     assert_true(m->layer_count >= 2);
     assert_string_equal(m->layers[m->layer_count - 1].ops->name, "softmax");
@@ -240,19 +230,14 @@ static void test_bad_files(void **state) {
 /* The same errors through clt_model_load of a real file: the path names the file. */
 static void test_bad_file_on_disk(void **state) {
   (void)state;
-  char path[] = "/tmp/clt_model_XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  const char *text = NET "[conv]\nfilters = 4\nsize = 29\n[dense]\nunits = 10\n[softmax]\n";
-  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
+  char path[1024];
+  clt_test_make_temp_file(path, sizeof path, "clt_model_",
+                          NET "[conv]\nfilters = 4\nsize = 29\n[dense]\nunits = 10\n[softmax]\n");
   clt_model *m = NULL;
-  assert_int_equal(clt_model_load(path, &m), CLT_ERR_BAD_DATA);
-  assert_null(m);
-  char where[64];
+  char where[1100];
   snprintf(where, sizeof where, "%s:3:", path);
-  if (!strstr(clt_last_error(), where))
-    fail_msg("message '%s' lacks '%s'", clt_last_error(), where);
+  EXPECT_FAIL(clt_model_load(path, &m), CLT_ERR_BAD_DATA, where);
+  assert_null(m);
   unlink(path);
 }
 
@@ -280,21 +265,15 @@ static void test_missing_file(void **state) {
   (void)state;
   clt_model *m = (clt_model *)&m;
   const char *path = CLT_SOURCE_DIR "/models/no_such_model.cfg";
-  assert_int_equal(clt_model_load(path, &m), CLT_ERR_MISSING_INPUT);
+  EXPECT_FAIL(clt_model_load(path, &m), CLT_ERR_MISSING_INPUT, "no_such_model.cfg");
   assert_null(m);
-  assert_non_null(strstr(clt_last_error(), "no_such_model.cfg"));
 }
 
 /* ---- text and file give the same model ---------------------------------------------------- */
 
 static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  char *buf = malloc(1 << 16);
-  assert_non_null(buf);
-  *len = fread(buf, 1, 1 << 16, f);
+  char *buf = (char *)clt_test_read_file(path, len);
   assert_true(*len > 0 && *len < (1 << 16));
-  fclose(f);
   return buf;
 }
 
@@ -322,7 +301,7 @@ static void expect_same_recipe(const clt_recipe *a, const clt_recipe *b) {
 
 static void expect_same_model(const clt_model *a, const clt_model *b) {
   expect_same_recipe(&a->recipe, &b->recipe);
-  expect_shape(a->input, b->input.h, b->input.w, b->input.c);
+  clt_test_expect_shape(a->input, b->input.h, b->input.w, b->input.c);
   assert_int_equal(a->classes, b->classes);
   assert_int_equal(a->layer_count, b->layer_count);
   assert_int_equal(a->param_floats, b->param_floats);
@@ -331,8 +310,8 @@ static void expect_same_model(const clt_model *a, const clt_model *b) {
   for (int i = 0; i < a->layer_count; i++) {
     const clt_model_layer *la = &a->layers[i], *lb = &b->layers[i];
     assert_ptr_equal(la->ops, lb->ops);
-    expect_shape(la->in, lb->in.h, lb->in.w, lb->in.c);
-    expect_shape(la->out, lb->out.h, lb->out.w, lb->out.c);
+    clt_test_expect_shape(la->in, lb->in.h, lb->in.w, lb->in.c);
+    clt_test_expect_shape(la->out, lb->out.h, lb->out.w, lb->out.c);
     assert_int_equal(la->line, lb->line);
     assert_int_equal(la->param_floats, lb->param_floats);
     char da[256], db[256];
@@ -384,8 +363,8 @@ static void test_parse_equals_load(void **state) {
   /* Errors in parsed text name the display name given. */
   clt_model *m = NULL;
   const char *bad = NET "[dense]\nunits = 0\n[softmax]\n";
-  assert_int_equal(clt_model_parse(bad, strlen(bad), "run.clt:model", &m), CLT_ERR_BAD_DATA);
-  assert_non_null(strstr(clt_last_error(), "run.clt:model:4:"));
+  EXPECT_FAIL(clt_model_parse(bad, strlen(bad), "run.clt:model", &m), CLT_ERR_BAD_DATA,
+              "run.clt:model:4:");
 }
 
 int main(void) {

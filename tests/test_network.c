@@ -39,13 +39,8 @@
 #include "nn/network.h"
 #include "ref/ref.h"
 #include "runtime/memory.h"
+#include "util/expect.h"
 #include "util/test_util.h"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 #define REF_TOL    1e-4
 #define FD_STEP    1e-2
@@ -83,12 +78,6 @@ static clt_model *load(const char *path) {
   return m;
 }
 
-static double *alloc_d(size_t n) {
-  double *a = calloc(n ? n : 1, sizeof *a);
-  assert_non_null(a);
-  return a;
-}
-
 /* Reads an arena (or any buffer) of bytes into floats. */
 static float *read_floats(clt_ctx *ctx, cl_mem mem, size_t bytes) {
   float *f = malloc(bytes ? bytes : 1);
@@ -101,7 +90,7 @@ static float *read_floats(clt_ctx *ctx, cl_mem mem, size_t bytes) {
 static double *param_tensor(const clt_network *net, const float *arena, int layer, int p) {
   const clt_net_layer *nl = &net->layers[layer];
   size_t n = nl->sizes.params[p].count;
-  double *d = alloc_d(n);
+  double *d = clt_test_alloc(n);
   const float *src = arena + nl->param_offset[p] / sizeof(float);
   for (size_t i = 0; i < n; i++) d[i] = src[i];
   return d;
@@ -143,14 +132,14 @@ static double reference_chain(const double *x, const int32_t *labels, double *co
   clt_ref_dense d1 = {U1, 1, CLT_ACT_SIGMOID, 0.01}, d2 = {U2, 1, CLT_ACT_LINEAR, 0.01};
   const int I1 = PH * PH * F;
 
-  double *y0 = alloc_d(N * H * W * F), *y1 = alloc_d(N * I1), *y2 = alloc_d(N * U1),
-         *y3 = alloc_d(N * U2);
+  double *y0 = clt_test_alloc(N * H * W * F), *y1 = clt_test_alloc(N * I1),
+         *y2 = clt_test_alloc(N * U1), *y3 = clt_test_alloc(N * U2);
   clt_ref_conv_forward(&cv, in, x, w[0][0], w[0][1], y0);
   clt_ref_avgpool_forward(&pool, cout, y0, y1);
   clt_ref_dense_forward(&d1, N, I1, y1, w[2][0], w[2][1], y2);
   clt_ref_dense_forward(&d2, N, U1, y2, w[3][0], w[3][1], y3);
-  double *dz = alloc_d(N * U2), *dx2 = alloc_d(N * U1), *dx1 = alloc_d(N * I1),
-         *dx0 = alloc_d(N * H * W * F), *dxin = alloc_d(N * H * W * C);
+  double *dz = clt_test_alloc(N * U2), *dx2 = clt_test_alloc(N * U1), *dx1 = clt_test_alloc(N * I1),
+         *dx0 = clt_test_alloc(N * H * W * F), *dxin = clt_test_alloc(N * H * W * C);
   double loss = clt_ref_softmax_xent(N, U2, y3, labels, dz, NULL);
   clt_ref_dense_backward(&d2, N, U1, y2, w[3][0], y3, dz, dx2, g[3][0], g[3][1]);
   clt_ref_dense_backward(&d1, N, I1, y1, w[2][0], y2, dx2, dx1, g[2][0], g[2][1]);
@@ -172,9 +161,7 @@ static void test_gradient_check(void **state) {
 
   /* Inputs in [-1, 1) (float values) and labels covering every class. */
   const size_t nx = (size_t)N * H * W * C;
-  double *x = alloc_d(nx);
-  clt_test_fill_uniform(x, nx, -1.0, 1.0, 1234);
-  clt_test_round_to_float(x, nx);
+  double *x = clt_test_random(nx, -1.0, 1.0, 1234);
   float *xf = malloc(nx * sizeof *xf);
   assert_non_null(xf);
   for (size_t i = 0; i < nx; i++) xf[i] = (float)x[i];
@@ -200,7 +187,7 @@ static void test_gradient_check(void **state) {
     assert_int_equal(net->layers[l].sizes.param_count, 2);
     for (int p = 0; p < 2; p++) {
       w[l][p] = param_tensor(net, params, l, p);
-      g[l][p] = alloc_d(net->layers[l].sizes.params[p].count);
+      g[l][p] = clt_test_alloc(net->layers[l].sizes.params[p].count);
     }
   }
   assert_int_equal(net->layers[1].sizes.param_count, 0);
@@ -460,13 +447,10 @@ static void test_too_large(void **state) {
 }
 
 int main(void) {
-  clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gradient_check), cmocka_unit_test(test_gradient_accumulates),
       cmocka_unit_test(test_seed),           cmocka_unit_test(test_plan_equals_arenas),
       cmocka_unit_test(test_too_large),
   };
-  int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return rc;
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "optim/schedule.h"
 #include "ref/ref.h"
 #include "runtime/memory.h"
+#include "util/expect.h"
 #include "util/test_util.h"
 
 #define TOL_PARAMS 1e-6
@@ -28,13 +29,10 @@
 
 static clt_ctx *ctx;
 
-/* n zeros, written rather than filled: Oclgrind 21.10 does not mark clEnqueueFillBuffer
- * memory as initialised, and this test is meant to run clean under --uninitialized. */
+/* n zeros, written rather than filled (see clt_test_filled): this test is meant to run clean
+ * under Oclgrind --uninitialized. */
 static cl_mem zeros(size_t n) {
-  double *z = calloc(n, sizeof *z);
-  cl_mem mem = clt_test_upload(ctx, z, n);
-  free(z);
-  return mem;
+  return clt_test_filled(ctx, n, 0.0);
 }
 
 static clt_recipe recipe_for(clt_optimizer kind) {
@@ -64,15 +62,13 @@ static void ref_step(const clt_recipe *r, double lr, long t, long n, double *w, 
  * every step; device and reference start from the same float-rounded values. */
 static void check_optimizer(const clt_recipe *r, size_t n, int want_state, const char *label) {
   clt_optim *opt = NULL;
-  assert_int_equal(clt_optim_create(ctx, r, &opt), CLT_OK);
+  OK(clt_optim_create(ctx, r, &opt));
   int spp = clt_optim_state_per_param(opt);
   assert_int_equal(spp, want_state);
 
   size_t ns = (size_t)spp * n;
-  double *w = malloc(n * sizeof *w), *g = malloc(n * sizeof *g);
-  double *s = calloc(ns ? ns : 1, sizeof *s), *got = malloc((ns > n ? ns : n) * sizeof *got);
-  clt_test_fill_uniform(w, n, -1.0, 1.0, 100 + (uint32_t)n);
-  clt_test_round_to_float(w, n);
+  double *w = clt_test_random(n, -1.0, 1.0, 100 + (uint32_t)n), *g = clt_test_alloc(n);
+  double *s = clt_test_alloc(ns), *got = clt_test_alloc(ns > n ? ns : n);
   cl_mem dw = clt_test_upload(ctx, w, n);
   cl_mem dg = zeros(n);
   cl_mem ds = ns ? zeros(ns) : NULL;
@@ -82,20 +78,20 @@ static void check_optimizer(const clt_recipe *r, size_t n, int want_state, const
     clt_test_fill_uniform(g, n, -1.0, 1.0, 200 + (uint32_t)t);
     clt_test_round_to_float(g, n);
     for (size_t i = 0; i < n; i++) gf[i] = (float)g[i];
-    assert_int_equal(clt_buffer_write(ctx, dg, 0, n * sizeof(float), gf), CLT_OK);
+    OK(clt_buffer_write(ctx, dg, 0, n * sizeof(float), gf));
     double lr = (double)(float)(0.01 * (1.0 + 0.3 * (double)t));
-    assert_int_equal(clt_optim_step(opt, dw, dg, ds, n, lr, t), CLT_OK);
+    OK(clt_optim_step(opt, dw, dg, ds, n, lr, t));
     ref_step(r, lr, t, (long)n, w, g, s);
   }
 
   char what[128];
   snprintf(what, sizeof what, "%s n=%zu params", label, n);
   clt_test_download(ctx, dw, got, n);
-  assert_true(clt_test_rel_error(what, got, w, n, 1e-12, TOL_PARAMS) <= TOL_PARAMS);
+  EXPECT_CLOSE(what, got, w, n, 1e-12, TOL_PARAMS);
   for (int b = 0; b < spp; b++) {
     snprintf(what, sizeof what, "%s n=%zu state block %d", label, n, b);
     clt_test_download(ctx, ds, got, ns);
-    assert_true(clt_test_rel_error(what, got + b * n, s + b * n, n, 1e-12, TOL_STATE) <= TOL_STATE);
+    EXPECT_CLOSE(what, got + b * n, s + b * n, n, 1e-12, TOL_STATE);
   }
 
   clt_buffer_release(&dw);
@@ -165,7 +161,7 @@ static void test_step_arguments(void **state) {
   (void)state;
   clt_recipe r = recipe_for(CLT_OPT_ADAM);
   clt_optim *opt = NULL;
-  assert_int_equal(clt_optim_create(ctx, &r, &opt), CLT_OK);
+  OK(clt_optim_create(ctx, &r, &opt));
   cl_mem buf = zeros(4);
   /* n = 0 does nothing; a missing state buffer and t < 1 are caller bugs. */
   assert_int_equal(clt_optim_step(opt, buf, buf, NULL, 0, 0.1, 1), CLT_OK);
@@ -243,7 +239,6 @@ static void test_schedules(void **state) {
 }
 
 int main(void) {
-  ctx = clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sgd),
       cmocka_unit_test(test_sgd_momentum),
@@ -252,7 +247,5 @@ int main(void) {
       cmocka_unit_test(test_step_arguments),
       cmocka_unit_test(test_schedules),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  clt_test_ctx_release();
-  return failed;
+  return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

@@ -11,65 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "runtime/memory.h"
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
+#include "util/expect.h"
+#include "util/temp_files.h"
 #include "util/test_util.h"
 
 /* ---------- helpers ---------- */
-
-static char root_dir[512]; /* everything this program writes lives under it */
-
-static void make_temp_dir(char *buf, size_t size, const char *what) {
-  int n = snprintf(buf, size, "%s/%s-XXXXXX", root_dir, what);
-  assert_true(n > 0 && (size_t)n < size);
-  assert_non_null(mkdtemp(buf));
-}
-
-static void remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    if (d) {
-      struct dirent *e;
-      while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char child[1024];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        remove_tree(child);
-      }
-      closedir(d);
-    }
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static void write_file(const char *path, const void *data, size_t size) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, size, f), size);
-  assert_int_equal(fclose(f), 0);
-}
-
-static unsigned char *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  assert_true(n >= 0);
-  unsigned char *data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *size = (size_t)n;
-  return data;
-}
 
 /* Counts "<key>.bin" entries; any other file (a left-over temporary) fails. */
 static int count_entries(const char *dir, char *first_key /* [33] or NULL */) {
@@ -241,7 +191,7 @@ static unsigned char *make_binary(size_t n, unsigned seed) {
 static void test_store_load_round_trip(void **state) {
   (void)state;
   char dir[600];
-  make_temp_dir(dir, sizeof dir, "roundtrip");
+  clt_test_make_subdir(dir, sizeof dir, "roundtrip");
   unsigned char *got = NULL;
   size_t got_size = 0;
   assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 0); /* missing */
@@ -274,39 +224,37 @@ static void test_store_load_round_trip(void **state) {
   /* Storing into a folder that does not exist fails cleanly. */
   char missing[700];
   snprintf(missing, sizeof missing, "%s/no/such/folder", dir);
-  clt_clear_error();
-  assert_int_equal(clt_cache_store(missing, test_key, bin, n), CLT_ERR_IO);
-  assert_non_null(strstr(clt_last_error(), missing));
+  EXPECT_FAIL(clt_cache_store(missing, test_key, bin, n), CLT_ERR_IO, missing);
 
   free(bin);
   free(bin2);
-  remove_tree(dir);
+  clt_test_remove_tree(dir);
 }
 
 /* Stores a good entry, lets damage() change the file, and expects "missing". */
 static void expect_damaged_is_missing(const char *what,
                                       void (*damage)(unsigned char *data, size_t *size)) {
   char dir[600], path[700];
-  make_temp_dir(dir, sizeof dir, "damaged");
+  clt_test_make_subdir(dir, sizeof dir, "damaged");
   const size_t n = 3000;
   unsigned char *bin = make_binary(n, 3);
   assert_int_equal(clt_cache_store(dir, test_key, bin, n), CLT_OK);
   entry_file(path, sizeof path, dir, test_key);
   size_t size = 0;
-  unsigned char *data = read_file(path, &size);
+  unsigned char *data = clt_test_read_file(path, &size);
   assert_int_equal(size, 8 + 4 + 8 + 4 + n); /* header as documented, then the binary */
   unsigned char *grown = realloc(data, size + 64);
   assert_non_null(grown);
   data = grown;
   damage(data, &size);
-  write_file(path, data, size);
+  clt_test_write_file(path, data, size);
   unsigned char *got = NULL;
   size_t got_size = 0;
   if (clt_cache_load(dir, test_key, &got, &got_size) != 0)
     fail_msg("%s entry loaded as valid", what);
   free(data);
   free(bin);
-  remove_tree(dir);
+  clt_test_remove_tree(dir);
 }
 
 static void truncate_empty(unsigned char *d, size_t *n) {
@@ -386,13 +334,13 @@ static void test_load_directory_as_entry(void **state) {
   (void)state;
   /* An entry path that is a folder: "missing", no crash. */
   char dir[600], path[700];
-  make_temp_dir(dir, sizeof dir, "dirent");
+  clt_test_make_subdir(dir, sizeof dir, "dirent");
   entry_file(path, sizeof path, dir, test_key);
   assert_int_equal(mkdir(path, 0755), 0);
   unsigned char *got = NULL;
   size_t got_size = 0;
   assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 0);
-  remove_tree(dir);
+  clt_test_remove_tree(dir);
 }
 
 /* ---------- the folder ---------- */
@@ -400,7 +348,7 @@ static void test_load_directory_as_entry(void **state) {
 static void test_prepare_dir(void **state) {
   (void)state;
   char dir[600], nested[700], file[700], under_file[800];
-  make_temp_dir(dir, sizeof dir, "prepare");
+  clt_test_make_subdir(dir, sizeof dir, "prepare");
   /* Creates missing parents. */
   snprintf(nested, sizeof nested, "%s/a/b/c", dir);
   assert_int_equal(clt_cache_prepare_dir(nested), CLT_OK);
@@ -412,16 +360,14 @@ static void test_prepare_dir(void **state) {
   assert_int_equal(clt_cache_prepare_dir(dir), CLT_OK);
   /* A path below a regular file cannot be a folder (this works as root too). */
   snprintf(file, sizeof file, "%s/file", dir);
-  write_file(file, "x", 1);
+  clt_test_write_file(file, "x", 1);
   snprintf(under_file, sizeof under_file, "%s/sub", file);
-  clt_clear_error();
-  assert_int_equal(clt_cache_prepare_dir(under_file), CLT_ERR_IO);
-  assert_non_null(strstr(clt_last_error(), under_file));
+  EXPECT_FAIL(clt_cache_prepare_dir(under_file), CLT_ERR_IO, under_file);
   snprintf(under_file, sizeof under_file, "%s/sub/deeper", file);
   assert_int_equal(clt_cache_prepare_dir(under_file), CLT_ERR_IO);
   /* The regular file itself is not a folder either. */
   assert_int_equal(clt_cache_prepare_dir(file), CLT_ERR_IO);
-  remove_tree(dir);
+  clt_test_remove_tree(dir);
 }
 
 static void restore_env(const char *name, const char *saved) {
@@ -482,21 +428,10 @@ static const char probe_source[] = "__kernel void twice_plus_one(__global float 
 
 static char kernel_dir[600];
 
-static void copy_file(const char *from, const char *to) {
-  size_t n = 0;
-  unsigned char *data = read_file(from, &n);
-  write_file(to, data, n);
-  free(data);
-}
-
 static void make_kernel_dir(void) {
   if (kernel_dir[0]) return;
-  char path[700];
-  make_temp_dir(kernel_dir, sizeof kernel_dir, "kernels");
-  snprintf(path, sizeof path, "%s/common.clh", kernel_dir);
-  copy_file(CLT_SOURCE_DIR "/cl/common.clh", path);
-  snprintf(path, sizeof path, "%s/probe.cl", kernel_dir);
-  write_file(path, probe_source, strlen(probe_source));
+  clt_test_make_kernel_dir(kernel_dir, sizeof kernel_dir);
+  clt_test_write_text(kernel_dir, "probe.cl", probe_source);
 }
 
 static const clt_device_info *test_device(void) {
@@ -506,22 +441,13 @@ static const clt_device_info *test_device(void) {
 }
 
 static clt_ctx *open_ctx(const char *cache_dir, const char *kdir) {
-  const clt_device_info *dev = test_device();
-  assert_non_null(dev);
-  clt_ctx_options opt = {0};
-  opt.kernel_dir = kdir;
-  opt.cache_dir = cache_dir;
-  clt_ctx *ctx = NULL;
-  clt_status st = clt_ctx_create(dev, &opt, &ctx);
-  if (st != CLT_OK) fail_msg("clt_ctx_create: %s", clt_last_error());
-  assert_non_null(ctx);
-  return ctx;
+  assert_non_null(test_device());
+  return clt_test_ctx_with(kdir, cache_dir, 0);
 }
 
 static void get_probe(clt_ctx *ctx, const char *options) {
   cl_program prog = NULL;
-  clt_status st = clt_program_get(ctx, "probe.cl", options, &prog);
-  if (st != CLT_OK) fail_msg("clt_program_get(probe.cl): %s", clt_last_error());
+  OK(clt_program_get(ctx, "probe.cl", options, &prog));
   assert_non_null(prog);
 }
 
@@ -529,18 +455,16 @@ static void get_probe(clt_ctx *ctx, const char *options) {
 static void run_probe(clt_ctx *ctx) {
   enum { N = 37 };
   clt_kernel k;
-  clt_status st = clt_kernel_create(ctx, "probe.cl", "twice_plus_one", "", &k);
-  if (st != CLT_OK) fail_msg("clt_kernel_create: %s", clt_last_error());
+  OK(clt_kernel_create(ctx, "probe.cl", "twice_plus_one", "", &k));
   float host[N], out[N];
   for (int i = 0; i < N; i++) host[i] = (float)i - 10.0f;
   cl_mem buf = NULL;
-  assert_int_equal(clt_buffer_create(ctx, sizeof host, &buf), CLT_OK);
-  assert_int_equal(clt_buffer_write(ctx, buf, 0, sizeof host, host), CLT_OK);
+  OK(clt_buffer_create(ctx, sizeof host, &buf));
+  OK(clt_buffer_write(ctx, buf, 0, sizeof host, host));
   clt_arg_mem(&k, buf);
   clt_arg_int(&k, N);
-  st = clt_run_1d(ctx, &k, N);
-  if (st != CLT_OK) fail_msg("clt_run_1d: %s", clt_last_error());
-  assert_int_equal(clt_buffer_read(ctx, buf, 0, sizeof out, out), CLT_OK);
+  OK(clt_run_1d(ctx, &k, N));
+  OK(clt_buffer_read(ctx, buf, 0, sizeof out, out));
   for (int i = 0; i < N; i++)
     if (out[i] != 2.0f * host[i] + 1.0f) fail_msg("out[%d] = %g, want %g", i, out[i], host[i]);
   clt_buffer_release(&buf);
@@ -577,7 +501,7 @@ static void test_device_miss_then_hit(void **state) {
   (void)state;
   REQUIRE_DEVICE();
   char cache[600];
-  make_temp_dir(cache, sizeof cache, "cache");
+  clt_test_make_subdir(cache, sizeof cache, "cache");
 
   clt_ctx *ctx = open_ctx(cache, kernel_dir);
   assert_int_equal(ctx->cache_enabled, 1);
@@ -606,7 +530,7 @@ static void test_device_miss_then_hit(void **state) {
   clt_ctx_destroy(ctx);
   assert_int_equal(count_entries(cache, NULL), 2);
 
-  remove_tree(cache);
+  clt_test_remove_tree(cache);
 }
 
 /* The key the runtime uses for probe.cl with no extra options in ctx. */
@@ -628,7 +552,7 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   (void)state;
   REQUIRE_DEVICE();
   char cache[600], key[33], path[700], expected_key[33];
-  make_temp_dir(cache, sizeof cache, "cache");
+  clt_test_make_subdir(cache, sizeof cache, "cache");
   probe_expect(cache, 0, 1, 0);
   assert_int_equal(count_entries(cache, key), 1);
   entry_file(path, sizeof path, cache, key);
@@ -641,10 +565,10 @@ static void test_device_damaged_entry_rebuilt(void **state) {
 
   /* Bytes overwritten in the middle. */
   size_t size = 0;
-  unsigned char *data = read_file(path, &size);
+  unsigned char *data = clt_test_read_file(path, &size);
   assert_true(size > 64);
   for (size_t i = size / 2; i < size / 2 + 16; i++) data[i] ^= 0xff;
-  write_file(path, data, size);
+  clt_test_write_file(path, data, size);
   free(data);
   probe_expect(cache, 0, 1, 1); /* builds fine, counts a miss */
   unsigned char *bin = NULL;
@@ -654,8 +578,8 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   probe_expect(cache, 1, 0, 1);
 
   /* Truncated. */
-  data = read_file(path, &size);
-  write_file(path, data, size / 2);
+  data = clt_test_read_file(path, &size);
+  clt_test_write_file(path, data, size / 2);
   free(data);
   probe_expect(cache, 0, 1, 1);
   bin = NULL;
@@ -675,14 +599,14 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   }
   assert_int_equal(count_entries(cache, NULL), 1);
 
-  remove_tree(cache);
+  clt_test_remove_tree(cache);
 }
 
 static void test_device_cache_off_by_env(void **state) {
   (void)state;
   REQUIRE_DEVICE();
   char cache[600];
-  make_temp_dir(cache, sizeof cache, "cache");
+  clt_test_make_subdir(cache, sizeof cache, "cache");
   char *saved = dup_env("CLTRAIN_KERNEL_CACHE");
   setenv("CLTRAIN_KERNEL_CACHE", "0", 1);
   clt_ctx *ctx = open_ctx(cache, kernel_dir);
@@ -696,17 +620,12 @@ static void test_device_cache_off_by_env(void **state) {
   assert_int_equal(count_entries(cache, NULL), 0);
 
   /* And by the option (--no-kernel-cache). */
-  const clt_device_info *dev = test_device();
-  clt_ctx_options opt = {0};
-  opt.kernel_dir = kernel_dir;
-  opt.cache_dir = cache;
-  opt.no_kernel_cache = 1;
-  assert_int_equal(clt_ctx_create(dev, &opt, &ctx), CLT_OK);
+  ctx = clt_test_ctx_with(kernel_dir, cache, 1);
   assert_int_equal(ctx->cache_enabled, 0);
   get_probe(ctx, "");
   clt_ctx_destroy(ctx);
   assert_int_equal(count_entries(cache, NULL), 0);
-  remove_tree(cache);
+  clt_test_remove_tree(cache);
 }
 
 static int warnings_seen;
@@ -720,9 +639,9 @@ static void test_device_unusable_cache_dir(void **state) {
   (void)state;
   REQUIRE_DEVICE();
   char dir[600], file[700], cache[800];
-  make_temp_dir(dir, sizeof dir, "unusable");
+  clt_test_make_subdir(dir, sizeof dir, "unusable");
   snprintf(file, sizeof file, "%s/file", dir);
-  write_file(file, "not a folder", 12);
+  clt_test_write_file(file, "not a folder", 12);
   snprintf(cache, sizeof cache, "%s/sub", file);
 
   warnings_seen = 0;
@@ -741,7 +660,7 @@ static void test_device_unusable_cache_dir(void **state) {
   assert_int_equal(warnings_seen, 1);
   clt_ctx_destroy(ctx);
   clt_set_warning_handler(NULL);
-  remove_tree(dir);
+  clt_test_remove_tree(dir);
 }
 
 static void test_device_embedded_program(void **state) {
@@ -758,7 +677,7 @@ static void test_device_embedded_program(void **state) {
     assert_true(len > 3 && strcmp(files[i] + len - 3, ".cl") == 0);
   }
   char cache[600];
-  make_temp_dir(cache, sizeof cache, "cache");
+  clt_test_make_subdir(cache, sizeof cache, "cache");
   /* The first embedded file that builds (others may be mid-edit). */
   clt_ctx *ctx = open_ctx(cache, NULL);
   const char *file = NULL;
@@ -782,21 +701,16 @@ static void test_device_embedded_program(void **state) {
   assert_int_equal(ctx->cache_hits, 1);
   assert_int_equal(ctx->cache_misses, 0);
   clt_ctx_destroy(ctx);
-  remove_tree(cache);
+  clt_test_remove_tree(cache);
 }
 
 int main(void) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(root_dir, sizeof root_dir, "%s/clt-test-program-cache-XXXXXX",
-           tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(root_dir)) {
+  if (!clt_test_tmpdir_create()) {
     perror("mkdtemp");
     return 1;
   }
   /* Never touch the user's cache, even from the shared test context. */
-  char default_cache[700];
-  snprintf(default_cache, sizeof default_cache, "%s/default-cache", root_dir);
-  setenv("CLTRAIN_CACHE_DIR", default_cache, 1);
+  setenv("CLTRAIN_CACHE_DIR", clt_test_tmp_path("default-cache"), 1);
   unsetenv("CLTRAIN_KERNEL_CACHE");
 
   const struct CMUnitTest tests[] = {
@@ -817,6 +731,5 @@ int main(void) {
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   clt_test_ctx_release();
-  remove_tree(root_dir);
   return failed;
 }

@@ -9,20 +9,15 @@
 #include <string.h>
 
 #include "nn/recipe.h"
+#include "util/expect.h"
 
 #define NAME "models/m.cfg"
-
-static void expect_error_has(const char *needle) {
-  const char *msg = clt_last_error();
-  if (!strstr(msg, needle)) fail_msg("expected '%s' in the message: %s", needle, msg);
-}
 
 /* Parses text and returns the status of clt_recipe_from_ini(). */
 static clt_status recipe_of(const char *text, clt_recipe *r) {
   clt_ini *ini = NULL;
-  clt_status st = clt_ini_parse_string(text, NAME, &ini);
-  if (st != CLT_OK) fail_msg("model text did not parse: %s", clt_last_error());
-  st = clt_recipe_from_ini(ini, r);
+  OK(clt_ini_parse_string(text, NAME, &ini));
+  clt_status st = clt_recipe_from_ini(ini, r);
   clt_ini_free(ini);
   return st;
 }
@@ -35,7 +30,7 @@ static void expect_bad(const char *text, const char *fragment) {
   clt_status st = recipe_of(text, &r);
   if (st != CLT_ERR_BAD_DATA)
     fail_msg("expected bad data for '%s', got %s", text, clt_status_string(st));
-  expect_error_has(fragment);
+  EXPECT_MESSAGE_HAS(fragment);
   assert_memory_equal(&r, &before, sizeof r); /* untouched on failure */
 }
 

@@ -24,6 +24,8 @@
 
 #include "ref/ref.h"
 #include "runtime/rng.h"
+#include "util/expect.h"
+#include "util/test_util.h"
 
 #define FD_H   1e-6
 #define TOL_FD 1e-6
@@ -47,24 +49,13 @@ static void fill(rnd *r, double *a, long n, double lo, double hi) {
 }
 
 static double *alloc(long n) {
-  double *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-  assert_non_null(a);
-  return a;
+  return clt_test_alloc((size_t)(n > 0 ? n : 0));
 }
 
 static double dot(const double *a, const double *b, long n) {
   double s = 0.0;
   for (long i = 0; i < n; i++) s += a[i] * b[i];
   return s;
-}
-
-static void expect_near(const double *got, const double *want, long n, double tol) {
-  for (long i = 0; i < n; i++) {
-    if (!(fabs(got[i] - want[i]) <= tol * fmax(1.0, fabs(want[i])))) {
-      print_error("element %ld: got %.17g, want %.17g\n", i, got[i], want[i]);
-      fail();
-    }
-  }
 }
 
 typedef double (*loss_fn)(void *ctx);
@@ -218,7 +209,7 @@ static void test_conv_forward_hand(void **state) {
   double ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, b = 0.0, y[9];
   clt_ref_conv_forward(&p, in, x, ones, &b, y);
   const double want_ones[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
-  expect_near(y, want_ones, 9, TOL_HAND);
+  clt_test_expect_near(y, want_ones, 9, TOL_HAND);
 
   /* Only W[kh=0, kw=0] = 1: y[oh, ow] = x[oh - 1, ow - 1] (cross-correlation, not a
    * flipped convolution), plus the bias. */
@@ -226,14 +217,14 @@ static void test_conv_forward_hand(void **state) {
   b = 0.5;
   clt_ref_conv_forward(&p, in, x, corner, &b, y);
   const double want_corner[9] = {0.5, 0.5, 0.5, 0.5, 1.5, 2.5, 0.5, 4.5, 5.5};
-  expect_near(y, want_corner, 9, TOL_HAND);
+  clt_test_expect_near(y, want_corner, 9, TOL_HAND);
 
   /* relu fused, with a bias that makes some outputs negative. */
   p.act = CLT_ACT_RELU;
   b = -30.0;
   clt_ref_conv_forward(&p, in, x, ones, &b, y);
   const double want_relu[9] = {0, 0, 0, 0, 15, 3, 0, 9, 0};
-  expect_near(y, want_relu, 9, TOL_HAND);
+  clt_test_expect_near(y, want_relu, 9, TOL_HAND);
 }
 
 /* 4x4 input x[h, w] = 4h + w + 1, K = 3, S = 2, same: OH = 2, pad total 1 -> top 0,
@@ -258,7 +249,7 @@ static void test_conv_forward_hand_stride_same(void **state) {
    * y[1,1] = rows 2-3 x cols 2-3. */
   const double want[4] = {1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11, 3 + 4 + 7 + 8 + 11 + 12,
                           9 + 10 + 11 + 13 + 14 + 15, 11 + 12 + 15 + 16};
-  expect_near(y, want, 4, TOL_HAND);
+  clt_test_expect_near(y, want, 4, TOL_HAND);
 
   /* Other padding rules: valid, a number, and same where K < S leaves no padding. */
   int a, b;
@@ -297,7 +288,7 @@ static void test_conv_forward_hand_layout(void **state) {
   double W2[4] = {1, 10, 100, 1000}, b2[2] = {0.25, 0.5}, y2[4];
   clt_ref_conv_forward(&q, (clt_ref_shape){1, 1, 2, 2}, x2, W2, b2, y2);
   const double want2[4] = {21.25, 2100.5, 43.25, 4300.5};
-  expect_near(y2, want2, 4, TOL_HAND);
+  clt_test_expect_near(y2, want2, 4, TOL_HAND);
 
   /* K = 2, C = 2: W[f=0, kh, kw, c] = 10^(2*(2*kh+kw)+c) picks x at (kh, kw, c). */
   double x3[8] = {1, 2, 3, 4, 5, 6, 7, 8}; /* x[h, w, c] = 1 + 4h + 2w + c */
@@ -318,8 +309,8 @@ static void test_conv_backward_hand(void **state) {
   clt_ref_conv_forward(&p, (clt_ref_shape){1, 2, 2, 1}, x, W, &b, &y);
   clt_ref_conv_backward(&p, (clt_ref_shape){1, 2, 2, 1}, x, W, &y, &dy, dx, dW, &db);
   const double want_dx[4] = {2, 20, 200, 2000}, want_dW[4] = {2, 4, 6, 8};
-  expect_near(dx, want_dx, 4, TOL_HAND);
-  expect_near(dW, want_dW, 4, TOL_HAND);
+  clt_test_expect_near(dx, want_dx, 4, TOL_HAND);
+  clt_test_expect_near(dW, want_dW, 4, TOL_HAND);
   assert_true(db == 2.0);
 }
 
@@ -342,9 +333,9 @@ static void test_conv_accumulates(void **state) {
   clt_ref_conv_backward(&p, in, x, W, y, dy, dx2, dW, db);
   for (long i = 0; i < nx; i++) assert_true(dx2[i] == dx1[i]);
   for (long i = 0; i < nw; i++) dW1[i] *= 2.0;
-  expect_near(dW, dW1, nw, 1e-14);
+  clt_test_expect_near(dW, dW1, nw, 1e-14);
   db1[0] *= 2.0, db1[1] *= 2.0;
-  expect_near(db, db1, 2, 1e-14);
+  clt_test_expect_near(db, db1, 2, 1e-14);
   free(x), free(W), free(b), free(y), free(dy), free(dx1), free(dx2), free(dW), free(db);
   free(dW1);
 }
@@ -403,19 +394,19 @@ static void test_dense_hand(void **state) {
   double x[2] = {1, 2}, W[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5, -20, 0}, y[3];
   clt_ref_dense_forward(&p, 1, 2, x, W, b, y);
   const double want_y[3] = {5.5, 0, 17}; /* z = 5.5, -9, 17 */
-  expect_near(y, want_y, 3, TOL_HAND);
+  clt_test_expect_near(y, want_y, 3, TOL_HAND);
   double dy[3] = {1, 1, 1}, dx[2] = {99, 99}, dW[6] = {0}, db[3] = {0};
   clt_ref_dense_backward(&p, 1, 2, x, W, y, dy, dx, dW, db);
   const double want_dx[2] = {6, 8}, want_dW[6] = {1, 2, 0, 0, 1, 2}, want_db[3] = {1, 0, 1};
-  expect_near(dx, want_dx, 2, TOL_HAND);
-  expect_near(dW, want_dW, 6, TOL_HAND);
-  expect_near(db, want_db, 3, TOL_HAND);
+  clt_test_expect_near(dx, want_dx, 2, TOL_HAND);
+  clt_test_expect_near(dW, want_dW, 6, TOL_HAND);
+  clt_test_expect_near(db, want_db, 3, TOL_HAND);
   /* Twice: dW and db double, dx stays. */
   clt_ref_dense_backward(&p, 1, 2, x, W, y, dy, dx, dW, db);
   const double want_dW2[6] = {2, 4, 0, 0, 2, 4}, want_db2[3] = {2, 0, 2};
-  expect_near(dx, want_dx, 2, TOL_HAND);
-  expect_near(dW, want_dW2, 6, TOL_HAND);
-  expect_near(db, want_db2, 3, TOL_HAND);
+  clt_test_expect_near(dx, want_dx, 2, TOL_HAND);
+  clt_test_expect_near(dW, want_dW2, 6, TOL_HAND);
+  clt_test_expect_near(db, want_db2, 3, TOL_HAND);
 
   /* Two samples, sigmoid, no bias: y[n,u] = sigmoid(x[n,:] . W[u,:]). */
   clt_ref_dense q = {.units = 2, .bias = 0, .act = CLT_ACT_SIGMOID};
@@ -423,7 +414,7 @@ static void test_dense_hand(void **state) {
   clt_ref_dense_forward(&q, 2, 2, x2, W2, NULL, y2);
   const double want2[4] = {1 / (1 + exp(-2.0)), 1 / (1 + exp(1.0)), 1 / (1 + exp(3.0)),
                            1 / (1 + exp(0.5))};
-  expect_near(y2, want2, 4, TOL_HAND);
+  clt_test_expect_near(y2, want2, 4, TOL_HAND);
 }
 
 /* ---- pooling ---- */
@@ -495,11 +486,11 @@ static void test_pool_hand(void **state) {
   for (int i = 0; i < 25; i++) x[i] = i;
   clt_ref_maxpool_forward(&p, in, x, y);
   const double want_max[4] = {12, 14, 22, 24}; /* bottom-right of each window */
-  expect_near(y, want_max, 4, TOL_HAND);
+  clt_test_expect_near(y, want_max, 4, TOL_HAND);
   clt_ref_avgpool_forward(&p, in, x, y);
   /* Window mean = the centre value for a linear ramp: centres (1,1),(1,3),(3,1),(3,3). */
   const double want_avg[4] = {6, 8, 16, 18};
-  expect_near(y, want_avg, 4, TOL_HAND);
+  clt_test_expect_near(y, want_avg, 4, TOL_HAND);
 
   /* Overlapping maxpool: the centre (2,2) is in all four windows and the largest. */
   x[12] = 100;
@@ -530,7 +521,7 @@ static void test_pool_hand(void **state) {
         want_dz[((2 * oh) * 4 + 2 * ow) * 2 + c] = dy2[(oh * 2 + ow) * 2 + c];
   want_dz[0 * 2 + 1] = 0.0;              /* channel 1 of window (0,0): not the first... */
   want_dz[(1 * 4 + 1) * 2 + 1] = dy2[1]; /* ...but the unique maximum */
-  expect_near(dz, want_dz, 32, TOL_HAND);
+  clt_test_expect_near(dz, want_dz, 32, TOL_HAND);
 }
 
 /* ---- standalone activations ---- */
@@ -591,10 +582,10 @@ static void test_act_hand(void **state) {
   double x[3] = {-1, 0, 2}, y[3], dy[3] = {1, 2, 3}, dx[3];
   clt_ref_act_forward(CLT_ACT_LEAKY_RELU, 0.25, 3, x, y);
   const double want_y[3] = {-0.25, 0, 2};
-  expect_near(y, want_y, 3, TOL_HAND);
+  clt_test_expect_near(y, want_y, 3, TOL_HAND);
   clt_ref_act_backward(CLT_ACT_LEAKY_RELU, 0.25, 3, y, dy, dx);
   const double want_dx[3] = {0.25, 0.5, 3}; /* y = 0 counts as "not > 0": slope alpha */
-  expect_near(dx, want_dx, 3, TOL_HAND);
+  clt_test_expect_near(dx, want_dx, 3, TOL_HAND);
 }
 
 /* ---- dropout ---- */
@@ -703,8 +694,8 @@ static void test_batchnorm_gradcheck(void **state) {
     for (long i = 0; i < nx; i++) dx2[i] = -7.0;
     clt_ref_batchnorm_backward(&c.p, c.in, c.x, c.gamma, c.r, dx2, dgamma, dbeta);
     for (long i = 0; i < nx; i++) assert_true(dx2[i] == dx[i]);
-    expect_near(dgamma, g1, C, 1e-14);
-    expect_near(dbeta, b1, C, 1e-14);
+    clt_test_expect_near(dgamma, g1, C, 1e-14);
+    clt_test_expect_near(dbeta, b1, C, 1e-14);
     free(dx2), free(g1), free(b1);
     free(dx), free(dgamma), free(dbeta), free(c.x), free(c.gamma), free(c.beta), free(c.r);
     free(c.y);
@@ -728,7 +719,7 @@ static void test_batchnorm_hand(void **state) {
                             2 * (2 - 2.5) / s0 + 0.5, 0.5 * (20 - 25) / s1 - 1,
                             2 * (3 - 2.5) / s0 + 0.5, 0.5 * (30 - 25) / s1 - 1,
                             2 * (4 - 2.5) / s0 + 0.5, 0.5 * (40 - 25) / s1 - 1};
-  expect_near(y, want_y, 8, TOL_HAND);
+  clt_test_expect_near(y, want_y, 8, TOL_HAND);
   /* running = 0.99 * running + 0.01 * batch. */
   assert_true(fabs(rm[0] - 0.025) < TOL_HAND && fabs(rm[1] - 0.25) < TOL_HAND);
   assert_true(fabs(rv[0] - (0.99 + 0.0125)) < TOL_HAND);
@@ -805,7 +796,7 @@ static void test_softmax_hand(void **state) {
                            (1.0 / 3 - 1) / 4, 1.0 / 12,       1.0 / 12,
                            (e5 / s2 - 1) / 4, e / s2 / 4,     e5 / s2 / 4,
                            (1 / s3 - 1) / 4,  e / s3 / 4,     1 / s3 / 4};
-  expect_near(dz, want, 12, TOL_HAND);
+  clt_test_expect_near(dz, want, 12, TOL_HAND);
   /* Huge logits: no overflow. */
   double big[2] = {1000, 0};
   int32_t t0 = 1;

@@ -12,18 +12,14 @@
 #include <stdio.h>
 
 #include "ref/ref.h"
+#include "util/expect.h"
 
 #define TOL 1e-12
 
 static const double pi = 3.14159265358979323846;
 
 static void expect_near(const double *got, const double *want, int n) {
-  for (int i = 0; i < n; i++) {
-    if (!(fabs(got[i] - want[i]) <= TOL * fmax(1.0, fabs(want[i])))) {
-      print_error("element %d: got %.17g, want %.17g\n", i, got[i], want[i]);
-      fail();
-    }
-  }
+  clt_test_expect_near(got, want, n, TOL);
 }
 
 static void expect_scalar(double got, double want) {

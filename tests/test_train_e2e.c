@@ -34,13 +34,8 @@
 #include "runtime/memory.h"
 #include "runtime/rng.h"
 #include "train/trainer.h"
+#include "util/expect.h"
 #include "util/test_util.h"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 #define TRAIN_N        600
 #define VAL_N          200
@@ -115,13 +110,6 @@ static int setup(void **state) {
     fprintf(stderr, "data: synthetic (%s absent or CLTRAIN_TEST_SYNTHETIC=1)\n",
             CLT_DEFAULT_DATA_DIR);
   }
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  clt_dataset_free(&train_set);
-  clt_dataset_free(&val_set);
   return 0;
 }
 
@@ -225,6 +213,14 @@ static void print_run(const char *what, const run_result *r) {
 /* ---- tests ------------------------------------------------------------------------------- */
 
 static run_result resident; /* the reference run, shared by the tests below */
+
+static int teardown(void **state) {
+  (void)state;
+  clt_dataset_free(&train_set);
+  clt_dataset_free(&val_set);
+  free(resident.params);
+  return 0;
+}
 
 static void test_learns(void **state) {
   (void)state;
@@ -354,15 +350,11 @@ static void test_blow_up(void **state) {
 }
 
 int main(void) {
-  clt_test_ctx_or_skip();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_learns),
       cmocka_unit_test(test_same_seed_same_parameters),
       cmocka_unit_test(test_stream_equals_resident),
       cmocka_unit_test(test_blow_up),
   };
-  int rc = cmocka_run_group_tests(tests, setup, teardown);
-  free(resident.params);
-  clt_test_ctx_release();
-  return rc;
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, teardown);
 }

@@ -1,3 +1,9 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "test_util.h"
 
 #include <math.h>
@@ -8,6 +14,7 @@
 #include "runtime/devices.h"
 #include "runtime/memory.h"
 #include "runtime/rng.h"
+#include "temp_files.h"
 
 static clt_ctx *test_ctx;
 static int test_ctx_tried;
@@ -56,9 +63,53 @@ void clt_test_ctx_release(void) {
   test_ctx_tried = 0;
 }
 
+int clt_test_run_on_device(const char *name, const struct CMUnitTest *tests, size_t count,
+                           clt_ctx **ctx, int (*setup)(void **), int (*teardown)(void **)) {
+  clt_ctx *c = clt_test_ctx_or_skip();
+  if (ctx) *ctx = c;
+  int failed = _cmocka_run_group_tests(name, tests, count, setup, teardown);
+  clt_test_ctx_release();
+  if (ctx) *ctx = NULL;
+  return failed;
+}
+
+clt_ctx *clt_test_ctx_with(const char *kernel_dir, const char *cache_dir, int no_cache) {
+  clt_ctx *base = clt_test_ctx();
+  assert_non_null(base);
+  clt_ctx_options opt = {0};
+  opt.kernel_dir = kernel_dir;
+  opt.cache_dir = cache_dir;
+  opt.no_kernel_cache = no_cache;
+  clt_ctx *ctx = NULL;
+  if (clt_ctx_create(&base->dev, &opt, &ctx) != CLT_OK)
+    fail_msg("clt_ctx_create: %s", clt_last_error());
+  assert_non_null(ctx);
+  return ctx;
+}
+
+void clt_test_make_kernel_dir(char *buf, size_t size) {
+  clt_test_make_subdir(buf, size, "kernels");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/common.clh", buf);
+  clt_test_copy_file(CLT_SOURCE_DIR "/cl/common.clh", path);
+}
+
+double *clt_test_alloc(size_t n) {
+  double *a = calloc(n ? n : 1, sizeof *a);
+  assert_non_null(a);
+  return a;
+}
+
 void clt_test_fill_uniform(double *a, size_t n, double lo, double hi, uint32_t seed) {
   for (size_t i = 0; i < n; i++)
     a[i] = lo + (hi - lo) * (double)clt_uniform(seed, 0x7e57u, (uint32_t)i);
+}
+
+double *clt_test_random(size_t n, double lo, double hi, uint32_t seed) {
+  double *a = clt_test_alloc(n);
+  clt_test_fill_uniform(a, n, lo, hi, seed);
+  clt_test_round_to_float(a, n);
+  return a;
 }
 
 cl_mem clt_test_upload(clt_ctx *ctx, const double *a, size_t n) {
@@ -81,6 +132,14 @@ cl_mem clt_test_zeros(clt_ctx *ctx, size_t n) {
     fprintf(stderr, "allocation failed: %s\n", clt_last_error());
     abort();
   }
+  return mem;
+}
+
+cl_mem clt_test_filled(clt_ctx *ctx, size_t n, double value) {
+  double *a = clt_test_alloc(n);
+  for (size_t i = 0; i < n; i++) a[i] = value;
+  cl_mem mem = clt_test_upload(ctx, a, n);
+  free(a);
   return mem;
 }
 

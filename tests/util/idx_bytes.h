@@ -1,0 +1,15 @@
+/* IDX file bytes for the data-set tests: the header (magic 0 0 TYPE NDIMS, then each dimension
+ * as a big-endian uint32) in front of the element bytes. */
+#ifndef CLT_TEST_IDX_BYTES_H
+#define CLT_TEST_IDX_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The size of the header of an IDX file with ndims dimensions. */
+#define CLT_TEST_IDX_HEADER(ndims) (4 + 4 * (size_t)(ndims))
+
+/* Writes the header into out (CLT_TEST_IDX_HEADER(ndims) bytes); returns its length. */
+size_t clt_test_idx_header(unsigned char *out, unsigned type, int ndims, const uint32_t *dims);
+
+#endif
