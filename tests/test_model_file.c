@@ -65,7 +65,7 @@ static void test_fashion_cnn(void **state) {
   assert_int_equal(m->recipe.optimizer, CLT_OPT_ADAM);
   assert_true(m->recipe.learning_rate == 0.001);
   /* Section header lines, for messages. */
-  assert_int_equal(m->layers[0].line, 10);
+  assert_int_equal(m->layers[0].line, 11);
   clt_model_free(m);
 }
 

@@ -18,6 +18,7 @@ packages=(
   mesa-opencl-icd                   # rusticl: a second implementation
   oclgrind                          # a third: the simulator that finds races
   dataset-fashion-mnist             # the default data set
+  python3-matplotlib                # tools/plot-log (training curves)
 )
 
 missing=()

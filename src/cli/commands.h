@@ -10,5 +10,8 @@ typedef struct clt_command {
 
 int clt_cmd_devices(int argc, char **argv);
 int clt_cmd_train(int argc, char **argv);
+int clt_cmd_eval(int argc, char **argv);
+int clt_cmd_predict(int argc, char **argv);
+int clt_cmd_check(int argc, char **argv);
 
 #endif

@@ -8,6 +8,9 @@
 static const clt_command commands[] = {
     {"devices", clt_cmd_devices, "list OpenCL platforms and devices; --check builds every kernel"},
     {"train", clt_cmd_train, "train a model file on a data set"},
+    {"eval", clt_cmd_eval, "evaluate a checkpoint: accuracy, per-class scores, confusion matrix"},
+    {"predict", clt_cmd_predict, "classify IDX samples or PGM/PPM images with a checkpoint"},
+    {"check", clt_cmd_check, "compare every kernel on the device with the float64 reference"},
 };
 
 static void usage(FILE *out) {

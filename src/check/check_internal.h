@@ -1,0 +1,57 @@
+/* Shared by the check groups in src/check (not used outside it). */
+#ifndef CLT_CHECK_CHECK_INTERNAL_H
+#define CLT_CHECK_CHECK_INTERNAL_H
+
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check/check.h"
+
+/* Every output buffer gets this many floats past its end, filled with CHECK_SENTINEL and
+ * checked afterwards: launches round the global size up to the work-group size (at most
+ * 256 here), so a kernel that forgets its index guard writes there. */
+#define CHECK_PAD      256
+#define CHECK_SENTINEL 7.25
+
+/* The groups' registration functions (one file each). */
+clt_status clt_check_add_build(clt_check_list *list, int quick);
+clt_status clt_check_add_layers(clt_check_list *list, int quick);
+clt_status clt_check_add_optim(clt_check_list *list, int quick);
+clt_status clt_check_add_gemm(clt_check_list *list, int quick);
+clt_status clt_check_add_train(clt_check_list *list, int quick);
+
+/* Appends a check; name and tolerance are copied (truncated to their fields). */
+clt_status clt_check_add(clt_check_list *list, const char *name, const char *tolerance,
+                         clt_check_fn run, const void *arg, int index);
+
+/* n doubles (zeroed), or NULL; callers report CLT_ERR_OUT_OF_MEMORY through check_oom. */
+double *clt_check_alloc(size_t n);
+clt_status clt_check_oom(void);
+
+/* Uniform values in [lo, hi) from (seed, stream), rounded to float so that the reference
+ * sees exactly the device's inputs. */
+void clt_check_fill(double *a, size_t n, double lo, double hi, uint32_t seed, uint32_t stream);
+
+/* A buffer of n + pad floats: a (converted to float; NULL: sentinels, i.e. junk) followed by
+ * pad sentinels. */
+clt_status clt_check_upload(clt_ctx *ctx, const double *a, size_t n, size_t pad, cl_mem *out);
+/* Reads n floats (blocking) into doubles. */
+clt_status clt_check_download(clt_ctx *ctx, cl_mem mem, size_t n, double *out);
+/* Reads the pad floats after the first n and fails r if any is not the sentinel. */
+clt_status clt_check_tail(clt_ctx *ctx, cl_mem mem, size_t n, size_t pad, const char *what,
+                          clt_check_result *r);
+
+/* Compares got with want: error = max |got - want| / max(max |want|, floor) (NaN counts as
+ * infinite). Keeps the comparison with the largest error / tol in r, and fails r with the
+ * worst element when error > tol (tol 0: exact). Returns the error. */
+double clt_check_compare(clt_check_result *r, const char *what, const double *got,
+                         const double *want, size_t n, double floor, double tol);
+
+/* Fails r (or marks it skipped) and appends a line to its detail. */
+void clt_check_failf(clt_check_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void clt_check_skipf(clt_check_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,223 @@
+/* cltrain eval CHECKPOINT: loss, accuracy, top-5 accuracy, per-class precision, recall and
+ * F1, and the confusion matrix of a checkpoint on a test set. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/inference.h"
+#include "train/evaluate.h"
+
+typedef struct eval_options {
+  clt_device_options dev;
+  const char *checkpoint, *data;
+  int subset, batch, json;
+} eval_options;
+
+static void help(FILE *out) {
+  fprintf(out,
+          "usage: cltrain eval CHECKPOINT [options]\n\n"
+          "Evaluates a checkpoint (cltrain train --save) on a test set: loss, accuracy, top-5\n"
+          "accuracy (more than 5 classes), per-class precision, recall and F1 with macro and\n"
+          "weighted averages, and the confusion matrix (rows: true class).\n"
+          "  --data DIR           folder of IDX files whose t10k-* test files are used\n"
+          "                       (default: the folder the checkpoint was trained on)\n"
+          "  --subset N           only the first N test images\n"
+          "  --batch N            samples per forward pass (default: the training batch)\n"
+          "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
+}
+
+static int parse_count(const char *opt, const char *arg, int *out) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (*arg == '\0' || *end != '\0' || v < 1 || v > INT_MAX) {
+    fprintf(stderr, "cltrain eval: %s %s: must be a positive integer\n", opt, arg);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, eval_options *o) {
+  enum { O_DATA = 1, O_SUBSET, O_BATCH, O_JSON, O_HELP };
+  static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
+                                           {"subset", required_argument, NULL, O_SUBSET},
+                                           {"batch", required_argument, NULL, O_BATCH},
+                                           {"json", no_argument, NULL, O_JSON},
+                                           {"help", no_argument, NULL, O_HELP},
+                                           CLT_DEVICE_LONG_OPTIONS,
+                                           {NULL, 0, NULL, 0}};
+  int opt, rc = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1 && rc == 0) {
+    if (clt_device_option(&o->dev, opt, optarg)) continue;
+    switch (opt) {
+    case O_DATA:
+      o->data = optarg;
+      break;
+    case O_SUBSET:
+      rc = parse_count("--subset", optarg, &o->subset);
+      break;
+    case O_BATCH:
+      rc = parse_count("--batch", optarg, &o->batch);
+      break;
+    case O_JSON:
+      o->json = 1;
+      break;
+    case O_HELP:
+      help(stdout);
+      return 1;
+    default:
+      help(stderr);
+      return -1;
+    }
+  }
+  if (rc) return -1;
+  if (optind != argc - 1) {
+    fprintf(stderr, "cltrain eval: expected one checkpoint file (see --help)\n");
+    return -1;
+  }
+  o->checkpoint = argv[optind];
+  return 0;
+}
+
+static cJSON *stats_json(const clt_class_stats *s) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "precision", s->precision);
+  cJSON_AddNumberToObject(o, "recall", s->recall);
+  cJSON_AddNumberToObject(o, "f1", s->f1);
+  cJSON_AddNumberToObject(o, "support", (double)s->support);
+  return o;
+}
+
+static void print_json(const eval_options *o, const clt_inference *inf, const char *dir,
+                       const clt_eval_result *r) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
+  cJSON_AddStringToObject(root, "model", inf->model->name);
+  cJSON_AddStringToObject(root, "data", dir);
+  cJSON_AddNumberToObject(root, "epoch", inf->ck.pos.epoch);
+  cJSON_AddNumberToObject(root, "step", (double)inf->ck.pos.global_step);
+  cJSON_AddNumberToObject(root, "samples", r->n);
+  cJSON_AddNumberToObject(root, "loss", r->loss);
+  cJSON_AddNumberToObject(root, "accuracy", r->accuracy);
+  if (r->classes > 5) cJSON_AddNumberToObject(root, "top5_accuracy", r->top5);
+  cJSON *classes = cJSON_AddArrayToObject(root, "classes");
+  for (int c = 0; c < r->classes; c++) {
+    cJSON *e = stats_json(&r->per_class[c]);
+    cJSON_AddNumberToObject(e, "class", c);
+    cJSON_AddStringToObject(e, "name", inf->class_names[c]);
+    cJSON_AddItemToArray(classes, e);
+  }
+  cJSON_AddItemToObject(root, "macro_avg", stats_json(&r->macro));
+  cJSON_AddItemToObject(root, "weighted_avg", stats_json(&r->weighted));
+  cJSON *conf = cJSON_AddArrayToObject(root, "confusion");
+  for (int t = 0; t < r->classes; t++) {
+    cJSON *row = cJSON_CreateArray();
+    for (int p = 0; p < r->classes; p++)
+      cJSON_AddItemToArray(row,
+                           cJSON_CreateNumber((double)r->confusion[(size_t)t * r->classes + p]));
+    cJSON_AddItemToArray(conf, row);
+  }
+  char *text = cJSON_PrintUnformatted(root);
+  printf("%s\n", text ? text : "{}");
+  free(text);
+  cJSON_Delete(root);
+}
+
+static void stats_row(const char *label, int width, const clt_class_stats *s) {
+  printf("%-*s %9.4f %9.4f %9.4f %9ld\n", width, label, s->precision, s->recall, s->f1, s->support);
+}
+
+static void print_table(const eval_options *o, const clt_inference *inf, const char *dir,
+                        const clt_eval_result *r) {
+  const clt_checkpoint *ck = &inf->ck;
+  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->model->name,
+         ck->pos.epoch, ck->epochs, ck->pos.global_step);
+  printf("Test data: %s, %d images\n", dir, r->n);
+  printf("Loss %.4f - accuracy %.4f", r->loss, r->accuracy);
+  if (r->classes > 5) printf(" - top-5 accuracy %.4f", r->top5);
+  printf("\n\n");
+  int width = (int)strlen("weighted avg");
+  for (int c = 0; c < r->classes; c++) {
+    int w = (int)strlen(inf->class_names[c]) + 4;
+    if (w > width) width = w;
+  }
+  printf("%-*s %9s %9s %9s %9s\n", width, "class", "precision", "recall", "f1", "support");
+  for (int c = 0; c < r->classes; c++) {
+    char label[160];
+    snprintf(label, sizeof label, "%-3d %s", c, inf->class_names[c]);
+    stats_row(label, width, &r->per_class[c]);
+  }
+  stats_row("macro avg", width, &r->macro);
+  stats_row("weighted avg", width, &r->weighted);
+
+  long most = 0;
+  for (size_t i = 0; i < (size_t)r->classes * r->classes; i++)
+    if (r->confusion[i] > most) most = r->confusion[i];
+  int cw = snprintf(NULL, 0, "%ld", most);
+  int iw = snprintf(NULL, 0, "%d", r->classes - 1);
+  if (iw > cw) cw = iw;
+  cw += 1;
+  if (cw < 5) cw = 5;
+  printf("\nConfusion matrix (rows: true class, columns: predicted class)\n");
+  printf("%-*s", width, "");
+  for (int p = 0; p < r->classes; p++) printf("%*d", cw, p);
+  printf("\n");
+  for (int t = 0; t < r->classes; t++) {
+    char label[160];
+    snprintf(label, sizeof label, "%-3d %s", t, inf->class_names[t]);
+    printf("%-*s", width, label);
+    for (int p = 0; p < r->classes; p++)
+      printf("%*ld", cw, r->confusion[(size_t)t * r->classes + p]);
+    printf("\n");
+  }
+}
+
+static clt_status run(const eval_options *o) {
+  clt_inference inf;
+  clt_dataset test;
+  memset(&test, 0, sizeof test);
+  clt_eval_result r;
+  memset(&r, 0, sizeof r);
+  clt_status st = clt_inference_open(o->checkpoint, &o->dev, o->batch, &inf);
+  const char *dir = o->data ? o->data : inf.run.data;
+  if (st == CLT_OK) st = clt_dataset_load_dir(dir, 1, &test);
+  if (st == CLT_OK && o->subset && o->subset < test.n)
+    st = clt_dataset_subset(&test, 0, o->subset, &test);
+  if (st == CLT_OK && (test.h != inf.model->input.h || test.w != inf.model->input.w ||
+                       test.c != inf.model->input.c))
+    st = clt_fail(CLT_ERR_BAD_DATA,
+                  "the test images in %s are %dx%dx%d but the checkpoint's model takes %dx%dx%d; "
+                  "give the data it was trained for with --data",
+                  dir, test.h, test.w, test.c, inf.model->input.h, inf.model->input.w,
+                  inf.model->input.c);
+  if (st == CLT_OK && test.classes > inf.model->classes)
+    st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
+                  test.classes, inf.model->classes);
+  if (st == CLT_OK) st = clt_evaluate_detailed(inf.net, &test, &r);
+  if (st == CLT_OK) {
+    if (o->json)
+      print_json(o, &inf, dir, &r);
+    else
+      print_table(o, &inf, dir, &r);
+  }
+  clt_eval_result_free(&r);
+  clt_dataset_free(&test);
+  clt_inference_close(&inf);
+  return st;
+}
+
+int clt_cmd_eval(int argc, char **argv) {
+  eval_options o;
+  memset(&o, 0, sizeof o);
+  int rc = parse_args(argc, argv, &o);
+  if (rc > 0) return CLT_EXIT_OK;
+  if (rc < 0) return CLT_EXIT_USAGE;
+  clt_status st = run(&o);
+  return st == CLT_OK ? CLT_EXIT_OK : clt_report_failure(st);
+}

@@ -1,0 +1,323 @@
+/* Bit-exact resume (train/checkpoint.h, clt_train_resumable): training 2N steps straight
+ * gives byte for byte the same parameters, optimizer state and layer state as training N
+ * steps, saving a checkpoint to a file, reading it into a fresh network and training N more.
+ *
+ * The models exercise everything a resumed run must carry over or recompute: the
+ * shuffle order (seed + epoch), the dropout stream (global step), batchnorm running
+ * statistics (layer state), a warm-up + cosine schedule (global step of total), Adam's
+ * moments and step count, SGD's momentum (Nesterov). The break falls inside an epoch, so
+ * the epoch's metric accumulators are restored too (the epoch reports are compared).
+ *
+ * Data: 160 synthetic 12x12 images of 10 classes (a bright block per class over noise),
+ * batch 16: 10 steps per epoch, 3 epochs, break after step 13. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/memory.h"
+#include "runtime/rng.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+#include "util/test_util.h"
+
+#define OK(expr)                                                                                   \
+  do {                                                                                             \
+    clt_status st_ = (expr);                                                                       \
+    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
+  } while (0)
+
+#define SIDE     12
+#define TRAIN_N  160
+#define VAL_N    48
+#define BREAK_AT 13
+
+static const char conv_model[] =
+    "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 3\n"
+    "optimizer = adam\nlearning_rate = 0.01\nschedule = cosine\n"
+    "warmup = 5\nseed = 7\n"
+    "[conv]\nfilters = 4\nsize = 3\npadding = same\nactivation = relu\n"
+    "[batchnorm]\n[maxpool]\nsize = 2\n[dropout]\nrate = 0.25\n"
+    "[dense]\nunits = 10\n[softmax]\n";
+
+static const char sgd_model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 3\n"
+                                "optimizer = sgd\nlearning_rate = 0.05\nmomentum = 0.9\n"
+                                "nesterov = 1\nweight_decay = 0.001\nschedule = step\n"
+                                "step_every = 1\ngamma = 0.5\nseed = 11\n"
+                                "[dense]\nunits = 24\nactivation = tanh\n[dropout]\nrate = 0.1\n"
+                                "[dense]\nunits = 10\n[softmax]\n";
+
+static clt_dataset train_set, val_set;
+static char folder[] = "/tmp/clt-resume-XXXXXX";
+
+static void make_set(int first, int n, clt_dataset *ds) {
+  memset(ds, 0, sizeof *ds);
+  ds->n = n;
+  ds->h = SIDE;
+  ds->w = SIDE;
+  ds->c = 1;
+  ds->classes = 10;
+  ds->images = malloc((size_t)n * SIDE * SIDE * sizeof *ds->images);
+  ds->labels = malloc((size_t)n * sizeof *ds->labels);
+  assert_non_null(ds->images);
+  assert_non_null(ds->labels);
+  for (int s = 0; s < n; s++) {
+    int k = (int)(clt_hash(5, 1, (uint32_t)(first + s)) % 10u);
+    ds->labels[s] = k;
+    int top = (k / 4) * 4, left = (k % 4) * 3;
+    for (int i = 0; i < SIDE * SIDE; i++) {
+      int h = i / SIDE, w = i % SIDE;
+      float v = 0.5f * clt_uniform(6, 2, (uint32_t)((first + s) * SIDE * SIDE + i));
+      if (h >= top && h < top + 4 && w >= left && w < left + 3) v += 0.5f;
+      ds->images[(size_t)s * SIDE * SIDE + i] = v;
+    }
+  }
+}
+
+static int setup(void **state) {
+  (void)state;
+  make_set(0, TRAIN_N, &train_set);
+  make_set(TRAIN_N, VAL_N, &val_set);
+  return mkdtemp(folder) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  clt_dataset_free(&train_set);
+  clt_dataset_free(&val_set);
+  rmdir(folder);
+  return 0;
+}
+
+/* ---- one run ---------------------------------------------------------------------------- */
+
+typedef struct arenas {
+  unsigned char *params, *optimizer, *state;
+  size_t params_size, optimizer_size, state_size;
+  clt_epoch_report reports[8];
+  int report_count;
+} arenas;
+
+typedef struct run_ctx {
+  clt_network *net;
+  const char *save_path; /* checkpoint written at global step BREAK_AT */
+  int saved;
+  arenas *out;
+} run_ctx;
+
+static void on_epoch(const clt_epoch_report *r, void *user) {
+  arenas *a = ((run_ctx *)user)->out;
+  if (a->report_count < 8) a->reports[a->report_count++] = *r;
+}
+
+static clt_status on_save(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
+                          void *user) {
+  (void)rep;
+  (void)new_best;
+  run_ctx *rc = user;
+  if (pos->global_step != BREAK_AT || !rc->save_path) return CLT_OK;
+  clt_checkpoint ck;
+  memset(&ck, 0, sizeof ck);
+  static const char text[] = "[net]\n"; /* the tensors are what this test is about */
+  ck.model_text = (char *)text;
+  ck.model_length = strlen(text);
+  ck.pos = *pos;
+  ck.batch = rc->net->batch;
+  clt_status st = clt_checkpoint_capture(rc->net, &ck);
+  if (st == CLT_OK) st = clt_checkpoint_write(rc->save_path, &ck);
+  ck.model_text = NULL;
+  clt_checkpoint_free(&ck);
+  rc->saved = st == CLT_OK;
+  return st;
+}
+
+static unsigned char *read_arena(clt_ctx *ctx, const clt_arena *a, size_t *size) {
+  *size = a->size;
+  unsigned char *p = malloc(a->size ? a->size : 1);
+  assert_non_null(p);
+  if (a->size) OK(clt_buffer_read(ctx, a->mem, 0, a->size, p));
+  return p;
+}
+
+/* Trains text's model; resume_from: a checkpoint file to start from (NULL: fresh);
+ * save_path: where to save at step BREAK_AT (NULL: nowhere). */
+static void run(const char *text, const char *resume_from, const char *save_path, arenas *out) {
+  memset(out, 0, sizeof *out);
+  clt_ctx *ctx = clt_test_ctx();
+  clt_model *model = NULL;
+  OK(clt_model_parse(text, strlen(text), "resume.cfg", &model));
+  clt_train_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.recipe = model->recipe;
+  cfg.read_every = 4;
+  clt_optim *opt = NULL;
+  OK(clt_optim_create(ctx, &cfg.recipe, &opt));
+  clt_network *net = NULL;
+  OK(clt_network_create(model, ctx, cfg.recipe.batch, clt_optim_state_per_param(opt),
+                        cfg.recipe.seed, &net));
+  run_ctx rc = {net, save_path, 0, out};
+  clt_train_saving saving;
+  memset(&saving, 0, sizeof saving);
+  saving.save = on_save;
+  saving.user = &rc;
+  saving.save_every = 1;
+  if (resume_from) {
+    clt_checkpoint ck;
+    OK(clt_checkpoint_read(resume_from, &ck));
+    OK(clt_checkpoint_restore(net, &ck, 1));
+    saving.start = ck.pos;
+    clt_checkpoint_free(&ck);
+  }
+  clt_train_callbacks cb = {NULL, on_epoch, &rc};
+  OK(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, &cb, &saving));
+  if (save_path) assert_true(rc.saved);
+  out->params = read_arena(ctx, &net->params, &out->params_size);
+  out->optimizer = read_arena(ctx, &net->optimizer, &out->optimizer_size);
+  out->state = read_arena(ctx, &net->state, &out->state_size);
+  clt_network_destroy(net);
+  clt_optim_destroy(opt);
+  clt_model_free(model);
+}
+
+static void free_arenas(arenas *a) {
+  free(a->params);
+  free(a->optimizer);
+  free(a->state);
+}
+
+static size_t differing_floats(const unsigned char *a, const unsigned char *b, size_t bytes) {
+  size_t n = 0;
+  for (size_t i = 0; i < bytes; i += sizeof(float)) n += memcmp(a + i, b + i, sizeof(float)) != 0;
+  return n;
+}
+
+static void check_same(const arenas *straight, const arenas *resumed) {
+  assert_int_equal(straight->params_size, resumed->params_size);
+  assert_int_equal(straight->optimizer_size, resumed->optimizer_size);
+  assert_int_equal(straight->state_size, resumed->state_size);
+  size_t p = differing_floats(straight->params, resumed->params, straight->params_size);
+  size_t o = differing_floats(straight->optimizer, resumed->optimizer, straight->optimizer_size);
+  size_t s = differing_floats(straight->state, resumed->state, straight->state_size);
+  if (p || o || s)
+    fail_msg("resumed run differs: %zu of %zu parameter, %zu of %zu optimizer-state, %zu of %zu "
+             "layer-state floats",
+             p, straight->params_size / 4, o, straight->optimizer_size / 4, s,
+             straight->state_size / 4);
+  /* The epoch of the break reports the same training loss and accuracy: its accumulators
+   * were restored. The resumed run reports the epochs from the break on. */
+  int skip = straight->report_count - resumed->report_count;
+  assert_int_equal(skip, BREAK_AT / 10);
+  for (int e = 0; e < resumed->report_count; e++) {
+    const clt_epoch_report *a = &straight->reports[skip + e], *b = &resumed->reports[e];
+    assert_int_equal(a->epoch, b->epoch);
+    assert_int_equal(a->global_step, b->global_step);
+    assert_true(a->loss == b->loss);
+    assert_true(a->accuracy == b->accuracy);
+    assert_true(a->val_loss == b->val_loss);
+    assert_true(a->learning_rate == b->learning_rate);
+  }
+}
+
+static void resume_matches_straight(const char *text) {
+  char path[sizeof folder + 16];
+  snprintf(path, sizeof path, "%s/mid.ckpt", folder);
+  arenas straight, resumed;
+  run(text, NULL, path, &straight); /* 30 steps straight, saving the state of step 13 */
+  clt_checkpoint ck;
+  OK(clt_checkpoint_read(path, &ck));
+  assert_int_equal(ck.pos.global_step, BREAK_AT);
+  assert_int_equal(ck.pos.epoch, 1);
+  assert_int_equal(ck.pos.step, BREAK_AT - 10);
+  assert_true(ck.pos.metrics[2] == (float)((BREAK_AT - 10) * 16)); /* samples so far */
+  clt_checkpoint_free(&ck);
+  run(text, path, NULL, &resumed); /* 13 + 17 steps */
+  check_same(&straight, &resumed);
+  fprintf(stderr, "identical after %d + %d steps: %zu parameter, %zu optimizer, %zu state bytes\n",
+          BREAK_AT, 30 - BREAK_AT, straight.params_size, straight.optimizer_size,
+          straight.state_size);
+  free_arenas(&straight);
+  free_arenas(&resumed);
+  unlink(path);
+}
+
+static void test_resume_adam_conv_batchnorm_dropout(void **state) {
+  (void)state;
+  resume_matches_straight(conv_model);
+}
+
+static void test_resume_sgd_nesterov_step_schedule(void **state) {
+  (void)state;
+  resume_matches_straight(sgd_model);
+}
+
+/* The comparison itself can tell runs apart: a restart from scratch at step 13 (the
+ * parameters restored but not the optimizer state) ends elsewhere. */
+static void test_without_optimizer_state_differs(void **state) {
+  (void)state;
+  char path[sizeof folder + 16];
+  snprintf(path, sizeof path, "%s/mid.ckpt", folder);
+  arenas straight;
+  run(conv_model, NULL, path, &straight);
+  clt_checkpoint ck;
+  OK(clt_checkpoint_read(path, &ck));
+  memset(ck.optimizer, 0, ck.optimizer_floats * sizeof(float));
+  OK(clt_checkpoint_write(path, &ck));
+  clt_checkpoint_free(&ck);
+  arenas resumed;
+  run(conv_model, path, NULL, &resumed);
+  assert_true(memcmp(straight.params, resumed.params, straight.params_size) != 0);
+  free_arenas(&straight);
+  free_arenas(&resumed);
+  unlink(path);
+}
+
+/* A checkpoint position that does not fit the run is refused before any step. */
+static void test_bad_start_refused(void **state) {
+  (void)state;
+  clt_ctx *ctx = clt_test_ctx();
+  clt_model *model = NULL;
+  OK(clt_model_parse(sgd_model, strlen(sgd_model), "resume.cfg", &model));
+  clt_train_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.recipe = model->recipe;
+  clt_optim *opt = NULL;
+  OK(clt_optim_create(ctx, &cfg.recipe, &opt));
+  clt_network *net = NULL;
+  OK(clt_network_create(model, ctx, 16, clt_optim_state_per_param(opt), 1, &net));
+  clt_train_saving saving;
+  memset(&saving, 0, sizeof saving);
+  saving.start.epoch = 1;
+  saving.start.step = 3;
+  saving.start.global_step = 99; /* not 1 * 10 + 3: another batch size or data set */
+  assert_int_equal(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, NULL, &saving),
+                   CLT_ERR_USAGE);
+  assert_non_null(strstr(clt_last_error(), "batch size or the training data differ"));
+  saving.start.epoch = 3; /* all 3 epochs done */
+  saving.start.step = 0;
+  saving.start.global_step = 30;
+  assert_int_equal(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, NULL, &saving),
+                   CLT_ERR_USAGE);
+  assert_non_null(strstr(clt_last_error(), "--epochs 4"));
+  clt_network_destroy(net);
+  clt_optim_destroy(opt);
+  clt_model_free(model);
+}
+
+int main(void) {
+  clt_test_ctx_or_skip();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_resume_adam_conv_batchnorm_dropout),
+      cmocka_unit_test(test_resume_sgd_nesterov_step_schedule),
+      cmocka_unit_test(test_without_optimizer_state_differs),
+      cmocka_unit_test(test_bad_start_refused),
+  };
+  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  clt_test_ctx_release();
+  return rc;
+}
