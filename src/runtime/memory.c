@@ -44,8 +44,7 @@ clt_status clt_buffer_zero(clt_ctx *ctx, cl_mem mem, size_t offset, size_t bytes
   const cl_float zero = 0.0f;
   if (offset % sizeof zero || bytes % sizeof zero)
     return clt_fail(CLT_ERR_INTERNAL, "clt_buffer_zero: range not a multiple of 4 bytes");
-  CLT_CL_CHECK(
-      clEnqueueFillBuffer(ctx->compute, mem, &zero, sizeof zero, offset, bytes, 0, NULL,
+  CLT_CL_CHECK(clEnqueueFillBuffer(ctx->compute, mem, &zero, sizeof zero, offset, bytes, 0, NULL,
                                    clt_profile_event(ctx, "fill_zero")));
   return CLT_OK;
 }
