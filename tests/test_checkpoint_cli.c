@@ -21,23 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "runtime/rng.h"
 #include "train/checkpoint.h"
+#include "util/cltrain_child.h"
+#include "util/expect.h"
+#include "util/idx_bytes.h"
+#include "util/temp_files.h"
 #include "util/test_util.h"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 #define SIDE 12
 
-static char folder[] = "/tmp/clt-ckcli-XXXXXX";
+static const char *folder;
 static char device[32];
 static char out_text[1 << 16], err_text[1 << 16];
 
@@ -63,71 +60,43 @@ static void path_of(char *buf, size_t size, const char *name) {
 }
 
 static void write_file(const char *name, const void *data, size_t n) {
-  char p[256];
+  char p[1024];
   path_of(p, sizeof p, name);
-  FILE *f = fopen(p, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  fclose(f);
+  clt_test_write_file(p, data, n);
 }
 
 static unsigned char *read_whole(const char *name, size_t *n) {
-  char p[256];
+  char p[1024];
   path_of(p, sizeof p, name);
-  FILE *f = fopen(p, "rb");
-  if (!f) fail_msg("cannot read %s", p);
-  fseek(f, 0, SEEK_END);
-  *n = (size_t)ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *d = malloc(*n + 1);
-  assert_non_null(d);
-  assert_int_equal(fread(d, 1, *n, f), *n);
-  d[*n] = 0;
-  fclose(f);
-  return d;
-}
-
-static void put_be32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
+  return clt_test_read_file(p, n);
 }
 
 /* IDX images and labels of n samples: class k lights its own 4x3 block over noise. */
 static void write_idx(const char *images, const char *labels, int first, int n) {
   size_t px = (size_t)n * SIDE * SIDE;
-  unsigned char *img = malloc(16 + px), *lab = malloc(8 + (size_t)n);
+  unsigned char *img = malloc(px), *lab = malloc((size_t)n);
   assert_non_null(img);
   assert_non_null(lab);
-  memcpy(img, "\0\0\x08\x03", 4);
-  put_be32(img + 4, (uint32_t)n);
-  put_be32(img + 8, SIDE);
-  put_be32(img + 12, SIDE);
-  memcpy(lab, "\0\0\x08\x01", 4);
-  put_be32(lab + 4, (uint32_t)n);
   for (int s = 0; s < n; s++) {
     int k = (int)(clt_hash(21, 1, (uint32_t)(first + s)) % 10u);
-    lab[8 + s] = (unsigned char)k;
+    lab[s] = (unsigned char)k;
     int top = (k / 4) * 4, left = (k % 4) * 3;
     for (int i = 0; i < SIDE * SIDE; i++) {
       int h = i / SIDE, w = i % SIDE;
       int v = (int)(120.0f * clt_uniform(22, 2, (uint32_t)((first + s) * SIDE * SIDE + i)));
       if (h >= top && h < top + 4 && w >= left && w < left + 3) v += 130;
-      img[16 + (size_t)s * SIDE * SIDE + i] = (unsigned char)v;
+      img[(size_t)s * SIDE * SIDE + i] = (unsigned char)v;
     }
   }
-  write_file(images, img, 16 + px);
-  write_file(labels, lab, 8 + (size_t)n);
+  clt_test_write_idx_set(folder, images, labels, n, SIDE, SIDE, img, lab);
   free(img);
   free(lab);
 }
 
 static int setup(void **state) {
   (void)state;
-  clt_ctx *ctx = clt_test_ctx();
-  snprintf(device, sizeof device, "%d:%d", ctx->dev.platform_index, ctx->dev.device_index);
-  if (!mkdtemp(folder)) return -1;
+  clt_test_device_spec(device, sizeof device);
+  if (!(folder = clt_test_tmpdir_create())) return -1;
   write_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 0, 480);
   write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 480, 100);
   write_file("small.cfg", small_model, strlen(small_model));
@@ -138,9 +107,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", folder);
-  return system(cmd) == 0 ? 0 : -1;
+  clt_test_tmpdir_remove();
+  return 0;
 }
 
 static void slurp_into(const char *name, char *buf, size_t size) {
@@ -156,28 +124,15 @@ static void slurp_into(const char *name, char *buf, size_t size) {
 static int cltrain(const char *first, ...) {
   const char *argv[48];
   int argc = 0;
-  argv[argc++] = CLT_BINARY_DIR "/cltrain";
   va_list ap;
   va_start(ap, first);
   for (const char *a = first; a && argc < 44; a = va_arg(ap, const char *)) argv[argc++] = a;
   va_end(ap);
-  argv[argc++] = "--device";
-  argv[argc++] = device;
   argv[argc] = NULL;
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    if (chdir(folder) != 0 || !freopen("out.txt", "w", stdout) || !freopen("err.txt", "w", stderr))
-      _exit(127);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
+  int rc = clt_test_cltrain_wait(clt_test_cltrain_start(folder, device, argv));
   slurp_into("out.txt", out_text, sizeof out_text);
   slurp_into("err.txt", err_text, sizeof err_text);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return rc;
 }
 
 #define EXPECT_EXIT(code, ...)                                                                     \
@@ -193,7 +148,7 @@ static void expect_err(const char *want) {
 }
 
 static void read_ckpt(const char *name, clt_checkpoint *ck) {
-  char p[256];
+  char p[1024];
   path_of(p, sizeof p, name);
   OK(clt_checkpoint_read(p, ck));
 }
@@ -242,7 +197,7 @@ static void test_resume_exact_log_eval_predict(void **state) {
   free(log);
   /* tools/plot-log draws it (where Debian's matplotlib is installed). */
   if (system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") == 0) {
-    char cmd[512];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s/tools/plot-log %s/r.csv -o %s/r.png >/dev/null", CLT_SOURCE_DIR,
              folder, folder);
     assert_int_equal(system(cmd), 0);
@@ -404,7 +359,7 @@ static void test_nan_stops_and_keeps_checkpoint(void **state) {
   assert_true(first >= 1 && first <= seen);
   /* 480 images, 15 steps per epoch: a read-back every 5 steps of an epoch. */
   assert_true(seen % 15 % 5 == 0);
-  char p[256];
+  char p[1024];
   path_of(p, sizeof p, "train.ckpt");
   if (first <= 15) { /* within the first epoch: nothing was saved, and nothing is */
     assert_int_not_equal(access(p, F_OK), 0);
@@ -418,10 +373,7 @@ static void test_nan_stops_and_keeps_checkpoint(void **state) {
 
 int main(void) {
   clt_test_ctx_or_skip();
-  if (access(CLT_BINARY_DIR "/cltrain", X_OK) != 0) {
-    fprintf(stderr, "no %s/cltrain: build it first\n", CLT_BINARY_DIR);
-    return 1;
-  }
+  if (clt_test_cltrain_missing()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resume_exact_log_eval_predict),
       cmocka_unit_test(test_damaged_refused),

@@ -20,19 +20,15 @@
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/run_options.h"
+#include "util/expect.h"
+#include "util/temp_files.h"
 
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
-
-static char folder[] = "/tmp/clt-ckfmt-XXXXXX";
-static char path[64], bad_path[64];
+static const char *folder;
+static char path[1024], bad_path[1024];
 
 static int setup(void **state) {
   (void)state;
-  if (!mkdtemp(folder)) return -1;
+  if (!(folder = clt_test_tmpdir_create())) return -1;
   snprintf(path, sizeof path, "%s/a.ckpt", folder);
   snprintf(bad_path, sizeof bad_path, "%s/bad.ckpt", folder);
   return 0;
@@ -40,9 +36,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  unlink(path);
-  unlink(bad_path);
-  rmdir(folder);
+  clt_test_tmpdir_remove();
   return 0;
 }
 
@@ -89,33 +83,13 @@ static void sample(clt_checkpoint *ck) {
   ck->state_floats = 4;
 }
 
-static unsigned char *slurp(const char *p, size_t *n) {
-  FILE *f = fopen(p, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  *n = (size_t)ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *d = malloc(*n);
-  assert_non_null(d);
-  assert_int_equal(fread(d, 1, *n, f), *n);
-  fclose(f);
-  return d;
-}
-
-static void spit(const char *p, const unsigned char *d, size_t n) {
-  FILE *f = fopen(p, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(d, 1, n, f), n);
-  fclose(f);
-}
-
 static void test_round_trip(void **state) {
   (void)state;
   clt_checkpoint a, b;
   sample(&a);
   OK(clt_checkpoint_write(path, &a));
   assert_int_equal(access(path, F_OK), 0);
-  char tmp[80];
+  char tmp[1040];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   assert_int_not_equal(access(tmp, F_OK), 0); /* renamed away */
   OK(clt_checkpoint_read(path, &b));
@@ -169,9 +143,9 @@ static void test_truncated_anywhere(void **state) {
   sample(&a);
   OK(clt_checkpoint_write(path, &a));
   size_t n;
-  unsigned char *d = slurp(path, &n);
+  unsigned char *d = clt_test_read_file(path, &n);
   for (size_t len = 0; len < n; len++) {
-    spit(bad_path, d, len);
+    clt_test_write_file(bad_path, d, len);
     char what[64];
     snprintf(what, sizeof what, "truncated to %zu of %zu bytes", len, n);
     expect_refused(len == 0 ? "not a cltrain checkpoint" : "truncated", what);
@@ -180,7 +154,7 @@ static void test_truncated_anywhere(void **state) {
   unsigned char *longer = malloc(n + 1);
   memcpy(longer, d, n);
   longer[n] = 0;
-  spit(bad_path, longer, n + 1);
+  clt_test_write_file(bad_path, longer, n + 1);
   expect_refused("after the end marker", "one extra byte");
   free(longer);
   free(d);
@@ -192,11 +166,11 @@ static void test_any_byte_flipped(void **state) {
   sample(&a);
   OK(clt_checkpoint_write(path, &a));
   size_t n;
-  unsigned char *d = slurp(path, &n);
+  unsigned char *d = clt_test_read_file(path, &n);
   for (size_t i = 0; i < n; i++) {
     for (int bit = 0; bit < 8; bit += 7) {
       d[i] ^= (unsigned char)(1u << bit);
-      spit(bad_path, d, n);
+      clt_test_write_file(bad_path, d, n);
       char what[64];
       snprintf(what, sizeof what, "bit %d of byte %zu flipped", bit, i);
       /* Bytes 0-7 are the magic; everything after is covered by a CRC. */
@@ -207,7 +181,7 @@ static void test_any_byte_flipped(void **state) {
   /* A flip in the parameters names the section and says what to do. */
   size_t at = n - 20 - 16 - 20 - 64 - 20 - 32; /* inside PARM, before OPTM, LSTA and END */
   d[at] ^= 0x40;
-  spit(bad_path, d, n);
+  clt_test_write_file(bad_path, d, n);
   expect_refused("section PARM is damaged (CRC mismatch)", "PARM flip");
   expect_refused("-best", "PARM flip");
   free(d);
@@ -226,30 +200,30 @@ static void test_magic_version_endianness(void **state) {
   sample(&a);
   OK(clt_checkpoint_write(path, &a));
   size_t n;
-  unsigned char *d = slurp(path, &n);
+  unsigned char *d = clt_test_read_file(path, &n);
   unsigned char *e = malloc(n);
   memcpy(e, d, n);
   memcpy(e, "PK\003\004zip!", 8);
-  spit(bad_path, e, n);
+  clt_test_write_file(bad_path, e, n);
   expect_refused("not a cltrain checkpoint (wrong magic number)", "zip magic");
 
   memcpy(e, d, n);
   rewrite_header(e, CLT_CHECKPOINT_VERSION + 1, 0x01020304u);
-  spit(bad_path, e, n);
+  clt_test_write_file(bad_path, e, n);
   expect_refused("made by a newer cltrain (format 2); this build reads up to format 1", "newer");
   expect_refused("update cltrain", "newer");
 
   memcpy(e, d, n);
   rewrite_header(e, CLT_CHECKPOINT_VERSION, 0x04030201u);
-  spit(bad_path, e, n);
+  clt_test_write_file(bad_path, e, n);
   expect_refused("other byte order", "big-endian");
 
   memcpy(e, d, n);
   rewrite_header(e, 0, 0x01020304u);
-  spit(bad_path, e, n);
+  clt_test_write_file(bad_path, e, n);
   expect_refused("format version 0", "version 0");
 
-  spit(bad_path, (const unsigned char *)"hello", 5);
+  clt_test_write_file(bad_path, (const unsigned char *)"hello", 5);
   expect_refused("not a cltrain checkpoint", "text file");
   free(e);
   free(d);
@@ -264,7 +238,7 @@ static void test_write_failure_keeps_old(void **state) {
   (void)state;
   clt_checkpoint a;
   sample(&a);
-  char p[96];
+  char p[1040];
   snprintf(p, sizeof p, "%s/no-such-folder/x.ckpt", folder);
   assert_int_equal(clt_checkpoint_write(p, &a), CLT_ERR_IO);
   assert_non_null(strstr(clt_last_error(), "cannot create"));

@@ -23,13 +23,16 @@
 
 #include "runtime/rng.h"
 #include "train/checkpoint.h"
+#include "util/cltrain_child.h"
+#include "util/idx_bytes.h"
+#include "util/temp_files.h"
 #include "util/test_util.h"
 
 #define SIDE  12
 #define KILLS 10
 
-static char folder[] = "/tmp/clt-ckkill-XXXXXX";
-static char device[32], ckpt[96], tmp[104];
+static const char *folder;
+static char device[32], ckpt[1024], tmp[1040];
 
 /* 144 -> 1024 -> 10 under Adam: 158,730 parameters, 3 x 0.63 MB in each checkpoint. */
 static const char model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 100000\n"
@@ -37,79 +40,38 @@ static const char model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 100000
                             "[dense]\nunits = 1024\nactivation = relu\n[dense]\nunits = 10\n"
                             "[softmax]\n";
 
-static void write_file(const char *name, const void *data, size_t n) {
-  char p[256];
-  snprintf(p, sizeof p, "%s/%s", folder, name);
-  FILE *f = fopen(p, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  fclose(f);
-}
-
-static void put_be32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
 static void write_idx(const char *images, const char *labels, int n) {
   size_t px = (size_t)n * SIDE * SIDE;
-  unsigned char *img = malloc(16 + px), *lab = malloc(8 + (size_t)n);
+  unsigned char *img = malloc(px), *lab = malloc((size_t)n);
   assert_non_null(img);
   assert_non_null(lab);
-  memcpy(img, "\0\0\x08\x03", 4);
-  put_be32(img + 4, (uint32_t)n);
-  put_be32(img + 8, SIDE);
-  put_be32(img + 12, SIDE);
-  memcpy(lab, "\0\0\x08\x01", 4);
-  put_be32(lab + 4, (uint32_t)n);
-  for (int s = 0; s < n; s++) lab[8 + s] = (unsigned char)(clt_hash(31, 1, (uint32_t)s) % 10u);
-  for (size_t i = 0; i < px; i++) img[16 + i] = (unsigned char)(clt_hash(32, 2, (uint32_t)i) >> 24);
-  write_file(images, img, 16 + px);
-  write_file(labels, lab, 8 + (size_t)n);
+  for (int s = 0; s < n; s++) lab[s] = (unsigned char)(clt_hash(31, 1, (uint32_t)s) % 10u);
+  for (size_t i = 0; i < px; i++) img[i] = (unsigned char)(clt_hash(32, 2, (uint32_t)i) >> 24);
+  clt_test_write_idx_set(folder, images, labels, n, SIDE, SIDE, img, lab);
   free(img);
   free(lab);
 }
 
 static int setup(void **state) {
   (void)state;
-  clt_ctx *ctx = clt_test_ctx();
-  snprintf(device, sizeof device, "%d:%d", ctx->dev.platform_index, ctx->dev.device_index);
-  if (!mkdtemp(folder)) return -1;
+  clt_test_device_spec(device, sizeof device);
+  if (!(folder = clt_test_tmpdir_create())) return -1;
   snprintf(ckpt, sizeof ckpt, "%s/k.ckpt", folder);
   snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
   write_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 800);
   write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 100);
-  write_file("big.cfg", model, strlen(model));
+  clt_test_write_text(folder, "big.cfg", model);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", folder);
-  return system(cmd) == 0 ? 0 : -1;
+  clt_test_tmpdir_remove();
+  return 0;
 }
 
 static pid_t start(const char *const *args) {
-  const char *argv[32];
-  int argc = 0;
-  argv[argc++] = CLT_BINARY_DIR "/cltrain";
-  for (int i = 0; args[i]; i++) argv[argc++] = args[i];
-  argv[argc++] = "--device";
-  argv[argc++] = device;
-  argv[argc] = NULL;
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    if (chdir(folder) != 0 || !freopen("out.txt", "w", stdout) || !freopen("err.txt", "w", stderr))
-      _exit(127);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  return pid;
+  return clt_test_cltrain_start(folder, device, args);
 }
 
 static double now(void) {
@@ -177,18 +139,12 @@ static void test_kill_during_saves(void **state) {
 
   /* What is left is usable. */
   static const char *const eval[] = {"eval", "k.ckpt", "--subset", "20", NULL};
-  pid_t pid = start(eval);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_int_equal(clt_test_cltrain_wait(start(eval)), 0);
 }
 
 int main(void) {
   clt_test_ctx_or_skip();
-  if (access(CLT_BINARY_DIR "/cltrain", X_OK) != 0) {
-    fprintf(stderr, "no %s/cltrain: build it first\n", CLT_BINARY_DIR);
-    return 1;
-  }
+  if (clt_test_cltrain_missing()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kill_during_saves),
   };

@@ -25,13 +25,9 @@
 #include "runtime/rng.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
+#include "util/expect.h"
+#include "util/temp_files.h"
 #include "util/test_util.h"
-
-#define OK(expr)                                                                                   \
-  do {                                                                                             \
-    clt_status st_ = (expr);                                                                       \
-    if (st_ != CLT_OK) fail_msg("%s: %s", #expr, clt_last_error());                                \
-  } while (0)
 
 #define SIDE     12
 #define TRAIN_N  160
@@ -54,7 +50,7 @@ static const char sgd_model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 3\
                                 "[dense]\nunits = 10\n[softmax]\n";
 
 static clt_dataset train_set, val_set;
-static char folder[] = "/tmp/clt-resume-XXXXXX";
+static const char *folder;
 
 static void make_set(int first, int n, clt_dataset *ds) {
   memset(ds, 0, sizeof *ds);
@@ -84,14 +80,15 @@ static int setup(void **state) {
   (void)state;
   make_set(0, TRAIN_N, &train_set);
   make_set(TRAIN_N, VAL_N, &val_set);
-  return mkdtemp(folder) ? 0 : -1;
+  folder = clt_test_tmpdir_create();
+  return folder ? 0 : -1;
 }
 
 static int teardown(void **state) {
   (void)state;
   clt_dataset_free(&train_set);
   clt_dataset_free(&val_set);
-  rmdir(folder);
+  clt_test_tmpdir_remove();
   return 0;
 }
 
@@ -225,7 +222,7 @@ static void check_same(const arenas *straight, const arenas *resumed) {
 }
 
 static void resume_matches_straight(const char *text) {
-  char path[sizeof folder + 16];
+  char path[1024];
   snprintf(path, sizeof path, "%s/mid.ckpt", folder);
   arenas straight, resumed;
   run(text, NULL, path, &straight); /* 30 steps straight, saving the state of step 13 */
@@ -260,7 +257,7 @@ static void test_resume_sgd_nesterov_step_schedule(void **state) {
  * parameters restored but not the optimizer state) ends elsewhere. */
 static void test_without_optimizer_state_differs(void **state) {
   (void)state;
-  char path[sizeof folder + 16];
+  char path[1024];
   snprintf(path, sizeof path, "%s/mid.ckpt", folder);
   arenas straight;
   run(conv_model, NULL, path, &straight);

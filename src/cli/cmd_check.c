@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check/check.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -311,10 +312,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
       return CLT_EXIT_USAGE;
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "cltrain check: unexpected argument '%s'\n", argv[optind]);
-    return CLT_EXIT_USAGE;
-  }
+  if (optind < argc) return clt_cli_unexpected("check", argv[optind]);
   return CLT_EXIT_OK;
 }
 

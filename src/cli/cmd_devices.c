@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -244,10 +245,7 @@ int clt_cmd_devices(int argc, char **argv) {
       return CLT_EXIT_USAGE;
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "cltrain devices: unexpected argument '%s'\n", argv[optind]);
-    return CLT_EXIT_USAGE;
-  }
+  if (optind < argc) return clt_cli_unexpected("devices", argv[optind]);
   clt_device_list list;
   clt_status st = clt_device_list_query(&list);
   if (st != CLT_OK) return clt_report_failure(st);

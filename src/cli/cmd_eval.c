@@ -2,11 +2,11 @@
  * F1, and the confusion matrix of a checkpoint on a test set. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
@@ -31,17 +31,6 @@ static void help(FILE *out) {
           "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
-static int parse_count(const char *opt, const char *arg, int *out) {
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (*arg == '\0' || *end != '\0' || v < 1 || v > INT_MAX) {
-    fprintf(stderr, "cltrain eval: %s %s: must be a positive integer\n", opt, arg);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
-
 static int parse_args(int argc, char **argv, eval_options *o) {
   enum { O_DATA = 1, O_SUBSET, O_BATCH, O_JSON, O_HELP };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
@@ -60,10 +49,10 @@ static int parse_args(int argc, char **argv, eval_options *o) {
       o->data = optarg;
       break;
     case O_SUBSET:
-      rc = parse_count("--subset", optarg, &o->subset);
+      rc = clt_cli_count("eval", "--subset", optarg, &o->subset);
       break;
     case O_BATCH:
-      rc = parse_count("--batch", optarg, &o->batch);
+      rc = clt_cli_count("eval", "--batch", optarg, &o->batch);
       break;
     case O_JSON:
       o->json = 1;
@@ -216,8 +205,6 @@ int clt_cmd_eval(int argc, char **argv) {
   eval_options o;
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
-  if (rc > 0) return CLT_EXIT_OK;
-  if (rc < 0) return CLT_EXIT_USAGE;
-  clt_status st = run(&o);
-  return st == CLT_OK ? CLT_EXIT_OK : clt_report_failure(st);
+  if (rc) return clt_cli_exit(rc);
+  return clt_exit_status(run(&o));
 }

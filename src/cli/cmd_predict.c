@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
@@ -65,14 +66,9 @@ static int parse_args(int argc, char **argv, predict_options *o) {
   optind = 1;
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
-    char *end;
     switch (opt) {
     case O_TOP:
-      o->top = (int)strtol(optarg, &end, 10);
-      if (*optarg == '\0' || *end != '\0' || o->top < 1 || o->top > 1000) {
-        fprintf(stderr, "cltrain predict: --top %s: must be an integer from 1 to 1000\n", optarg);
-        return -1;
-      }
+      if (clt_cli_int("predict", "--top", optarg, 1, 1000, &o->top) != 0) return -1;
       break;
     case O_RANGE:
       if (parse_range(optarg, &o->range_a, &o->range_b) != 0) {
@@ -323,8 +319,6 @@ int clt_cmd_predict(int argc, char **argv) {
   predict_options o;
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
-  if (rc > 0) return CLT_EXIT_OK;
-  if (rc < 0) return CLT_EXIT_USAGE;
-  clt_status st = run(&o);
-  return st == CLT_OK ? CLT_EXIT_OK : clt_report_failure(st);
+  if (rc) return clt_cli_exit(rc);
+  return clt_exit_status(run(&o));
 }

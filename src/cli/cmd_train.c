@@ -2,12 +2,12 @@
  * checkpoints, --resume goes on from one, --log writes a CSV row per epoch. */
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -68,40 +68,6 @@ static void help(FILE *out) {
           "tools/plot-log)\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
-static int parse_int(const char *opt, const char *arg, long min, long max, int *out) {
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (*arg == '\0' || *end != '\0' || v < min || v > max) {
-    fprintf(stderr, "cltrain train: %s %s: must be an integer from %ld to %ld\n", opt, arg, min,
-            max);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
-
-static int parse_double(const char *opt, const char *arg, double min, double max, double *out) {
-  char *end;
-  double v = strtod(arg, &end);
-  if (*arg == '\0' || *end != '\0' || !isfinite(v) || v < min || v > max) {
-    fprintf(stderr, "cltrain train: %s %s: must be a number from %g to %g\n", opt, arg, min, max);
-    return -1;
-  }
-  *out = v;
-  return 0;
-}
-
-static int parse_seed(const char *arg, long long *out) {
-  char *end;
-  unsigned long long v = strtoull(arg, &end, 10);
-  if (*arg < '0' || *arg > '9' || *end != '\0' || v > 4294967295ull) {
-    fprintf(stderr, "cltrain train: --seed %s: must be an integer from 0 to 4294967295\n", arg);
-    return -1;
-  }
-  *out = (long long)v;
-  return 0;
-}
-
 static int parse_args(int argc, char **argv, train_options *o) {
   enum {
     O_DATA = 1,
@@ -152,29 +118,29 @@ static int parse_args(int argc, char **argv, train_options *o) {
       o->data = optarg;
       break;
     case O_EPOCHS:
-      rc = parse_int("--epochs", optarg, 1, 100000, &o->epochs);
+      rc = clt_cli_int("train", "--epochs", optarg, 1, 100000, &o->epochs);
       break;
     case O_BATCH:
-      rc = parse_int("--batch", optarg, 1, INT_MAX, &o->batch);
+      rc = clt_cli_int("train", "--batch", optarg, 1, INT_MAX, &o->batch);
       break;
     case O_LR:
-      rc = parse_double("--lr", optarg, 1e-12, 10, &o->lr);
+      rc = clt_cli_double("train", "--lr", optarg, 1e-12, 10, &o->lr);
       break;
     case O_OPT:
       o->optimizer = optarg;
       break;
     case O_SEED:
-      rc = parse_seed(optarg, &o->seed);
+      rc = clt_cli_seed("train", "--seed", optarg, &o->seed);
       break;
     case O_VAL:
-      rc = parse_double("--val-split", optarg, 0, 0.9, &o->val_split);
+      rc = clt_cli_double("train", "--val-split", optarg, 0, 0.9, &o->val_split);
       o->val_split_given = 1;
       break;
     case O_SUBSET:
-      rc = parse_int("--subset", optarg, 1, INT_MAX, &o->subset);
+      rc = clt_cli_int("train", "--subset", optarg, 1, INT_MAX, &o->subset);
       break;
     case O_READ:
-      rc = parse_int("--read-every", optarg, 1, 1000000, &o->read_every);
+      rc = clt_cli_int("train", "--read-every", optarg, 1, 1000000, &o->read_every);
       break;
     case O_STREAM:
       o->stream = 1;
@@ -189,7 +155,7 @@ static int parse_args(int argc, char **argv, train_options *o) {
       o->save = optarg;
       break;
     case O_SAVE_EVERY:
-      rc = parse_int("--save-every", optarg, 1, INT_MAX, &o->save_every);
+      rc = clt_cli_int("train", "--save-every", optarg, 1, INT_MAX, &o->save_every);
       break;
     case O_KEEP_BEST:
       o->keep_best = 1;
@@ -630,9 +596,8 @@ int clt_cmd_train(int argc, char **argv) {
   o.val_split = 0.1;
   o.seed = -1;
   int rc = parse_args(argc, argv, &o);
-  if (rc > 0) return CLT_EXIT_OK;
-  if (rc < 0) return CLT_EXIT_USAGE;
+  if (rc) return clt_cli_exit(rc);
   /* With --json, stdout carries only JSON: the summary goes to stderr. */
   clt_status st = run(&o, o.json ? stderr : stdout);
-  return st == CLT_OK ? CLT_EXIT_OK : clt_report_failure(st);
+  return clt_exit_status(st);
 }

@@ -34,3 +34,7 @@ int clt_report_failure(clt_status status) {
   fprintf(stderr, "cltrain: %s\n", msg[0] ? msg : clt_status_string(status));
   return clt_exit_code(status);
 }
+
+int clt_exit_status(clt_status status) {
+  return status == CLT_OK ? CLT_EXIT_OK : clt_report_failure(status);
+}

@@ -22,4 +22,7 @@ int clt_exit_code(clt_status status);
 /* Prints "cltrain: <last error>" on stderr and returns the exit code. */
 int clt_report_failure(clt_status status);
 
+/* A command's exit code for its result: CLT_EXIT_OK, or clt_report_failure(status). */
+int clt_exit_status(clt_status status);
+
 #endif

@@ -1,5 +1,6 @@
 /* IDX file bytes for the data-set tests: the header (magic 0 0 TYPE NDIMS, then each dimension
- * as a big-endian uint32) in front of the element bytes. */
+ * as a big-endian uint32) in front of the element bytes; and whole IDX data sets written to
+ * files. */
 #ifndef CLT_TEST_IDX_BYTES_H
 #define CLT_TEST_IDX_BYTES_H
 
@@ -11,5 +12,11 @@
 
 /* Writes the header into out (CLT_TEST_IDX_HEADER(ndims) bytes); returns its length. */
 size_t clt_test_idx_header(unsigned char *out, unsigned type, int ndims, const uint32_t *dims);
+
+/* Writes a data set of n h x w grey images as the IDX files "<dir>/<images>" (pixels: n*h*w
+ * bytes) and "<dir>/<labels>" (labels: n bytes). Fails the test when a file cannot be
+ * written. */
+void clt_test_write_idx_set(const char *dir, const char *images, const char *labels, int n, int h,
+                            int w, const unsigned char *pixels, const unsigned char *labels_data);
 
 #endif

@@ -1,0 +1,54 @@
+/* Shared by the checkpoint files in src/train (not used outside it): the on-disk encoding of
+ * checkpoint_format.c, used by the writer and reader in checkpoint.c and by checkpoint_net.c. */
+#ifndef CLT_TRAIN_CHECKPOINT_INTERNAL_H
+#define CLT_TRAIN_CHECKPOINT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "train/checkpoint.h"
+
+extern const unsigned char clt_ckpt_magic[8];
+#define CLT_CKPT_ENDIAN_MARK    0x01020304u
+#define CLT_CKPT_HEADER_BYTES   24 /* magic, version, endianness marker, flags, header CRC */
+#define CLT_CKPT_SECTION_BYTES  20 /* tag, length, payload CRC, section-header CRC */
+#define CLT_CKPT_MAX_TEXT_BYTES (16u << 20)
+
+/* CRC32 (zlib) of n bytes, any length. */
+uint32_t clt_ckpt_crc(const void *data, size_t n);
+
+/* A growing byte buffer for the small sections; failed is set when memory runs out. */
+typedef struct clt_ckpt_bytes {
+  unsigned char *p;
+  size_t n, cap;
+  int failed;
+} clt_ckpt_bytes;
+
+void clt_ckpt_put(clt_ckpt_bytes *b, const void *data, size_t n);
+
+/* A cursor over a payload that reads nothing past its end. */
+typedef struct clt_ckpt_cursor {
+  const unsigned char *p;
+  size_t n, at;
+  int short_read;
+} clt_ckpt_cursor;
+
+/* The POSN and SHAP sections. The unpackers return 1 when the payload is well formed (and
+ * used up exactly); unpack_shapes leaves ck->layers NULL when memory ran out. */
+void clt_ckpt_pack_position(const clt_checkpoint *ck, clt_ckpt_bytes *b);
+int clt_ckpt_unpack_position(clt_ckpt_cursor *c, clt_checkpoint *ck);
+void clt_ckpt_pack_shapes(const clt_checkpoint *ck, clt_ckpt_bytes *b);
+int clt_ckpt_unpack_shapes(clt_ckpt_cursor *c, clt_checkpoint *ck);
+
+/* One section to write: a four-letter tag and its payload. */
+typedef struct clt_ckpt_section {
+  char tag[4];
+  const void *data;
+  size_t length;
+} clt_ckpt_section;
+
+/* The file header (CLT_CKPT_HEADER_BYTES) and a section header (CLT_CKPT_SECTION_BYTES). */
+void clt_ckpt_file_header(unsigned char *h, uint32_t version);
+void clt_ckpt_section_header(unsigned char *h, const clt_ckpt_section *s);
+
+#endif
