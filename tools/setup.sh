@@ -20,6 +20,8 @@ packages=(
   dataset-fashion-mnist             # the default data set
   python3-matplotlib                # tools/plot-log (training curves)
 )
+# tools/bench-vs-pytorch installs these itself when run (CI does not need them):
+#   python3-torch libopenblas0-pthread
 
 missing=()
 for p in "${packages[@]}"; do

@@ -13,5 +13,7 @@ int clt_cmd_train(int argc, char **argv);
 int clt_cmd_eval(int argc, char **argv);
 int clt_cmd_predict(int argc, char **argv);
 int clt_cmd_check(int argc, char **argv);
+int clt_cmd_bench(int argc, char **argv);
+int clt_cmd_tune(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ static const clt_command commands[] = {
     {"eval", clt_cmd_eval, "evaluate a checkpoint: accuracy, per-class scores, confusion matrix"},
     {"predict", clt_cmd_predict, "classify IDX samples or PGM/PPM images with a checkpoint"},
     {"check", clt_cmd_check, "compare every kernel on the device with the float64 reference"},
+    {"bench", clt_cmd_bench, "training and inference speed, per-layer time and GFLOP/s"},
+    {"tune", clt_cmd_tune, "search and store the fastest SGEMM kernel parameters for a model"},
 };
 
 static void usage(FILE *out) {

@@ -6,6 +6,7 @@
 
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"
+#include "runtime/gemm_tune.h"
 #include "runtime/program_cache.h"
 #include "runtime/profile.h"
 
@@ -73,6 +74,7 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
     clt_ctx_destroy(ctx);
     return st;
   }
+  clt_gemm_tune_apply_stored(ctx);
   *out = ctx;
   return CLT_OK;
 }

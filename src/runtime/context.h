@@ -30,8 +30,9 @@ typedef struct clt_ctx {
   char kernel_dir[1024]; /* "" = embedded sources */
   int cache_enabled;
   char cache_dir[1024];
-  int cache_hits, cache_misses; /* counted per program build request */
+  int cache_hits, cache_misses;  /* counted per program build request */
   int profiling;                 /* queues created with CL_QUEUE_PROFILING_ENABLE */
+  int gemm_tuned;                /* stored SGEMM parameters applied (runtime/gemm_tune.h) */
   struct clt_profiler *profiler; /* non-NULL while recording (runtime/profile.h) */
   clt_built_program *programs;
   int program_count, program_capacity;

@@ -25,7 +25,12 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
   if (ctx->profiler) {
     snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu", ta == CLT_T ? 'T' : 'N',
              tb == CLT_T ? 'T' : 'N', m, n, k);
-    event = clt_profile_event(ctx, name);
+    /* CLBlast's indirect path enqueues pad/transpose kernels before the GEMM kernel and
+     * returns the last command's event: time the call from a marker enqueued before it. */
+    cl_event *start = NULL;
+    event = clt_profile_event_span(ctx, name, &start);
+    if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
+      *start = NULL;
   }
   CLBlastStatusCode code =
       CLBlastSgemm(CLBlastLayoutRowMajor, ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo,
@@ -37,8 +42,10 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
 clt_status clt_gemm_warm_up(clt_ctx *ctx) {
   /* CLBlast compiles a routine's kernels on first use: a "direct" kernel for
    * small products and an "indirect" one (with copy/pad/transpose helpers)
-   * above a tuned size threshold. Warm both, for the three transpose pairs the
-   * layers use (NN, NT, TN; never TT). 512 is above the threshold everywhere. */
+   * above a size threshold (CLBlast's GemmRoutine parameter, which `cltrain tune`
+   * may change). Warm a small and a large product for the three transpose pairs
+   * the layers use (NN, NT, TN; never TT). Untuned CLBlast on PoCL sends even
+   * 512^3 to the direct kernel, so there both sizes warm the same kernel. */
   const size_t sizes[2] = {16, 512}, big = 512 * 512 * sizeof(float);
   const clt_trans pairs[3][2] = {{CLT_N, CLT_N}, {CLT_N, CLT_T}, {CLT_T, CLT_N}};
   cl_mem a = NULL, b = NULL, c = NULL;

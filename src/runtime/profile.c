@@ -18,8 +18,12 @@ clt_status clt_profiler_start(clt_ctx *ctx) {
 void clt_profiler_stop(clt_ctx *ctx) {
   clt_profiler *p = ctx->profiler;
   if (!p) return;
-  for (int i = 0; i < p->npending; i++) clReleaseEvent(p->pending[i]);
+  for (int i = 0; i < p->npending; i++) {
+    clReleaseEvent(p->pending[i]);
+    if (p->pending_start[i]) clReleaseEvent(p->pending_start[i]);
+  }
   free(p->pending);
+  free(p->pending_start);
   free(p->pending_entry);
   free(p->entries);
   free(p);
@@ -52,9 +56,11 @@ clt_status clt_profiler_collect(clt_ctx *ctx) {
   cl_int err = clWaitForEvents((cl_uint)p->npending, p->pending);
   for (int i = 0; i < p->npending; i++) {
     cl_ulong start = 0, end = 0;
+    cl_event from = p->pending_start[i] ? p->pending_start[i] : p->pending[i];
+    cl_profiling_info from_info =
+        p->pending_start[i] ? CL_PROFILING_COMMAND_END : CL_PROFILING_COMMAND_START;
     if (err == CL_SUCCESS &&
-        clGetEventProfilingInfo(p->pending[i], CL_PROFILING_COMMAND_START, sizeof start, &start,
-                                NULL) == CL_SUCCESS &&
+        clGetEventProfilingInfo(from, from_info, sizeof start, &start, NULL) == CL_SUCCESS &&
         clGetEventProfilingInfo(p->pending[i], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
             CL_SUCCESS &&
         p->pending_entry[i] >= 0) {
@@ -62,6 +68,8 @@ clt_status clt_profiler_collect(clt_ctx *ctx) {
       p->entries[p->pending_entry[i]].count++;
     }
     clReleaseEvent(p->pending[i]);
+    if (p->pending_start[i]) clReleaseEvent(p->pending_start[i]);
+    p->pending_start[i] = NULL;
   }
   p->npending = 0;
   CLT_CL_CHECK_ERR(err, "clWaitForEvents");
@@ -78,16 +86,26 @@ cl_event *clt_profile_event(clt_ctx *ctx, const char *name) {
       int cap = p->pending_capacity ? 2 * p->pending_capacity : 256;
       cl_event *ev = realloc(p->pending, (size_t)cap * sizeof *ev);
       if (ev) p->pending = ev;
+      cl_event *sv = realloc(p->pending_start, (size_t)cap * sizeof *sv);
+      if (sv) p->pending_start = sv;
       int *en = realloc(p->pending_entry, (size_t)cap * sizeof *en);
       if (en) p->pending_entry = en;
-      if (!ev || !en) return NULL;
+      if (!ev || !sv || !en) return NULL;
       p->pending_capacity = cap;
     }
   }
   char full[CLT_PROFILE_NAME];
   snprintf(full, sizeof full, "%s%s%s", p->scope, p->scope[0] ? "/" : "", name);
   p->pending_entry[p->npending] = entry_for(p, full);
+  p->pending_start[p->npending] = NULL;
   return &p->pending[p->npending++];
+}
+
+cl_event *clt_profile_event_span(clt_ctx *ctx, const char *name, cl_event **start) {
+  *start = NULL;
+  cl_event *end = clt_profile_event(ctx, name);
+  if (end) *start = &ctx->profiler->pending_start[end - ctx->profiler->pending];
+  return end;
 }
 
 static int by_time(const void *a, const void *b) {

@@ -22,6 +22,7 @@ typedef struct clt_profiler {
   clt_profile_entry *entries;
   int count, capacity;
   cl_event *pending;
+  cl_event *pending_start; /* a marker enqueued before, or NULL (clt_profile_event_span) */
   int *pending_entry;
   int npending, pending_capacity;
 } clt_profiler;
@@ -34,6 +35,11 @@ void clt_profiler_scope(clt_ctx *ctx, const char *scope);
 /* Where the next launch named name stores its event, or NULL when not recording.
  * Collects pending events when the list is full. */
 cl_event *clt_profile_event(clt_ctx *ctx, const char *name);
+
+/* As clt_profile_event, for a call that enqueues several commands (CLBlast): *start is where
+ * a marker enqueued just before them stores its event; the time recorded runs from the
+ * marker's end to the end of the returned event (the call's last command). */
+cl_event *clt_profile_event_span(clt_ctx *ctx, const char *name, cl_event **start);
 
 /* Waits for and accumulates every pending event. */
 clt_status clt_profiler_collect(clt_ctx *ctx);

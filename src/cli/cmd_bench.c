@@ -1,0 +1,597 @@
+/* cltrain bench MODEL: training and inference throughput on synthetic data, the
+ * time of a step by layer and pass from OpenCL profiling events, GFLOP/s set against
+ * the device's own CLBlast SGEMM ceiling, launches and host<->device bytes per step,
+ * and the start-up time of a fresh process with and without the program cache. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/commands.h"
+#include "cli/device_options.h"
+#include "cli/exit_codes.h"
+#include "nn/network.h"
+#include "optim/optimizer.h"
+#include "runtime/gemm.h"
+#include "runtime/memory.h"
+#include "runtime/profile.h"
+#include "train/device_data.h"
+
+typedef struct bench_options {
+  clt_device_options dev;
+  const char *model;
+  int batch, steps, windows, json, startup, stream;
+  int train_only;    /* --train-only: training windows only (tools/bench-vs-pytorch) */
+  int startup_child; /* internal: print the clock at the end of the first step and exit */
+} bench_options;
+
+static void help(FILE *out) {
+  fprintf(out, "usage: cltrain bench MODEL [options]\n\n"
+               "Measures MODEL (a model file, or the name of one in models/: fashion_cnn) on\n"
+               "random data of its input shape: training and inference images/s (median, min\n"
+               "and max of timed windows after a warm-up), device time per step by layer and\n"
+               "pass, GFLOP/s against the device's CLBlast SGEMM ceiling (1024^3), launches and\n"
+               "host<->device bytes per step, and start-up time to the first step.\n"
+               "  --batch N            samples per step (default: the model's)\n"
+               "  --steps N            steps per timed window (default 20)\n"
+               "  --windows N          timed windows (default 5)\n"
+               "  --stream             stream batches from the host instead of a resident set\n"
+               "  --no-startup         skip the start-up measurement (two child processes)\n"
+               "  --train-only         only the training windows (no inference, profile, ceiling)\n"
+               "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_count(const char *opt, const char *arg, int max, int *out) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (*arg == '\0' || *end != '\0' || v < 1 || v > max) {
+    fprintf(stderr, "cltrain bench: %s %s: must be an integer from 1 to %d\n", opt, arg, max);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, bench_options *o) {
+  enum {
+    O_BATCH = 1,
+    O_STEPS,
+    O_WINDOWS,
+    O_JSON,
+    O_NO_STARTUP,
+    O_STREAM,
+    O_TRAIN_ONLY,
+    O_CHILD,
+    O_HELP
+  };
+  static const struct option longopts[] = {{"batch", required_argument, NULL, O_BATCH},
+                                           {"steps", required_argument, NULL, O_STEPS},
+                                           {"windows", required_argument, NULL, O_WINDOWS},
+                                           {"json", no_argument, NULL, O_JSON},
+                                           {"no-startup", no_argument, NULL, O_NO_STARTUP},
+                                           {"stream", no_argument, NULL, O_STREAM},
+                                           {"train-only", no_argument, NULL, O_TRAIN_ONLY},
+                                           {"startup-child", no_argument, NULL, O_CHILD},
+                                           {"help", no_argument, NULL, O_HELP},
+                                           CLT_DEVICE_LONG_OPTIONS,
+                                           {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof *o);
+  o->steps = 20;
+  o->windows = 5;
+  o->startup = 1;
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (clt_device_option(&o->dev, opt, optarg)) continue;
+    switch (opt) {
+    case O_BATCH:
+      if (parse_count("--batch", optarg, 1 << 20, &o->batch)) return CLT_EXIT_USAGE;
+      break;
+    case O_STEPS:
+      if (parse_count("--steps", optarg, 100000, &o->steps)) return CLT_EXIT_USAGE;
+      break;
+    case O_WINDOWS:
+      if (parse_count("--windows", optarg, 1000, &o->windows)) return CLT_EXIT_USAGE;
+      break;
+    case O_JSON:
+      o->json = 1;
+      break;
+    case O_NO_STARTUP:
+      o->startup = 0;
+      break;
+    case O_STREAM:
+      o->stream = 1;
+      break;
+    case O_TRAIN_ONLY:
+      o->train_only = 1;
+      o->startup = 0;
+      break;
+    case O_CHILD:
+      o->startup_child = 1;
+      break;
+    case 'h':
+    case O_HELP:
+      help(stdout);
+      return CLT_EXIT_OK;
+    default:
+      fprintf(stderr,
+              "cltrain bench: unknown or incomplete option '%s'; see 'cltrain bench "
+              "--help'\n",
+              argv[optind - 1]);
+      return CLT_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "cltrain bench: give one MODEL; see 'cltrain bench --help'\n");
+    return CLT_EXIT_USAGE;
+  }
+  o->model = argv[optind];
+  return -1;
+}
+
+/* A model path as given, else models/NAME.cfg of the source tree for a bare name. */
+static void model_path(const char *model, char *buf, size_t size) {
+  snprintf(buf, size, "%s", model);
+  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
+  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
+  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
+}
+
+/* ---- statistics ---- */
+
+typedef struct stats {
+  double median, min, max;
+} stats;
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static stats stats_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, by_value);
+  stats s = {n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), v[0], v[n - 1]};
+  return s;
+}
+
+/* ---- the benchmark ---- */
+
+typedef struct bench_state {
+  clt_model *model;
+  clt_ctx *ctx;
+  clt_optim *opt;
+  clt_network *net;
+  clt_dataset data;
+  clt_device_data *dd;
+  int32_t *order;
+  long step;
+} bench_state;
+
+/* One training step as clt_train runs it (batch load, zeroed gradients, forward,
+ * backward, optimizer), without the periodic metric read-back. */
+static clt_status train_step(bench_state *b) {
+  clt_network *net = b->net;
+  clt_profiler_scope(b->ctx, "data");
+  CLT_TRY(clt_device_data_load(b->dd, 0, net->batch, net->input, net->labels));
+  clt_profiler_scope(b->ctx, "zero gradients");
+  CLT_TRY(clt_network_zero_grads(net));
+  CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
+  CLT_TRY(clt_network_backward(net, net->batch, (uint32_t)b->step));
+  clt_profiler_scope(b->ctx, "optimizer");
+  CLT_TRY(clt_optim_step(b->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
+                         clt_network_param_arena_floats(net), 1e-4, b->step + 1));
+  b->step++;
+  return CLT_OK;
+}
+
+static clt_status infer_step(bench_state *b) {
+  CLT_TRY(clt_device_data_load(b->dd, 0, b->net->batch, b->net->input, b->net->labels));
+  return clt_network_forward(b->net, b->net->batch, 0, 0);
+}
+
+/* Random images in [0, 1) and labels of the model's shape: 4 batches. */
+static clt_status make_data(bench_state *b, int force_stream) {
+  const clt_model *m = b->model;
+  int n = 4 * b->net->batch;
+  size_t sample = clt_shape_size(m->input);
+  b->data.n = n;
+  b->data.h = m->input.h;
+  b->data.w = m->input.w;
+  b->data.c = m->input.c;
+  b->data.classes = m->classes;
+  b->data.images = malloc((size_t)n * sample * sizeof(float));
+  b->data.labels = malloc((size_t)n * sizeof(int32_t));
+  b->order = malloc((size_t)n * sizeof(int32_t));
+  if (!b->data.images || !b->data.labels || !b->order)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the synthetic data");
+  uint32_t x = 12345u;
+  for (size_t i = 0; i < (size_t)n * sample; i++) {
+    x = x * 1664525u + 1013904223u;
+    b->data.images[i] = (float)(x >> 8) / 16777216.0f;
+  }
+  for (int i = 0; i < n; i++) {
+    b->data.labels[i] = i % m->classes;
+    b->order[i] = i;
+  }
+  CLT_TRY(clt_device_data_create(b->ctx, &b->data, b->net->batch, force_stream, &b->dd));
+  return clt_device_data_set_order(b->dd, b->order);
+}
+
+typedef struct startup_times {
+  double load, device, network, gemm_warm_up, data, first_step, total;
+} startup_times;
+
+static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
+  char path[4096];
+  model_path(o->model, path, sizeof path);
+  CLT_TRY(clt_model_load(path, &b->model));
+  t->load = now_seconds() - t0;
+  CLT_TRY(clt_open_device(&o->dev, 1, &b->ctx));
+  t->device = now_seconds() - t0;
+  CLT_TRY(clt_optim_create(b->ctx, &b->model->recipe, &b->opt));
+  int batch = o->batch > 0 ? o->batch : b->model->recipe.batch;
+  CLT_TRY(clt_network_create(b->model, b->ctx, batch, clt_optim_state_per_param(b->opt),
+                             b->model->recipe.seed, &b->net));
+  t->network = now_seconds() - t0;
+  CLT_TRY(clt_gemm_warm_up(b->ctx));
+  t->gemm_warm_up = now_seconds() - t0;
+  CLT_TRY(make_data(b, o->stream));
+  t->data = now_seconds() - t0;
+  CLT_TRY(train_step(b));
+  CLT_TRY(clt_ctx_finish(b->ctx));
+  t->first_step = now_seconds() - t0;
+  t->total = t->first_step;
+  return CLT_OK;
+}
+
+static void teardown(bench_state *b) {
+  if (b->ctx) clt_ctx_finish(b->ctx);
+  clt_device_data_destroy(b->dd);
+  clt_dataset_free(&b->data);
+  free(b->order);
+  clt_network_destroy(b->net);
+  clt_optim_destroy(b->opt);
+  if (b->ctx) clt_profiler_stop(b->ctx);
+  clt_ctx_destroy(b->ctx);
+  clt_model_free(b->model);
+}
+
+/* images/s of windows of steps each. */
+static clt_status time_windows(bench_state *b, int training, int windows, int steps, stats *out) {
+  double *v = malloc((size_t)windows * sizeof *v);
+  if (!v) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  clt_status st = CLT_OK;
+  for (int w = 0; w < windows && st == CLT_OK; w++) {
+    double t = now_seconds();
+    for (int s = 0; s < steps && st == CLT_OK; s++) st = training ? train_step(b) : infer_step(b);
+    if (st == CLT_OK) st = clt_ctx_finish(b->ctx);
+    v[w] = (double)steps * b->net->batch / (now_seconds() - t);
+  }
+  if (st == CLT_OK) *out = stats_of(v, windows);
+  free(v);
+  return st;
+}
+
+/* ---- the profile, grouped by layer and pass ---- */
+
+#define MAX_GROUPS 64
+
+typedef struct group {
+  char name[CLT_PROFILE_NAME]; /* "3 conv", or "optimizer", "data", "zero gradients" */
+  double ms[3];                /* forward, backward, other (per step) */
+  double gemm_ms;              /* of which SGEMM */
+  double flops;                /* SGEMM FLOPs per step */
+  double launches;             /* per step */
+} group;
+
+typedef struct profile_summary {
+  group g[MAX_GROUPS];
+  int n;
+  double total_ms, gemm_ms, flops, launches;
+} profile_summary;
+
+static group *group_for(profile_summary *p, const char *name) {
+  for (int i = 0; i < p->n; i++)
+    if (strcmp(p->g[i].name, name) == 0) return &p->g[i];
+  if (p->n == MAX_GROUPS) return &p->g[MAX_GROUPS - 1];
+  group *g = &p->g[p->n++];
+  memset(g, 0, sizeof *g);
+  snprintf(g->name, sizeof g->name, "%s", name);
+  return g;
+}
+
+/* Entries are "SCOPE/KERNEL"; scopes of layers are "I TYPE PASS". */
+static void summarise(const clt_profiler *pr, long steps, profile_summary *out) {
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < pr->count; i++) {
+    const clt_profile_entry *e = &pr->entries[i];
+    char scope[CLT_PROFILE_NAME], name[CLT_PROFILE_NAME];
+    snprintf(scope, sizeof scope, "%s", e->name);
+    char *slash = strchr(scope, '/');
+    const char *kernel = slash ? slash + 1 : "";
+    if (slash) *slash = '\0';
+    int pass = 2;
+    snprintf(name, sizeof name, "%s", scope);
+    char *sp = strrchr(name, ' ');
+    if (name[0] >= '0' && name[0] <= '9' && sp) {
+      pass = strcmp(sp + 1, "forward") == 0 ? 0 : strcmp(sp + 1, "backward") == 0 ? 1 : 2;
+      *sp = '\0';
+    }
+    group *g = group_for(out, name);
+    double ms = e->total_ms / (double)steps;
+    g->ms[pass] += ms;
+    g->launches += (double)e->count / (double)steps;
+    char ta, tb;
+    size_t m, n, k;
+    if (sscanf(kernel, "sgemm_%c%c %zux%zux%zu", &ta, &tb, &m, &n, &k) == 5) {
+      g->gemm_ms += ms;
+      g->flops += 2.0 * (double)m * (double)n * (double)k * (double)e->count / (double)steps;
+    }
+  }
+  for (int i = 0; i < out->n; i++) {
+    out->total_ms += out->g[i].ms[0] + out->g[i].ms[1] + out->g[i].ms[2];
+    out->gemm_ms += out->g[i].gemm_ms;
+    out->flops += out->g[i].flops;
+    out->launches += out->g[i].launches;
+  }
+}
+
+/* ---- the device's GEMM ceiling ---- */
+
+static clt_status gemm_ceiling(clt_ctx *ctx, size_t s, int reps, stats *gflops) {
+  size_t bytes = s * s * sizeof(float);
+  cl_mem a = NULL, bb = NULL, c = NULL;
+  double v[16];
+  if (reps > 16) reps = 16;
+  clt_status st = clt_buffer_create(ctx, bytes, &a);
+  if (st == CLT_OK) st = clt_buffer_create(ctx, bytes, &bb);
+  if (st == CLT_OK) st = clt_buffer_create(ctx, bytes, &c);
+  if (st == CLT_OK) st = clt_buffer_zero(ctx, a, 0, bytes);
+  if (st == CLT_OK) st = clt_buffer_zero(ctx, bb, 0, bytes);
+  for (int r = -1; r < reps && st == CLT_OK; r++) {
+    double t = now_seconds();
+    st = clt_sgemm(ctx, CLT_N, CLT_N, s, s, s, 1.0f, a, 0, s, bb, 0, s, 0.0f, c, 0, s);
+    if (st == CLT_OK) st = clt_ctx_finish(ctx);
+    if (r >= 0) v[r] = 2.0 * (double)s * (double)s * (double)s / (now_seconds() - t) * 1e-9;
+  }
+  clt_buffer_release(&a);
+  clt_buffer_release(&bb);
+  clt_buffer_release(&c);
+  if (st == CLT_OK) *gflops = stats_of(v, reps);
+  return st;
+}
+
+/* ---- start-up of a fresh process ---- */
+
+static void shell_quote(const char *s, char *buf, size_t size) {
+  size_t j = 0;
+  if (j + 1 < size) buf[j++] = '\'';
+  for (; *s && j + 5 < size; s++) {
+    if (*s == '\'') {
+      memcpy(buf + j, "'\\''", 4);
+      j += 4;
+    } else {
+      buf[j++] = *s;
+    }
+  }
+  if (j + 1 < size) buf[j++] = '\'';
+  buf[j] = '\0';
+}
+
+/* Runs this binary with --startup-child and returns the seconds from just before
+ * the spawn to the end of its first training step; -1 when it failed. */
+static double child_startup(const bench_options *o, int batch, int cache) {
+  char exe[4096], qexe[8300], qmodel[8300], qdev[1100] = "", qdir[8300] = "", cmd[30000];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) return -1;
+  exe[len] = '\0';
+  shell_quote(exe, qexe, sizeof qexe);
+  shell_quote(o->model, qmodel, sizeof qmodel);
+  if (o->dev.device) {
+    char q[1024];
+    shell_quote(o->dev.device, q, sizeof q);
+    snprintf(qdev, sizeof qdev, " --device %s", q);
+  }
+  if (o->dev.kernel_dir) {
+    char q[8200];
+    shell_quote(o->dev.kernel_dir, q, sizeof q);
+    snprintf(qdir, sizeof qdir, " --kernel-dir %s", q);
+  }
+  snprintf(cmd, sizeof cmd, "%s%s bench %s --batch %d --startup-child%s%s%s",
+           cache ? "" : "CLTRAIN_KERNEL_CACHE=0 ", qexe, qmodel, batch, qdev, qdir,
+           o->dev.no_kernel_cache ? " --no-kernel-cache" : "");
+  fflush(NULL);
+  double t0 = now_seconds();
+  FILE *p = popen(cmd, "r");
+  if (!p) return -1;
+  double end = -1;
+  if (fscanf(p, "%lf", &end) != 1) end = -1;
+  int rc = pclose(p);
+  return rc == 0 && end > 0 ? end - t0 : -1;
+}
+
+/* ---- report ---- */
+
+static void print_text(FILE *out, const bench_state *b, const bench_options *o,
+                       const startup_times *t, stats train, stats infer, const profile_summary *ps,
+                       stats roof, double cold, double warm, double up_bytes) {
+  const clt_device_info *d = &b->ctx->dev;
+  int B = b->net->batch;
+  double step_ms = 1000.0 * B / train.median;
+  printf("model %s, batch %d, device %s (%s, driver %s)\n", o->model, B, d->name, d->platform_name,
+         d->driver_version);
+  printf("GEMM ceiling (CLBlast SGEMM 1024^3): %.1f GFLOP/s (min %.1f, max %.1f)\n\n", roof.median,
+         roof.min, roof.max);
+  printf("training   %9.1f images/s (min %.1f, max %.1f; %d windows of %d steps): %.2f ms/step\n",
+         train.median, train.min, train.max, o->windows, o->steps, step_ms);
+  printf("inference  %9.1f images/s (min %.1f, max %.1f)\n\n", infer.median, infer.min, infer.max);
+  fprintf(out, "%-18s %9s %9s %9s %8s %7s %9s %9s %7s\n", "layer", "fwd ms", "bwd ms", "other",
+          "share", "GFLOP", "GFLOP/s", "GEMM GF/s", "ceil%");
+  for (int i = 0; i < ps->n; i++) {
+    const group *g = &ps->g[i];
+    const double *ms = g->ms;
+    double tot = ms[0] + ms[1] + ms[2];
+    double gf = g->flops * 1e-9, gps = tot > 0 ? gf / (tot * 1e-3) : 0,
+           ggps = g->gemm_ms > 0 ? gf / (g->gemm_ms * 1e-3) : 0;
+    fprintf(out, "%-18s %9.3f %9.3f %9.3f %7.1f%% %7.4f %9.1f %9.1f %6.1f%%\n", g->name, ms[0],
+            ms[1], ms[2], ps->total_ms > 0 ? 100 * tot / ps->total_ms : 0, gf, gps, ggps,
+            roof.median > 0 ? 100 * ggps / roof.median : 0);
+  }
+  double fwd = 0, bwd = 0, oth = 0;
+  for (int i = 0; i < ps->n; i++) {
+    fwd += ps->g[i].ms[0];
+    bwd += ps->g[i].ms[1];
+    oth += ps->g[i].ms[2];
+  }
+  double gf = ps->flops * 1e-9;
+  fprintf(out, "%-18s %9.3f %9.3f %9.3f %7.1f%% %7.4f %9.1f %9.1f %6.1f%%\n", "total (device)", fwd,
+          bwd, oth, 100.0, gf, ps->total_ms > 0 ? gf / (ps->total_ms * 1e-3) : 0,
+          ps->gemm_ms > 0 ? gf / (ps->gemm_ms * 1e-3) : 0,
+          roof.median > 0 && ps->gemm_ms > 0 ? 100 * gf / (ps->gemm_ms * 1e-3) / roof.median : 0);
+  printf("\nSGEMM: %.1f%% of device time; device time %.2f ms of %.2f ms wall per step\n",
+         ps->total_ms > 0 ? 100 * ps->gemm_ms / ps->total_ms : 0, ps->total_ms, step_ms);
+  printf("overall: %.1f GFLOP/s (SGEMM FLOPs over wall time), %.1f%% of the ceiling\n",
+         gf / (step_ms * 1e-3), roof.median > 0 ? 100 * gf / (step_ms * 1e-3) / roof.median : 0);
+  printf("launches per step: %.0f; host->device bytes per step: %.0f (%s data); "
+         "device->host: 0 (metrics are read every N steps in training)\n",
+         ps->launches, up_bytes, o->stream ? "streamed" : "resident");
+  printf("\nstart-up in this process: model %.3f s, device %.3f s, network %.3f s, GEMM "
+         "warm-up %.3f s, data %.3f s, first step %.3f s\n",
+         t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step);
+  if (o->startup) {
+    printf("start-up of a fresh process to the end of its first step: warm %.3f s (program "
+           "cache on), cold %.3f s (CLTRAIN_KERNEL_CACHE=0)\n",
+           warm, cold);
+  }
+}
+
+static cJSON *stats_json(stats s) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "median", s.median);
+  cJSON_AddNumberToObject(o, "min", s.min);
+  cJSON_AddNumberToObject(o, "max", s.max);
+  return o;
+}
+
+static void print_json(const bench_state *b, const bench_options *o, const startup_times *t,
+                       stats train, stats infer, const profile_summary *ps, stats roof, double cold,
+                       double warm, double up_bytes) {
+  const clt_device_info *d = &b->ctx->dev;
+  int B = b->net->batch;
+  double step_ms = 1000.0 * B / train.median;
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "model", o->model);
+  cJSON_AddNumberToObject(root, "batch", B);
+  cJSON_AddStringToObject(root, "device", d->name);
+  cJSON_AddStringToObject(root, "platform", d->platform_name);
+  cJSON_AddStringToObject(root, "driver", d->driver_version);
+  cJSON_AddNumberToObject(root, "steps_per_window", o->steps);
+  cJSON_AddNumberToObject(root, "windows", o->windows);
+  cJSON_AddItemToObject(root, "gemm_ceiling_gflops", stats_json(roof));
+  cJSON_AddItemToObject(root, "train_images_per_s", stats_json(train));
+  cJSON_AddItemToObject(root, "infer_images_per_s", stats_json(infer));
+  cJSON_AddNumberToObject(root, "train_ms_per_step", step_ms);
+  cJSON_AddNumberToObject(root, "device_ms_per_step", ps->total_ms);
+  cJSON_AddNumberToObject(root, "sgemm_ms_per_step", ps->gemm_ms);
+  cJSON_AddNumberToObject(root, "sgemm_gflop_per_step", ps->flops * 1e-9);
+  cJSON_AddNumberToObject(root, "gflops_overall", ps->flops * 1e-9 / (step_ms * 1e-3));
+  cJSON_AddNumberToObject(root, "launches_per_step", ps->launches);
+  cJSON_AddNumberToObject(root, "host_to_device_bytes_per_step", up_bytes);
+  cJSON *layers = cJSON_AddArrayToObject(root, "layers");
+  for (int i = 0; i < ps->n; i++) {
+    const group *g = &ps->g[i];
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "name", g->name);
+    cJSON_AddNumberToObject(l, "forward_ms", g->ms[0]);
+    cJSON_AddNumberToObject(l, "backward_ms", g->ms[1]);
+    cJSON_AddNumberToObject(l, "other_ms", g->ms[2]);
+    cJSON_AddNumberToObject(l, "sgemm_ms", g->gemm_ms);
+    cJSON_AddNumberToObject(l, "gflop", g->flops * 1e-9);
+    cJSON_AddNumberToObject(l, "launches", g->launches);
+    cJSON_AddItemToArray(layers, l);
+  }
+  cJSON *su = cJSON_AddObjectToObject(root, "startup_s");
+  cJSON_AddNumberToObject(su, "model", t->load);
+  cJSON_AddNumberToObject(su, "device", t->device);
+  cJSON_AddNumberToObject(su, "network", t->network);
+  cJSON_AddNumberToObject(su, "gemm_warm_up", t->gemm_warm_up);
+  cJSON_AddNumberToObject(su, "data", t->data);
+  cJSON_AddNumberToObject(su, "first_step", t->first_step);
+  if (o->startup) {
+    cJSON_AddNumberToObject(su, "process_warm", warm);
+    cJSON_AddNumberToObject(su, "process_cold", cold);
+  }
+  char *text = cJSON_Print(root);
+  if (text) puts(text);
+  free(text);
+  cJSON_Delete(root);
+}
+
+static clt_status run(const bench_options *o) {
+  double t0 = now_seconds();
+  bench_state b;
+  memset(&b, 0, sizeof b);
+  startup_times t;
+  memset(&t, 0, sizeof t);
+  clt_status st = setup(o, &b, &t, t0);
+  if (o->startup_child) {
+    if (st == CLT_OK) printf("%.6f\n", now_seconds());
+    teardown(&b);
+    return st;
+  }
+  stats train = {0}, infer = {0}, roof = {0};
+  profile_summary *ps = calloc(1, sizeof *ps);
+  if (!ps && st == CLT_OK) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  for (int i = 0; i < 5 && st == CLT_OK; i++) st = train_step(&b);
+  if (st == CLT_OK) st = clt_ctx_finish(b.ctx);
+  uint64_t up0 = b.dd ? b.dd->bytes_uploaded : 0;
+  if (st == CLT_OK) st = time_windows(&b, 1, o->windows, o->steps, &train);
+  double up_bytes =
+      st == CLT_OK ? (double)(b.dd->bytes_uploaded - up0) / ((double)o->windows * o->steps) : 0;
+  if (!o->train_only) {
+    if (st == CLT_OK) st = infer_step(&b);
+    if (st == CLT_OK) st = time_windows(&b, 0, o->windows, o->steps, &infer);
+    if (st == CLT_OK) st = clt_profiler_start(b.ctx);
+    for (int i = 0; i < o->steps && st == CLT_OK; i++) st = train_step(&b);
+    if (st == CLT_OK) st = clt_profiler_collect(b.ctx);
+    if (st == CLT_OK) summarise(b.ctx->profiler, o->steps, ps);
+    if (b.ctx) clt_profiler_stop(b.ctx);
+    if (st == CLT_OK) st = gemm_ceiling(b.ctx, 1024, 5, &roof);
+  }
+  double cold = -1, warm = -1;
+  int batch = b.net ? b.net->batch : 0;
+  if (st == CLT_OK && o->startup) {
+    warm = child_startup(o, batch, 1);
+    cold = child_startup(o, batch, 0);
+  }
+  if (st == CLT_OK) {
+    if (o->json)
+      print_json(&b, o, &t, train, infer, ps, roof, cold, warm, up_bytes);
+    else
+      print_text(stdout, &b, o, &t, train, infer, ps, roof, cold, warm, up_bytes);
+  }
+  free(ps);
+  teardown(&b);
+  return st;
+}
+
+int clt_cmd_bench(int argc, char **argv) {
+  bench_options o;
+  int rc = parse_args(argc, argv, &o);
+  if (rc >= 0) return rc;
+  clt_status st = run(&o);
+  if (st != CLT_OK) return clt_report_failure(st);
+  return CLT_EXIT_OK;
+}
