@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -52,17 +53,6 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int parse_count(const char *opt, const char *arg, int max, int *out) {
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (*arg == '\0' || *end != '\0' || v < 1 || v > max) {
-    fprintf(stderr, "cltrain bench: %s %s: must be an integer from 1 to %d\n", opt, arg, max);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
-
 static int parse_args(int argc, char **argv, bench_options *o) {
   enum {
     O_BATCH = 1,
@@ -97,13 +87,13 @@ static int parse_args(int argc, char **argv, bench_options *o) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_BATCH:
-      if (parse_count("--batch", optarg, 1 << 20, &o->batch)) return CLT_EXIT_USAGE;
+      if (clt_cli_int("bench", "--batch", optarg, 1, 1 << 20, &o->batch)) return CLT_EXIT_USAGE;
       break;
     case O_STEPS:
-      if (parse_count("--steps", optarg, 100000, &o->steps)) return CLT_EXIT_USAGE;
+      if (clt_cli_int("bench", "--steps", optarg, 1, 100000, &o->steps)) return CLT_EXIT_USAGE;
       break;
     case O_WINDOWS:
-      if (parse_count("--windows", optarg, 1000, &o->windows)) return CLT_EXIT_USAGE;
+      if (clt_cli_int("bench", "--windows", optarg, 1, 1000, &o->windows)) return CLT_EXIT_USAGE;
       break;
     case O_JSON:
       o->json = 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -52,22 +53,13 @@ static int parse_args(int argc, char **argv, tune_options *o) {
   int opt;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
-    char *end = NULL;
-    long v = 0;
     switch (opt) {
     case O_BATCH:
     case O_MAX:
-      v = strtol(optarg, &end, 10);
-      if (*optarg == '\0' || *end != '\0' || v < 1 || v > (opt == O_BATCH ? 1 << 20 : 1000)) {
-        fprintf(stderr, "cltrain tune: %s %s: must be a positive integer (at most %d)\n",
-                opt == O_BATCH ? "--batch" : "--max-candidates", optarg,
-                opt == O_BATCH ? 1 << 20 : 1000);
+      if (clt_cli_int("tune", opt == O_BATCH ? "--batch" : "--max-candidates", optarg, 1,
+                      opt == O_BATCH ? 1 << 20 : 1000,
+                      opt == O_BATCH ? &o->batch : &o->max_candidates))
         return CLT_EXIT_USAGE;
-      }
-      if (opt == O_BATCH)
-        o->batch = (int)v;
-      else
-        o->max_candidates = (int)v;
       break;
     case O_FORCE:
       o->force = 1;
