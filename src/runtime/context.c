@@ -90,6 +90,7 @@ void clt_ctx_destroy(clt_ctx *ctx) {
   if (ctx->transfer) clFinish(ctx->transfer);
   if (ctx->compute) clFinish(ctx->compute);
   clt_profiler_stop(ctx);
+  if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
   for (int i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs[i].options);

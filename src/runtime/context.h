@@ -34,6 +34,8 @@ typedef struct clt_ctx {
   int profiling;                 /* queues created with CL_QUEUE_PROFILING_ENABLE */
   int gemm_tuned;                /* stored SGEMM parameters applied (runtime/gemm_tune.h) */
   struct clt_profiler *profiler; /* non-NULL while recording (runtime/profile.h) */
+  cl_mem gemm_temp;              /* CLBlast's GEMM scratch, shared by every call (gemm.c) */
+  size_t gemm_temp_size;         /* its size in bytes; grows only for a larger shape */
   clt_built_program *programs;
   int program_count, program_capacity;
 } clt_ctx;

@@ -16,6 +16,30 @@ static clt_status clblast_status(CLBlastStatusCode code, size_t m, size_t n, siz
                   (int)code);
 }
 
+/* CLBlast's indirect GEMM pads and transposes into a scratch buffer. Without one it
+ * allocates and frees a buffer on every call; instead one buffer per context is
+ * kept and grown only when a shape needs more (the warm-up and the first step
+ * meet every shape of a run, so steady state allocates nothing). */
+static clt_status ensure_temp(clt_ctx *ctx, CLBlastTranspose ta, CLBlastTranspose tb, size_t m,
+                              size_t n, size_t k, size_t a_off, size_t lda, size_t b_off,
+                              size_t ldb, size_t c_off, size_t ldc) {
+  size_t need = 0;
+  CLBlastStatusCode code =
+      CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, m, n, k, a_off, lda, b_off, ldb,
+                                 c_off, ldc, &ctx->compute, &need);
+  if (code != CLBlastSuccess) return clblast_status(code, m, n, k);
+  if (ctx->gemm_temp && need <= ctx->gemm_temp_size) return CLT_OK;
+  size_t size = need > ctx->gemm_temp_size ? need : ctx->gemm_temp_size;
+  if (size < 4096) size = 4096;
+  cl_mem grown = NULL;
+  CLT_TRY(clt_buffer_create(ctx, size, &grown));
+  /* Released memory stays alive until the commands already enqueued on it finish. */
+  if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
+  ctx->gemm_temp = grown;
+  ctx->gemm_temp_size = size;
+  return CLT_OK;
+}
+
 clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
                      float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                      size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
@@ -32,10 +56,12 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
     if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
       *start = NULL;
   }
-  CLBlastStatusCode code =
-      CLBlastSgemm(CLBlastLayoutRowMajor, ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo,
-                   tb == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
-                   lda, b, b_off, ldb, beta, c, c_off, ldc, &ctx->compute, event);
+  CLBlastTranspose tra = ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
+  CLBlastTranspose trb = tb == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
+  CLT_TRY(ensure_temp(ctx, tra, trb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc));
+  CLBlastStatusCode code = CLBlastSgemmWithTempBuffer(
+      CLBlastLayoutRowMajor, tra, trb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+      ldc, &ctx->compute, event, ctx->gemm_temp);
   return clblast_status(code, m, n, k);
 }
 
