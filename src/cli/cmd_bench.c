@@ -22,6 +22,7 @@
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 #include "train/device_data.h"
+#include "runtime/clock.h"
 
 typedef struct bench_options {
   clt_device_options dev;
@@ -45,12 +46,6 @@ static void help(FILE *out) {
                "  --no-startup         skip the start-up measurement (two child processes)\n"
                "  --train-only         only the training windows (no inference, profile, ceiling)\n"
                "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int parse_args(int argc, char **argv, bench_options *o) {
@@ -227,21 +222,21 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   char path[4096];
   model_path(o->model, path, sizeof path);
   CLT_TRY(clt_model_load(path, &b->model));
-  t->load = now_seconds() - t0;
+  t->load = clt_now_seconds() - t0;
   CLT_TRY(clt_open_device(&o->dev, 1, &b->ctx));
-  t->device = now_seconds() - t0;
+  t->device = clt_now_seconds() - t0;
   CLT_TRY(clt_optim_create(b->ctx, &b->model->recipe, &b->opt));
   int batch = o->batch > 0 ? o->batch : b->model->recipe.batch;
   CLT_TRY(clt_network_create(b->model, b->ctx, batch, clt_optim_state_per_param(b->opt),
                              b->model->recipe.seed, &b->net));
-  t->network = now_seconds() - t0;
+  t->network = clt_now_seconds() - t0;
   CLT_TRY(clt_gemm_warm_up(b->ctx));
-  t->gemm_warm_up = now_seconds() - t0;
+  t->gemm_warm_up = clt_now_seconds() - t0;
   CLT_TRY(make_data(b, o->stream));
-  t->data = now_seconds() - t0;
+  t->data = clt_now_seconds() - t0;
   CLT_TRY(train_step(b));
   CLT_TRY(clt_ctx_finish(b->ctx));
-  t->first_step = now_seconds() - t0;
+  t->first_step = clt_now_seconds() - t0;
   t->total = t->first_step;
   return CLT_OK;
 }
@@ -264,10 +259,10 @@ static clt_status time_windows(bench_state *b, int training, int windows, int st
   if (!v) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   clt_status st = CLT_OK;
   for (int w = 0; w < windows && st == CLT_OK; w++) {
-    double t = now_seconds();
+    double t = clt_now_seconds();
     for (int s = 0; s < steps && st == CLT_OK; s++) st = training ? train_step(b) : infer_step(b);
     if (st == CLT_OK) st = clt_ctx_finish(b->ctx);
-    v[w] = (double)steps * b->net->batch / (now_seconds() - t);
+    v[w] = (double)steps * b->net->batch / (clt_now_seconds() - t);
   }
   if (st == CLT_OK) *out = stats_of(v, windows);
   free(v);
@@ -351,10 +346,10 @@ static clt_status gemm_ceiling(clt_ctx *ctx, size_t s, int reps, stats *gflops) 
   if (st == CLT_OK) st = clt_buffer_zero(ctx, a, 0, bytes);
   if (st == CLT_OK) st = clt_buffer_zero(ctx, bb, 0, bytes);
   for (int r = -1; r < reps && st == CLT_OK; r++) {
-    double t = now_seconds();
+    double t = clt_now_seconds();
     st = clt_sgemm(ctx, CLT_N, CLT_N, s, s, s, 1.0f, a, 0, s, bb, 0, s, 0.0f, c, 0, s);
     if (st == CLT_OK) st = clt_ctx_finish(ctx);
-    if (r >= 0) v[r] = 2.0 * (double)s * (double)s * (double)s / (now_seconds() - t) * 1e-9;
+    if (r >= 0) v[r] = 2.0 * (double)s * (double)s * (double)s / (clt_now_seconds() - t) * 1e-9;
   }
   clt_buffer_release(&a);
   clt_buffer_release(&bb);
@@ -403,7 +398,7 @@ static double child_startup(const bench_options *o, int batch, int cache) {
            cache ? "" : "CLTRAIN_KERNEL_CACHE=0 ", qexe, qmodel, batch, qdev, qdir,
            o->dev.no_kernel_cache ? " --no-kernel-cache" : "");
   fflush(NULL);
-  double t0 = now_seconds();
+  double t0 = clt_now_seconds();
   FILE *p = popen(cmd, "r");
   if (!p) return -1;
   double end = -1;
@@ -530,14 +525,14 @@ static void print_json(const bench_state *b, const bench_options *o, const start
 }
 
 static clt_status run(const bench_options *o) {
-  double t0 = now_seconds();
+  double t0 = clt_now_seconds();
   bench_state b;
   memset(&b, 0, sizeof b);
   startup_times t;
   memset(&t, 0, sizeof t);
   clt_status st = setup(o, &b, &t, t0);
   if (o->startup_child) {
-    if (st == CLT_OK) printf("%.6f\n", now_seconds());
+    if (st == CLT_OK) printf("%.6f\n", clt_now_seconds());
     teardown(&b);
     return st;
   }

@@ -15,6 +15,7 @@
 #include "cli/exit_codes.h"
 #include "cli/term.h"
 #include "runtime/quirks.h"
+#include "runtime/clock.h"
 
 #define MAX_ONLY 64
 
@@ -32,12 +33,6 @@ typedef struct device_run {
   double seconds;
   clt_check_result *results; /* one per check */
 } device_run;
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- the command line that repeats one check ---- */
 
@@ -240,7 +235,7 @@ static void progress(const clt_check *check, int index, int count, void *user) {
 static void run_device(const run_options *o, const clt_check_list *list, device_run *d) {
   clt_ctx_options copt = {o->dev.kernel_dir, o->dev.no_kernel_cache, NULL, 0};
   clt_ctx *ctx = NULL;
-  double t0 = now_seconds();
+  double t0 = clt_now_seconds();
   clt_status st = clt_ctx_create(d->info, &copt, &ctx);
   if (st != CLT_OK) {
     char msg[1200];
@@ -252,7 +247,7 @@ static void run_device(const run_options *o, const clt_check_list *list, device_
     if (p.on) fprintf(stderr, "\r\033[K");
   }
   clt_ctx_destroy(ctx);
-  d->seconds = now_seconds() - t0;
+  d->seconds = clt_now_seconds() - t0;
 }
 
 static void help(FILE *out) {

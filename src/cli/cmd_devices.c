@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -15,12 +14,7 @@
 #include "runtime/cl_errors.h"
 #include "runtime/gemm.h"
 #include "runtime/program.h"
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "runtime/clock.h"
 
 static double gib(uint64_t bytes) {
   return (double)bytes / (1024.0 * 1024.0 * 1024.0);
@@ -116,7 +110,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
                         int *hits, char *failure, size_t failure_size) {
   clt_ctx_options copt = {o->kernel_dir, !use_cache, NULL, 0};
   clt_ctx *ctx = NULL;
-  double t0 = now_seconds();
+  double t0 = clt_now_seconds();
   clt_status st = clt_ctx_create(dev, &copt, &ctx);
   const char *const *files;
   int n = clt_program_files(&files);
@@ -125,7 +119,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
     st = clt_program_get(ctx, files[i], "", &prog);
     if (st == CLT_OK) st = create_kernels(prog, files[i]);
   }
-  double t = now_seconds() - t0;
+  double t = clt_now_seconds() - t0;
   if (ctx) *hits = ctx->cache_hits;
   clt_ctx_destroy(ctx);
   if (st != CLT_OK) {
@@ -138,11 +132,11 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
 static double warm_gemm(const clt_device_info *dev, const clt_device_options *o) {
   clt_ctx_options copt = {o->kernel_dir, o->no_kernel_cache, NULL, 0};
   clt_ctx *ctx = NULL;
-  double t0 = now_seconds();
+  double t0 = clt_now_seconds();
   clt_status st = clt_ctx_create(dev, &copt, &ctx);
   if (st == CLT_OK) st = clt_gemm_warm_up(ctx);
   clt_ctx_destroy(ctx);
-  return st == CLT_OK ? now_seconds() - t0 : -1.0;
+  return st == CLT_OK ? clt_now_seconds() - t0 : -1.0;
 }
 
 /* --check: per device, a cold build (no cache), a build that fills the cache,

@@ -9,6 +9,7 @@
 
 #include "runtime/memory.h"
 #include "runtime/program_cache.h"
+#include "runtime/clock.h"
 
 const char *const clt_gemm_param_names[CLT_GEMM_PARAMS] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
@@ -238,12 +239,6 @@ void clt_gemm_tune_apply_stored(clt_ctx *ctx) {
 
 /* ---- timing ---- */
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 clt_status clt_gemm_time_shapes(clt_ctx *ctx, const clt_gemm_shape *shapes, int n, int reps,
                                 double *seconds) {
   size_t na = 1, nb = 1, nc = 1;
@@ -261,7 +256,7 @@ clt_status clt_gemm_time_shapes(clt_ctx *ctx, const clt_gemm_shape *shapes, int 
   if (st == CLT_OK) st = clt_buffer_zero(ctx, b, 0, nb * sizeof(float));
   double best = -1;
   for (int r = -1; r < reps && st == CLT_OK; r++) {
-    double t = now_seconds();
+    double t = clt_now_seconds();
     for (int i = 0; i < n && st == CLT_OK; i++) {
       const clt_gemm_shape *s = &shapes[i];
       size_t lda = s->ta == CLT_T ? s->m : s->k, ldb = s->tb == CLT_T ? s->k : s->n;
@@ -270,7 +265,7 @@ clt_status clt_gemm_time_shapes(clt_ctx *ctx, const clt_gemm_shape *shapes, int 
                        s->n);
     }
     if (st == CLT_OK) st = clt_ctx_finish(ctx);
-    double dt = now_seconds() - t;
+    double dt = clt_now_seconds() - t;
     if (r >= 0 && (best < 0 || dt < best)) best = dt;
   }
   clt_buffer_release(&a);

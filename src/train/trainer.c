@@ -3,18 +3,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nn/metrics.h"
 #include "optim/schedule.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "runtime/clock.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
@@ -147,7 +141,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
   CLT_TRY(clt_device_data_set_order(rs->train_data, rs->order));
   CLT_TRY(clt_network_zero_metrics(net));
-  double t0 = now_seconds(), loss = 0, acc = 0, lr = r->learning_rate;
+  double t0 = clt_now_seconds(), loss = 0, acc = 0, lr = r->learning_rate;
   if (first_step > 0) {
     /* Resumed inside the epoch: its accumulators and clock go on from the checkpoint. */
     CLT_TRY(clt_buffer_write(net->ctx, net->metrics, 0, sizeof start->metrics, start->metrics));
@@ -166,7 +160,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     if ((s + 1) % read_every == 0 || last || save) {
       float raw[CLT_METRIC_FLOATS];
       CLT_TRY(read_metrics(net, rs->guard, rs->global_step, &loss, &acc, raw));
-      double el = now_seconds() - t0;
+      double el = clt_now_seconds() - t0;
       if (rs->cb && rs->cb->progress && ((s + 1) % read_every == 0 || last)) {
         double images = (double)start_sample + n;
         clt_progress p = {epoch + 1, r->epochs, s + 1, rs->steps_per_epoch,        rs->global_step,
@@ -187,7 +181,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   rep.loss = loss;
   rep.accuracy = acc;
   rep.learning_rate = lr;
-  rep.seconds = now_seconds() - t0;
+  rep.seconds = clt_now_seconds() - t0;
   rep.images_per_second = rep.seconds > 0 ? train->n / rep.seconds : 0;
   if (rs->val_data) {
     CLT_TRY(evaluate_on(net, rs->val_data, rs->val_data->ds->n, &rep.val_loss, &rep.val_accuracy,
