@@ -10,16 +10,6 @@
 #include "runtime/profile.h"
 #include "runtime/rng.h"
 
-static size_t aligned(size_t bytes, size_t align) {
-  return (bytes + align - 1) / align * align;
-}
-
-static size_t device_align(const clt_ctx *ctx) {
-  clt_arena a;
-  clt_arena_init(&a, ctx, "probe");
-  return a.align;
-}
-
 /* The largest per-sample tensor a gradient buffer must hold: any layer's input. */
 static size_t largest_input(const clt_model *m) {
   size_t most = 1;
@@ -30,28 +20,63 @@ static size_t largest_input(const clt_model *m) {
   return most;
 }
 
+/* Offsets of the network-wide tensors in the activation arena. */
+enum { ACT_INPUT, ACT_LABELS, ACT_GRAD0, ACT_GRAD1, ACT_METRICS, ACT_WORKSPACE, ACT_COUNT };
+
+/* Reserves every tensor in net's arenas, in the one order that both the memory
+ * plan and the allocation use. Records per-layer sizes and offsets in
+ * net->layers, or only sizes the arenas when net->layers is NULL (planning). */
+static void reserve_all(clt_network *net, size_t act[ACT_COUNT]) {
+  const clt_model *m = net->model;
+  size_t B = (size_t)net->batch, f = sizeof(float), workspace = 0;
+  act[ACT_INPUT] = clt_arena_reserve(&net->activations, B * clt_shape_size(m->input) * f);
+  act[ACT_LABELS] = clt_arena_reserve(&net->activations, B * 4);
+  act[ACT_GRAD0] = clt_arena_reserve(&net->activations, B * largest_input(m) * f);
+  act[ACT_GRAD1] = clt_arena_reserve(&net->activations, B * largest_input(m) * f);
+  act[ACT_METRICS] = clt_arena_reserve(&net->activations, CLT_METRIC_FLOATS * f);
+  for (int i = 0; i < m->layer_count; i++) {
+    clt_net_layer scratch;
+    clt_net_layer *nl = net->layers ? &net->layers[i] : &scratch;
+    const clt_model_layer *l = &m->layers[i];
+    memset(&nl->sizes, 0, sizeof nl->sizes);
+    l->ops->sizes(l->self, net->batch, &nl->sizes);
+    for (int p = 0; p < nl->sizes.param_count; p++) {
+      nl->param_offset[p] = clt_arena_reserve(&net->params, nl->sizes.params[p].count * f);
+      clt_arena_reserve(&net->grads, nl->sizes.params[p].count * f);
+    }
+    nl->state_offset = clt_arena_reserve(&net->state, nl->sizes.state_floats * f);
+    nl->y_offset = clt_arena_reserve(&net->activations, B * clt_shape_size(l->out) * f);
+    nl->saved_offset = clt_arena_reserve(&net->activations, nl->sizes.saved_floats * f);
+    if (nl->sizes.workspace_floats > workspace) workspace = nl->sizes.workspace_floats;
+  }
+  act[ACT_WORKSPACE] = clt_arena_reserve(&net->activations, workspace * f);
+  net->optimizer.size = net->params.size * (size_t)net->optimizer_blocks;
+}
+
+static void init_arenas(clt_network *net, const clt_ctx *ctx) {
+  clt_arena_init(&net->params, ctx, "parameters");
+  clt_arena_init(&net->grads, ctx, "gradients");
+  clt_arena_init(&net->optimizer, ctx, "optimizer state");
+  clt_arena_init(&net->state, ctx, "layer state");
+  clt_arena_init(&net->activations, ctx, "activations");
+}
+
 void clt_network_plan(const clt_model *model, const clt_ctx *ctx, int batch, int optimizer_blocks,
                       clt_memory_plan *plan) {
-  size_t al = device_align(ctx), B = (size_t)batch, f = sizeof(float);
-  size_t workspace = 0;
+  clt_network scratch;
+  size_t act[ACT_COUNT];
+  memset(&scratch, 0, sizeof scratch);
+  scratch.model = (clt_model *)model; /* read only: layers is NULL */
+  scratch.batch = batch;
+  scratch.optimizer_blocks = optimizer_blocks;
+  init_arenas(&scratch, ctx);
+  reserve_all(&scratch, act);
   memset(plan, 0, sizeof *plan);
-  plan->activations = aligned(B * clt_shape_size(model->input) * f, al) + aligned(B * 4, al) +
-                      2 * aligned(B * largest_input(model) * f, al) +
-                      aligned(CLT_METRIC_FLOATS * f, al);
-  for (int i = 0; i < model->layer_count; i++) {
-    const clt_model_layer *l = &model->layers[i];
-    clt_layer_sizes s;
-    memset(&s, 0, sizeof s);
-    l->ops->sizes(l->self, batch, &s);
-    for (int p = 0; p < s.param_count; p++) plan->params += aligned(s.params[p].count * f, al);
-    plan->state += aligned(s.state_floats * f, al);
-    plan->activations +=
-        aligned(B * clt_shape_size(l->out) * f, al) + aligned(s.saved_floats * f, al);
-    if (s.workspace_floats > workspace) workspace = s.workspace_floats;
-  }
-  plan->activations += aligned(workspace * f, al);
-  plan->grads = plan->params;
-  plan->optimizer = plan->params * (size_t)optimizer_blocks;
+  plan->params = scratch.params.size;
+  plan->grads = scratch.grads.size;
+  plan->optimizer = scratch.optimizer.size;
+  plan->state = scratch.state.size;
+  plan->activations = scratch.activations.size;
   size_t arenas[] = {plan->params, plan->grads, plan->optimizer, plan->state, plan->activations};
   for (size_t i = 0; i < 5; i++) {
     plan->total += arenas[i];
@@ -81,43 +106,15 @@ static clt_status check_fits(const clt_network *net, const clt_memory_plan *plan
                   d->global_mem / 1048576.0, d->max_alloc / 1048576.0, hint);
 }
 
-/* Reserves every tensor in its arena; returns the offsets in the layer structs. */
-static void reserve_all(clt_network *net, size_t *act_offsets, size_t *work_offset) {
+static clt_status make_views(clt_network *net, const size_t act[ACT_COUNT]) {
   const clt_model *m = net->model;
   size_t B = (size_t)net->batch, f = sizeof(float), workspace = 0;
-  act_offsets[0] = clt_arena_reserve(&net->activations, B * clt_shape_size(m->input) * f);
-  act_offsets[1] = clt_arena_reserve(&net->activations, B * 4);
-  act_offsets[2] = clt_arena_reserve(&net->activations, B * largest_input(m) * f);
-  act_offsets[3] = clt_arena_reserve(&net->activations, B * largest_input(m) * f);
-  act_offsets[4] = clt_arena_reserve(&net->activations, CLT_METRIC_FLOATS * f);
-  for (int i = 0; i < m->layer_count; i++) {
-    clt_net_layer *nl = &net->layers[i];
-    const clt_model_layer *l = &m->layers[i];
-    memset(&nl->sizes, 0, sizeof nl->sizes);
-    l->ops->sizes(l->self, net->batch, &nl->sizes);
-    for (int p = 0; p < nl->sizes.param_count; p++) {
-      nl->param_offset[p] = clt_arena_reserve(&net->params, nl->sizes.params[p].count * f);
-      clt_arena_reserve(&net->grads, nl->sizes.params[p].count * f);
-    }
-    nl->state_offset = clt_arena_reserve(&net->state, nl->sizes.state_floats * f);
-    act_offsets[5 + 2 * i] = clt_arena_reserve(&net->activations, B * clt_shape_size(l->out) * f);
-    act_offsets[6 + 2 * i] = clt_arena_reserve(&net->activations, nl->sizes.saved_floats * f);
-    if (nl->sizes.workspace_floats > workspace) workspace = nl->sizes.workspace_floats;
-  }
-  *work_offset = clt_arena_reserve(&net->activations, workspace * f);
-  net->optimizer.size = net->params.size * (size_t)net->optimizer_blocks;
-}
-
-static clt_status make_views(clt_network *net, const size_t *act, size_t work_offset) {
-  const clt_model *m = net->model;
-  size_t B = (size_t)net->batch, f = sizeof(float);
   clt_arena *a = &net->activations;
-  CLT_TRY(clt_arena_view(a, act[0], B * clt_shape_size(m->input) * f, &net->input));
-  CLT_TRY(clt_arena_view(a, act[1], B * 4, &net->labels));
-  CLT_TRY(clt_arena_view(a, act[2], B * largest_input(m) * f, &net->grad[0]));
-  CLT_TRY(clt_arena_view(a, act[3], B * largest_input(m) * f, &net->grad[1]));
-  CLT_TRY(clt_arena_view(a, act[4], CLT_METRIC_FLOATS * f, &net->metrics));
-  size_t workspace = 0;
+  CLT_TRY(clt_arena_view(a, act[ACT_INPUT], B * clt_shape_size(m->input) * f, &net->input));
+  CLT_TRY(clt_arena_view(a, act[ACT_LABELS], B * 4, &net->labels));
+  CLT_TRY(clt_arena_view(a, act[ACT_GRAD0], B * largest_input(m) * f, &net->grad[0]));
+  CLT_TRY(clt_arena_view(a, act[ACT_GRAD1], B * largest_input(m) * f, &net->grad[1]));
+  CLT_TRY(clt_arena_view(a, act[ACT_METRICS], CLT_METRIC_FLOATS * f, &net->metrics));
   for (int i = 0; i < m->layer_count; i++) {
     clt_net_layer *nl = &net->layers[i];
     for (int p = 0; p < nl->sizes.param_count; p++) {
@@ -126,26 +123,21 @@ static clt_status make_views(clt_network *net, const size_t *act, size_t work_of
       CLT_TRY(clt_arena_view(&net->grads, nl->param_offset[p], bytes, &nl->grads[p]));
     }
     CLT_TRY(clt_arena_view(&net->state, nl->state_offset, nl->sizes.state_floats * f, &nl->state));
-    CLT_TRY(clt_arena_view(a, act[5 + 2 * i], B * clt_shape_size(m->layers[i].out) * f, &nl->y));
-    CLT_TRY(clt_arena_view(a, act[6 + 2 * i], nl->sizes.saved_floats * f, &nl->saved));
+    CLT_TRY(clt_arena_view(a, nl->y_offset, B * clt_shape_size(m->layers[i].out) * f, &nl->y));
+    CLT_TRY(clt_arena_view(a, nl->saved_offset, nl->sizes.saved_floats * f, &nl->saved));
     if (nl->sizes.workspace_floats > workspace) workspace = nl->sizes.workspace_floats;
   }
-  return clt_arena_view(a, work_offset, workspace * f, &net->workspace);
+  return clt_arena_view(a, act[ACT_WORKSPACE], workspace * f, &net->workspace);
 }
 
 static clt_status allocate(clt_network *net) {
-  clt_model *m = net->model;
-  size_t *act = calloc(5 + 2 * (size_t)m->layer_count, sizeof *act);
-  if (!act) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory planning the network");
-  size_t work_offset = 0;
-  reserve_all(net, act, &work_offset);
+  size_t act[ACT_COUNT];
+  reserve_all(net, act);
   clt_status st = CLT_OK;
   clt_arena *arenas[] = {&net->params, &net->grads, &net->optimizer, &net->state,
                          &net->activations};
   for (int i = 0; i < 5 && st == CLT_OK; i++) st = clt_arena_allocate(net->ctx, arenas[i]);
-  if (st == CLT_OK) st = make_views(net, act, work_offset);
-  free(act);
-  return st;
+  return st == CLT_OK ? make_views(net, act) : st;
 }
 
 clt_status clt_network_create(clt_model *model, clt_ctx *ctx, int batch, int optimizer_blocks,
@@ -163,11 +155,7 @@ clt_status clt_network_create(clt_model *model, clt_ctx *ctx, int batch, int opt
   net->batch = batch;
   net->optimizer_blocks = optimizer_blocks;
   net->seed = seed;
-  clt_arena_init(&net->params, ctx, "parameters");
-  clt_arena_init(&net->grads, ctx, "gradients");
-  clt_arena_init(&net->optimizer, ctx, "optimizer state");
-  clt_arena_init(&net->state, ctx, "layer state");
-  clt_arena_init(&net->activations, ctx, "activations");
+  init_arenas(net, ctx);
   clt_memory_plan plan;
   clt_network_plan(model, ctx, batch, optimizer_blocks, &plan);
   clt_status st = check_fits(net, &plan);

@@ -15,7 +15,8 @@ typedef struct clt_net_layer {
   clt_layer_sizes sizes;
   size_t param_offset[CLT_MAX_PARAMS]; /* bytes into the parameter (and gradient) arena */
   cl_mem params[CLT_MAX_PARAMS], grads[CLT_MAX_PARAMS];
-  size_t state_offset; /* bytes into the state arena */
+  size_t state_offset;           /* bytes into the state arena */
+  size_t y_offset, saved_offset; /* bytes into the activation arena */
   cl_mem state, saved;
   cl_mem y; /* [B, out] */
 } clt_net_layer;
