@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
 #include "cli/summary.h"
+#include "cli/train_memory.h"
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
@@ -25,6 +26,7 @@ typedef struct train_options {
   const char *model;
   const char *data;
   int epochs, batch, subset, read_every, stream, json, profile;
+  int batch_auto; /* --batch auto */
   double lr, val_split;
   int val_split_given;
   const char *optimizer;
@@ -41,7 +43,8 @@ static void help(FILE *out) {
           "loss and accuracy at the end. Options override the model's [net] recipe.\n"
           "  --data DIR           folder of IDX files (default " CLT_DEFAULT_DATA_DIR ")\n"
           "  --epochs N           number of epochs\n"
-          "  --batch N            samples per step\n"
+          "  --batch N|auto       samples per step; auto: the largest power of two from %d\n"
+          "                       to %d that fits in %.0f%% of the device's memory\n"
           "  --lr X               learning rate\n"
           "  --optimizer NAME     sgd, adam or adamw\n"
           "  --seed N             seed of initialisation, shuffling and dropout (0..4294967295)\n"
@@ -65,7 +68,8 @@ static void help(FILE *out) {
           "  --log FILE.csv       one row per epoch (loss, accuracy, val_loss, val_accuracy,\n"
           "                       learning rate, seconds, images/s); appended on --resume,\n"
           "                       started anew otherwise (plot it with "
-          "tools/plot-log)\n" CLT_DEVICE_OPTIONS_HELP);
+          "tools/plot-log)\n" CLT_DEVICE_OPTIONS_HELP,
+          CLT_AUTO_BATCH_MIN, CLT_AUTO_BATCH_MAX, 100 * CLT_AUTO_BATCH_FRACTION);
 }
 
 static int parse_args(int argc, char **argv, train_options *o) {
@@ -121,7 +125,10 @@ static int parse_args(int argc, char **argv, train_options *o) {
       rc = clt_cli_int("train", "--epochs", optarg, 1, 100000, &o->epochs);
       break;
     case O_BATCH:
-      rc = clt_cli_int("train", "--batch", optarg, 1, INT_MAX, &o->batch);
+      if (strcmp(optarg, "auto") == 0)
+        o->batch_auto = 1;
+      else if ((rc = clt_cli_int("train", "--batch", optarg, 1, INT_MAX, &o->batch)) == 0)
+        o->batch_auto = 0; /* the last --batch counts */
       break;
     case O_LR:
       rc = clt_cli_double("train", "--lr", optarg, 1e-12, 10, &o->lr);
@@ -564,6 +571,9 @@ static clt_status run(const train_options *o, FILE *info) {
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
   if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
+  if (st == CLT_OK)
+    st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
+                               &data.test, ro->stream, o->batch_auto, o->resume != NULL, info);
   if (st == CLT_OK) {
     clt_train_summary(info, model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
                       &data.test);

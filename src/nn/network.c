@@ -1,6 +1,7 @@
 #include "nn/network.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@ static void init_arenas(clt_network *net, const clt_ctx *ctx) {
   clt_arena_init(&net->optimizer, ctx, "optimizer state");
   clt_arena_init(&net->state, ctx, "layer state");
   clt_arena_init(&net->activations, ctx, "activations");
+  /* Only the activations may need more than one buffer; the other arenas are used flat by
+   * the optimizer and the checkpoints (see clt_memory_plan). */
+  clt_arena_set_chunk_limit(&net->activations, (size_t)ctx->dev.max_alloc);
 }
 
 void clt_network_plan(const clt_model *model, const clt_ctx *ctx, int batch, int optimizer_blocks,
@@ -77,23 +81,47 @@ void clt_network_plan(const clt_model *model, const clt_ctx *ctx, int batch, int
   plan->optimizer = scratch.optimizer.size;
   plan->state = scratch.state.size;
   plan->activations = scratch.activations.size;
-  size_t arenas[] = {plan->params, plan->grads, plan->optimizer, plan->state, plan->activations};
+  plan->activation_chunks = scratch.activations.chunk_count;
+  const clt_arena *arenas[] = {&scratch.params, &scratch.grads, &scratch.optimizer, &scratch.state,
+                               &scratch.activations};
   for (size_t i = 0; i < 5; i++) {
-    plan->total += arenas[i];
-    if (arenas[i] > plan->largest) plan->largest = arenas[i];
+    size_t largest = clt_arena_largest_chunk(arenas[i]);
+    plan->total =
+        plan->total > SIZE_MAX - arenas[i]->size ? SIZE_MAX : plan->total + arenas[i]->size;
+    if (largest > plan->largest) plan->largest = largest;
+    if (i < 4 && arenas[i]->size > plan->largest_flat) plan->largest_flat = arenas[i]->size;
   }
+}
+
+int clt_memory_plan_fits(const clt_memory_plan *plan, const clt_ctx *ctx, size_t extra,
+                         double fraction) {
+  const clt_device_info *d = &ctx->dev;
+  double usable = (double)d->global_mem * fraction;
+  return (double)plan->total + (double)extra <= usable && plan->largest <= d->max_alloc;
+}
+
+int clt_network_largest_batch(const clt_model *model, const clt_ctx *ctx, int optimizer_blocks,
+                              int below) {
+  int fits = 0;
+  for (int b = 1; b < below && b <= (1 << 20); b *= 2) {
+    clt_memory_plan p;
+    clt_network_plan(model, ctx, b, optimizer_blocks, &p);
+    if (clt_memory_plan_fits(&p, ctx, 0, 1.0)) fits = b;
+  }
+  return fits;
 }
 
 static clt_status check_fits(const clt_network *net, const clt_memory_plan *plan) {
   const clt_device_info *d = &net->ctx->dev;
-  if (plan->total <= d->global_mem && plan->largest <= d->max_alloc) return CLT_OK;
+  if (clt_memory_plan_fits(plan, net->ctx, 0, 1.0)) return CLT_OK;
+  if (plan->largest_flat > d->max_alloc)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "the parameters need %.1f MiB in one buffer (parameters, gradients and "
+                    "optimizer state are each one buffer) but %s allows at most %.1f MiB per "
+                    "buffer: use a smaller model, or sgd (less optimizer state)",
+                    plan->largest_flat / 1048576.0, d->name, d->max_alloc / 1048576.0);
   /* The largest power-of-two batch that fits, to say what to do. */
-  int fits = 0;
-  for (int b = 1; b < net->batch && b <= (1 << 20); b *= 2) {
-    clt_memory_plan p;
-    clt_network_plan(net->model, net->ctx, b, net->optimizer_blocks, &p);
-    if (p.total <= d->global_mem && p.largest <= d->max_alloc) fits = b;
-  }
+  int fits = clt_network_largest_batch(net->model, net->ctx, net->optimizer_blocks, net->batch);
   char hint[96];
   if (fits)
     snprintf(hint, sizeof hint, "use --batch %d or smaller", fits);

@@ -21,11 +21,18 @@ typedef struct clt_net_layer {
   cl_mem y; /* [B, out] */
 } clt_net_layer;
 
-/* Bytes each arena needs; computed without touching the device. */
+/* Bytes each arena needs; computed without touching the device. The activation arena is
+ * split into chunks of at most the device's largest buffer (each tensor inside one chunk);
+ * the parameter, gradient, optimizer-state and layer-state arenas are one buffer each,
+ * because the optimizer steps over them flat and checkpoints copy them whole. The OpenCL
+ * spec guarantees a largest buffer of at least a quarter of global memory, so parameters
+ * that overflow one buffer could not fit with their gradients and Adam state anyway. */
 typedef struct clt_memory_plan {
   size_t params, grads, optimizer, state, activations;
-  size_t largest; /* the largest single arena (must fit the device's max buffer) */
-  size_t total;
+  size_t largest;        /* the largest single buffer (must fit the device's max buffer) */
+  size_t largest_flat;   /* the largest of the unsplit arenas (params ... state) */
+  int activation_chunks; /* buffers the activation arena takes */
+  size_t total;          /* saturates at SIZE_MAX, never wraps */
 } clt_memory_plan;
 
 typedef struct clt_network {
@@ -46,6 +53,16 @@ typedef struct clt_network {
 /* Sizes of the plan for batch B on ctx's device (alignment from the device). */
 void clt_network_plan(const clt_model *model, const clt_ctx *ctx, int batch, int optimizer_blocks,
                       clt_memory_plan *plan);
+
+/* 1 when plan plus extra bytes fits within fraction of ctx's global memory and every
+ * buffer within its largest single allocation. */
+int clt_memory_plan_fits(const clt_memory_plan *plan, const clt_ctx *ctx, size_t extra,
+                         double fraction);
+
+/* The largest power of two below `below` (at most 2^20) whose network plan alone fits ctx's
+ * device; 0 when not even batch 1 fits. */
+int clt_network_largest_batch(const clt_model *model, const clt_ctx *ctx, int optimizer_blocks,
+                              int below);
 
 /* Allocates and touches every arena (an out-of-memory shows here), creates the
  * layers' kernels, initialises parameters from seed (He or Glorot, docs/INTERNALS.md)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/device_limits.h"
 #include "runtime/program.h"
 #include "runtime/gemm_tune.h"
 #include "runtime/program_cache.h"
@@ -49,6 +50,7 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
   clt_ctx *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory creating a context");
   ctx->dev = *dev;
+  clt_device_limits_from_env(&ctx->dev); /* lowered limits for tests (device_limits.h) */
   clt_status st = choose_std(ctx);
   if (st != CLT_OK) {
     free(ctx);

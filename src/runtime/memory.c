@@ -1,5 +1,6 @@
 #include "runtime/memory.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "runtime/cl_errors.h"
@@ -58,24 +59,62 @@ void clt_arena_init(clt_arena *arena, const clt_ctx *ctx, const char *name) {
   if (arena->align < 64) arena->align = 64;
 }
 
+void clt_arena_set_chunk_limit(clt_arena *arena, size_t limit) {
+  arena->chunk_limit = limit;
+}
+
+/* a + b, or SIZE_MAX when that overflows: an absurd plan stays absurd, never small. */
+static size_t add_saturated(size_t a, size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
 size_t clt_arena_reserve(clt_arena *arena, size_t bytes) {
+  size_t rounded = add_saturated(bytes, arena->align - 1) / arena->align * arena->align;
+  if (arena->chunk_count == 0) {
+    arena->chunk_count = 1;
+    arena->chunk_start[0] = 0;
+  }
+  size_t used = arena->size - arena->chunk_start[arena->chunk_count - 1];
+  /* A tensor that would cross the limit starts the next chunk. */
+  if (arena->chunk_limit && used > 0 && add_saturated(used, rounded) > arena->chunk_limit &&
+      arena->chunk_count < CLT_ARENA_MAX_CHUNKS)
+    arena->chunk_start[arena->chunk_count++] = arena->size;
   size_t offset = arena->size;
-  size_t rounded = (bytes + arena->align - 1) / arena->align * arena->align;
-  arena->size += rounded;
+  arena->size = add_saturated(arena->size, rounded);
   return offset;
+}
+
+size_t clt_arena_chunk_size(const clt_arena *arena, int k) {
+  if (k < 0 || k >= arena->chunk_count) return 0;
+  size_t end = k + 1 < arena->chunk_count ? arena->chunk_start[k + 1] : arena->size;
+  return end - arena->chunk_start[k];
+}
+
+size_t clt_arena_largest_chunk(const clt_arena *arena) {
+  if (arena->chunk_count == 0) return arena->size; /* sized directly, not reserved */
+  size_t most = 0;
+  for (int k = 0; k < arena->chunk_count; k++)
+    if (clt_arena_chunk_size(arena, k) > most) most = clt_arena_chunk_size(arena, k);
+  return most;
 }
 
 clt_status clt_arena_allocate(clt_ctx *ctx, clt_arena *arena) {
   if (arena->size == 0) return CLT_OK;
-  if (arena->size > ctx->dev.max_alloc)
+  if (arena->chunk_count == 0) arena->chunk_count = 1; /* sized directly: one chunk at 0 */
+  size_t largest = clt_arena_largest_chunk(arena);
+  if (largest > ctx->dev.max_alloc)
     return clt_fail(CLT_ERR_OUT_OF_MEMORY,
                     "the %s need %zu MiB in one buffer but %s allows at most %llu MiB per "
                     "buffer: try a smaller --batch",
-                    arena->name, arena->size >> 20, ctx->dev.name,
+                    arena->name, largest >> 20, ctx->dev.name,
                     (unsigned long long)(ctx->dev.max_alloc >> 20));
-  CLT_TRY(clt_buffer_create(ctx, arena->size, &arena->mem));
-  /* Touch it now so that a lazy allocator fails here, not at step 900. */
-  CLT_TRY(clt_buffer_zero(ctx, arena->mem, 0, arena->size));
+  for (int k = 0; k < arena->chunk_count; k++) {
+    size_t bytes = clt_arena_chunk_size(arena, k);
+    CLT_TRY(clt_buffer_create(ctx, bytes, &arena->chunks[k]));
+    /* Touch it now so that a lazy allocator fails here, not at step 900. */
+    CLT_TRY(clt_buffer_zero(ctx, arena->chunks[k], 0, bytes));
+  }
+  arena->mem = arena->chunks[0];
   CLT_CL_CHECK(clFinish(ctx->compute));
   return CLT_OK;
 }
@@ -83,15 +122,23 @@ clt_status clt_arena_allocate(clt_ctx *ctx, clt_arena *arena) {
 clt_status clt_arena_view(clt_arena *arena, size_t offset, size_t bytes, cl_mem *out) {
   *out = NULL;
   if (bytes == 0) return CLT_OK;
-  cl_buffer_region region = {offset, bytes};
+  int k = arena->chunk_count - 1;
+  while (k > 0 && arena->chunk_start[k] > offset) k--;
+  size_t local = k >= 0 ? offset - arena->chunk_start[k] : 0;
+  if (k < 0 || !arena->chunks[k] || local + bytes > clt_arena_chunk_size(arena, k))
+    return clt_fail(CLT_ERR_INTERNAL, "%s: view [%zu, +%zu) outside its chunk (a bug)", arena->name,
+                    offset, bytes);
+  cl_buffer_region region = {local, bytes};
   cl_int err;
-  *out =
-      clCreateSubBuffer(arena->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
+  *out = clCreateSubBuffer(arena->chunks[k], CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                           &region, &err);
   CLT_CL_CHECK_ERR(err, "clCreateSubBuffer");
   return CLT_OK;
 }
 
 void clt_arena_release(clt_arena *arena) {
-  clt_buffer_release(&arena->mem);
+  for (int k = 0; k < arena->chunk_count; k++) clt_buffer_release(&arena->chunks[k]);
+  arena->mem = NULL;
   arena->size = 0;
+  arena->chunk_count = 0;
 }

@@ -12,6 +12,16 @@ static int fits_on_device(const clt_ctx *ctx, size_t bytes) {
   return bytes <= ctx->dev.global_mem / 2 && bytes <= ctx->dev.max_alloc;
 }
 
+size_t clt_device_data_bytes(const clt_ctx *ctx, const clt_dataset *ds, int batch,
+                             int force_stream) {
+  size_t sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c, n = (size_t)ds->n;
+  size_t images = n * sample * sizeof(float);
+  if (!force_stream && fits_on_device(ctx, images))
+    return images + 2 * n * sizeof(int32_t); /* images, labels, order */
+  size_t b = (size_t)batch;
+  return 2 * (b * sample * sizeof(float) + b * sizeof(int32_t)); /* two staging slots */
+}
+
 static clt_status create_resident(clt_device_data *dd) {
   size_t n = (size_t)dd->ds->n;
   size_t bytes = n * dd->sample * sizeof(float);

@@ -35,6 +35,10 @@ clt_status clt_device_data_create(clt_ctx *ctx, const clt_dataset *ds, int batch
                                   clt_device_data **out);
 void clt_device_data_destroy(clt_device_data *dd);
 
+/* Device bytes clt_device_data_create would allocate for ds (for the memory plan). */
+size_t clt_device_data_bytes(const clt_ctx *ctx, const clt_dataset *ds, int batch,
+                             int force_stream);
+
 /* The order of samples for the coming loads ([ds->n], borrowed until the next call). */
 clt_status clt_device_data_set_order(clt_device_data *dd, const int32_t *order);
 

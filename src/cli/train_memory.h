@@ -1,0 +1,19 @@
+/* cltrain train's memory step, before the network is created: --batch auto, then the whole
+ * run's device memory (train/memory_budget.h) checked against the device. */
+#ifndef CLT_CLI_TRAIN_MEMORY_H
+#define CLT_CLI_TRAIN_MEMORY_H
+
+#include <stdio.h>
+
+#include "train/memory_budget.h"
+
+/* With batch_auto (and not resumed): picks the batch into model->recipe.batch (so that
+ * checkpoints store it) and prints the choice on info. Then checks the batch the run will
+ * use, min(recipe batch, training set size); fails with CLT_ERR_OUT_OF_MEMORY before any
+ * allocation when it cannot fit. */
+clt_status clt_train_memory_plan(clt_model *model, const clt_ctx *ctx, int optimizer_blocks,
+                                 const clt_dataset *train, const clt_dataset *val,
+                                 const clt_dataset *test, int force_stream, int batch_auto,
+                                 int resumed, FILE *info);
+
+#endif
