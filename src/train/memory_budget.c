@@ -40,7 +40,8 @@ static int largest_fit(const clt_memory_budget *b, int below) {
   return best;
 }
 
-clt_status clt_budget_check(const clt_memory_budget *b, int batch) {
+/* suggest_auto: name --batch auto as a way out (not when it is what failed). */
+static clt_status check(const clt_memory_budget *b, int batch, int suggest_auto) {
   clt_memory_plan plan;
   size_t data;
   if (fits(b, batch, 1.0, &plan, &data)) return CLT_OK;
@@ -58,7 +59,8 @@ clt_status clt_budget_check(const clt_memory_budget *b, int batch) {
   int best = largest_fit(b, batch);
   char hint[96];
   if (best)
-    snprintf(hint, sizeof hint, "use --batch %d or smaller, or --batch auto", best);
+    snprintf(hint, sizeof hint, "use --batch %d or smaller%s", best,
+             suggest_auto ? ", or --batch auto" : "");
   else
     snprintf(hint, sizeof hint, "the model does not fit even at batch 1");
   return clt_fail(CLT_ERR_OUT_OF_MEMORY,
@@ -67,6 +69,10 @@ clt_status clt_budget_check(const clt_memory_budget *b, int batch) {
                   batch, asked, mib((double)plan.total + (double)data), mib((double)plan.total),
                   mib((double)data), mib((double)plan.largest), d->name, mib((double)d->global_mem),
                   mib((double)d->max_alloc), hint);
+}
+
+clt_status clt_budget_check(const clt_memory_budget *b, int batch) {
+  return check(b, batch, 1);
 }
 
 clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *line, size_t size) {
@@ -82,7 +88,7 @@ clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *l
     chosen_bytes = plan.total + data;
   }
   if (!chosen) {
-    clt_status st = clt_budget_check(b, first);
+    clt_status st = check(b, first, 0);
     if (st != CLT_OK) return st;
     return clt_fail(CLT_ERR_OUT_OF_MEMORY,
                     "--batch auto: even batch %d needs more than %.0f%% of the %.1f MiB of %s; "
@@ -91,7 +97,12 @@ clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *l
                     b->ctx->dev.name);
   }
   *batch = chosen;
-  snprintf(line, size, "batch auto: %d (plan %.1f MiB of %.1f GiB)", chosen,
-           mib((double)chosen_bytes), (double)b->ctx->dev.global_mem / 1073741824.0);
+  double global = (double)b->ctx->dev.global_mem;
+  if (global >= 1073741824.0)
+    snprintf(line, size, "batch auto: %d (plan %.1f MiB of %.1f GiB)", chosen,
+             mib((double)chosen_bytes), global / 1073741824.0);
+  else
+    snprintf(line, size, "batch auto: %d (plan %.1f MiB of %.1f MiB)", chosen,
+             mib((double)chosen_bytes), mib(global));
   return CLT_OK;
 }
