@@ -115,7 +115,7 @@ static int cltrain_on(const char *dev, const char *first, ...) {
       fail_msg("exit %d, expected %d; stderr: %s; stdout tail: %s", rc_, code, err_text,           \
                out_text + (strlen(out_text) > 600 ? strlen(out_text) - 600 : 0));                  \
     if (!strstr(err_text, want)) fail_msg("stderr lacks '%s': %s", want, err_text);                \
-    if (rc_ != 0) fprintf(stderr, "exit %d: %s", rc_, strstr(err_text, "cltrain: "));              \
+    if (rc_ != 0) fprintf(stderr, "exit %d: %s", rc_, err_text);                                   \
   } while (0)
 #define EXPECT_EXIT(code, want, ...) EXPECT_EXIT_ON(device, code, want, __VA_ARGS__)
 
