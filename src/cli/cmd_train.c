@@ -567,10 +567,14 @@ static clt_status run(const train_options *o, FILE *info) {
     st = clt_model_load(o->model, &model);
     if (st == CLT_OK) st = apply_overrides(o, &model->recipe);
   }
-  if (st == CLT_OK) st = load_data(ro, model, &data);
+  /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
-  if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
+  if (st == CLT_OK && !o->batch_auto)
+    st = clt_train_memory_precheck(model, ctx, clt_optim_state_per_param(opt), ro->data, ro->subset,
+                                   ro->val_split, ro->stream);
+  if (st == CLT_OK) st = load_data(ro, model, &data);
+  if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK)
     st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
                                &data.test, ro->stream, o->batch_auto, o->resume != NULL, info);

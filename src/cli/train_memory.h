@@ -16,4 +16,11 @@ clt_status clt_train_memory_plan(clt_model *model, const clt_ctx *ctx, int optim
                                  const clt_dataset *test, int force_stream, int batch_auto,
                                  int resumed, FILE *info);
 
+/* The same check before the data are loaded, on the sizes in the IDX headers of data_dir
+ * (after subset and val_split): a batch that cannot fit fails at once, not after seconds
+ * of decompressing images. CLT_OK when the headers cannot be read (the load reports it). */
+clt_status clt_train_memory_precheck(const clt_model *model, const clt_ctx *ctx,
+                                     int optimizer_blocks, const char *data_dir, int subset,
+                                     double val_split, int force_stream);
+
 #endif
