@@ -30,10 +30,13 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   clt_network_plan(model, ctx, batch, optimizer_blocks, &plan);
   size_t data_bytes = ((size_t)train->n + (size_t)val->n) * (size_t)train->h * (size_t)train->w *
                       (size_t)train->c * sizeof(float);
+  char chunks[32] = "";
+  if (plan.activation_chunks > 1)
+    snprintf(chunks, sizeof chunks, " in %d buffers", plan.activation_chunks);
   fprintf(out,
           "Device memory: %.1f MiB planned (parameters %.2f, gradients %.2f, optimizer %.2f, "
-          "activations %.1f) + %.1f MiB data, of %.0f MiB on the device\n",
+          "activations %.1f%s) + %.1f MiB data, of %.0f MiB on the device\n",
           mib(plan.total), mib(plan.params), mib(plan.grads), mib(plan.optimizer),
-          mib(plan.activations), mib(data_bytes), mib(ctx->dev.global_mem));
+          mib(plan.activations), chunks, mib(data_bytes), mib(ctx->dev.global_mem));
   fflush(out);
 }
