@@ -178,6 +178,19 @@ static void test_over_global_fails_before_allocating(void **state) {
   assert_int_equal(clt_budget_check(&b, INT_MAX), CLT_ERR_OUT_OF_MEMORY);
   fprintf(stderr, "%s\n", clt_last_error());
   ctx->dev.global_mem = saved;
+
+  /* Room enough in all, but one tensor too large for a buffer: said so. */
+  saved = ctx->dev.max_alloc;
+  ctx->dev.max_alloc = 16ull << 20;
+  assert_int_equal(clt_budget_check(&b, 1024), CLT_ERR_OUT_OF_MEMORY);
+  snprintf(msg, sizeof msg, "%s", clt_last_error());
+  fprintf(stderr, "%s\n", msg);
+  assert_non_null(strstr(msg, "batch 1024 needs one tensor of"));
+  assert_non_null(strstr(msg, "at most 16.0 MiB per buffer"));
+  hint = strstr(msg, "use --batch ");
+  if (!hint) fail_msg("no --batch hint in '%s'", msg);
+  OK(clt_budget_check(&b, atoi(hint + strlen("use --batch "))));
+  ctx->dev.max_alloc = saved;
   clt_model_free(model);
 }
 

@@ -63,6 +63,12 @@ static clt_status check(const clt_memory_budget *b, int batch, int suggest_auto)
              suggest_auto ? ", or --batch auto" : "");
   else
     snprintf(hint, sizeof hint, "the model does not fit even at batch 1");
+  if ((double)plan.total + (double)data <= (double)d->global_mem)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "batch %d%s needs one tensor of %.1f MiB but %s allows at most %.1f MiB per "
+                    "buffer (of %.1f MiB in all): %s",
+                    batch, asked, mib((double)plan.largest), d->name, mib((double)d->max_alloc),
+                    mib((double)d->global_mem), hint);
   return clt_fail(CLT_ERR_OUT_OF_MEMORY,
                   "batch %d%s needs %.1f MiB of device memory (network %.1f MiB, data %.1f MiB; "
                   "largest buffer %.1f MiB) but %s has %.1f MiB (at most %.1f MiB per buffer): %s",
