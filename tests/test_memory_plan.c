@@ -191,6 +191,16 @@ static void test_over_global_fails_before_allocating(void **state) {
   if (!hint) fail_msg("no --batch hint in '%s'", msg);
   OK(clt_budget_check(&b, atoi(hint + strlen("use --batch "))));
   ctx->dev.max_alloc = saved;
+
+  /* Too little room with the training set resident, enough when it streams: said so. */
+  saved = ctx->dev.global_mem;
+  ctx->dev.global_mem = 340ull << 20;
+  assert_int_equal(clt_budget_check(&b, 512), CLT_ERR_OUT_OF_MEMORY);
+  assert_non_null(strstr(clt_last_error(), "use --stream"));
+  clt_memory_budget streamed = b;
+  streamed.force_stream = 1;
+  OK(clt_budget_check(&streamed, 512));
+  ctx->dev.global_mem = saved;
   clt_model_free(model);
 }
 

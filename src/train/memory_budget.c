@@ -57,8 +57,19 @@ static clt_status check(const clt_memory_budget *b, int batch, int suggest_auto)
     snprintf(asked, sizeof asked, " (--batch %d cut to the training set's size)",
              b->requested_batch);
   int best = largest_fit(b, batch);
-  char hint[96];
-  if (best)
+  /* Streaming keeps only two batches of the data on the device. */
+  clt_memory_budget streamed = *b;
+  streamed.force_stream = 1;
+  clt_memory_plan p2;
+  size_t d2;
+  int stream_fits = !b->force_stream && fits(&streamed, batch, 1.0, &p2, &d2);
+  char hint[128];
+  if (stream_fits && best)
+    snprintf(hint, sizeof hint,
+             "use --stream (the data then stay on the host), or --batch %d or smaller", best);
+  else if (stream_fits)
+    snprintf(hint, sizeof hint, "use --stream (the data then stay on the host)");
+  else if (best)
     snprintf(hint, sizeof hint, "use --batch %d or smaller%s", best,
              suggest_auto ? ", or --batch auto" : "");
   else
