@@ -138,7 +138,10 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   const clt_recipe *r = &rs->cfg->recipe;
   const clt_train_position *start = &rs->saving.start;
   clt_network *net = rs->net;
-  clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
+  if (train->source) /* streamed data keep their own order (data/csv_stream.h) */
+    CLT_TRY(train->source->begin_epoch(train->source->self, r->seed, epoch));
+  else
+    clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
   CLT_TRY(clt_device_data_set_order(rs->train_data, rs->order));
   CLT_TRY(clt_network_zero_metrics(net));
   double t0 = clt_now_seconds(), loss = 0, acc = 0, lr = r->learning_rate;
@@ -243,7 +246,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   rs.global_step = start->global_step;
   rs.has_best = start->has_best;
   rs.best_val_accuracy = start->best_val_accuracy;
-  rs.order = malloc((size_t)train->n * sizeof *rs.order);
+  rs.order = malloc((size_t)(train->source ? 1 : train->n) * sizeof *rs.order);
   rs.val_order = malloc((size_t)(val && val->n > 0 ? val->n : 1) * sizeof *rs.val_order);
   clt_status st = check_start(&rs, start, cfg->recipe.epochs);
   if (st == CLT_OK && (!rs.order || !rs.val_order))
