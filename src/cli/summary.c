@@ -30,6 +30,9 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   clt_network_plan(model, ctx, batch, optimizer_blocks, &plan);
   size_t data_bytes = ((size_t)train->n + (size_t)val->n) * (size_t)train->h * (size_t)train->w *
                       (size_t)train->c * sizeof(float);
+  if (train->source) /* streamed: two staging batches on the device */
+    data_bytes = 2 * (size_t)batch * (size_t)train->h * (size_t)train->w * (size_t)train->c *
+                 sizeof(float);
   fprintf(out,
           "Device memory: %.1f MiB planned (parameters %.2f, gradients %.2f, optimizer %.2f, "
           "activations %.1f) + %.1f MiB data, of %.0f MiB on the device\n",

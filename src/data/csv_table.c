@@ -10,6 +10,32 @@
 
 /* 0: a finite number; -1: not a number; -2: NaN or infinite. Spaces around it are fine. */
 static int parse_number(const char *s, double *v) {
+  /* Fast path for plain decimals ("-12.345"): with at most 15 digits the mantissa and 10^k
+   * (k <= 22) are exact doubles and one IEEE division rounds correctly, so the result is
+   * strtod's, bit for bit. Anything else (exponents, spaces, long numbers) goes to strtod. */
+  const char *p = s;
+  int negative = *p == '-';
+  if (*p == '-' || *p == '+') p++;
+  uint64_t mantissa = 0;
+  int digits = 0, decimals = 0, dot = 0;
+  for (;; p++) {
+    if (*p >= '0' && *p <= '9') {
+      mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+      digits++;
+      decimals += dot;
+    } else if (*p == '.' && !dot) {
+      dot = 1;
+    } else {
+      break;
+    }
+  }
+  if (*p == '\0' && digits > 0 && digits <= 15) {
+    static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    double x = (double)mantissa / pow10[decimals];
+    *v = negative ? -x : x;
+    return 0;
+  }
   char *end;
   double x = strtod(s, &end);
   if (end == s) return -1;

@@ -1,0 +1,34 @@
+#include "cli/train_csv.h"
+
+#include <string.h>
+
+clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_csv_data **csv,
+                            clt_dataset *train, clt_dataset *val, FILE *info) {
+  if (ro->subset)
+    return clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
+                                   "with fewer rows (head -n N+1 FILE.csv)");
+  clt_csv_options o;
+  memset(&o, 0, sizeof o);
+  o.label = ro->label[0] ? ro->label : NULL;
+  o.regression = ro->regression;
+  o.skip_bad_rows = ro->skip_bad_rows;
+  o.val_split = ro->val_split;
+  CLT_TRY(clt_csv_data_open(ro->data, &o, csv));
+  const clt_csv_table *t = &(*csv)->table;
+  clt_csv_data_describe(*csv, &o, info);
+  if (m->input.h != 1 || m->input.w != 1 || m->input.c != t->features)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s takes %dx%dx%d inputs but %s has %d feature columns (besides the label "
+                    "\"%s\"); set input = %d in [net]",
+                    m->name, m->input.h, m->input.w, m->input.c, t->path, t->features,
+                    t->column_names[t->label_column], t->features);
+  if (!t->regression && t->classes != m->classes)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "the label column \"%s\" of %s has %d classes but %s ends in %d outputs; set "
+                    "units = %d in the [dense] layer before [softmax]",
+                    t->column_names[t->label_column], t->path, t->classes, m->name, m->classes,
+                    t->classes);
+  *train = (*csv)->train;
+  *val = (*csv)->val;
+  return CLT_OK;
+}

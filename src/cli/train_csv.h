@@ -1,0 +1,16 @@
+/* cltrain train --data FILE.csv: the CSV options of the run into a streamed data set, with
+ * the checks that tie it to the model (input = number of features, outputs = classes). */
+#ifndef CLT_CLI_TRAIN_CSV_H
+#define CLT_CLI_TRAIN_CSV_H
+
+#include <stdio.h>
+
+#include "data/csv_data.h"
+#include "nn/model.h"
+#include "train/run_options.h"
+
+/* Opens ro->data as CSV; train and val become views of (*csv)'s streams. */
+clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_csv_data **csv,
+                            clt_dataset *train, clt_dataset *val, FILE *info);
+
+#endif
