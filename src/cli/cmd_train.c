@@ -521,6 +521,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   epoch_sink sink;
   memset(&sink, 0, sizeof sink);
   clt_progress_init(&sink.display, stdout, o->json);
+  sink.display.regression = model->regression;
   saver sv;
   memset(&sv, 0, sizeof sv);
   clt_train_saving saving;
@@ -539,7 +540,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);

@@ -22,6 +22,16 @@ clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_c
                     "\"%s\"); set input = %d in [net]",
                     m->name, m->input.h, m->input.w, m->input.c, t->path, t->features,
                     t->column_names[t->label_column], t->features);
+  if (t->regression && !m->regression)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "--task regression needs a model that ends in the [mse] head (a [dense] "
+                    "layer with units = 1, then [mse]); %s ends in [softmax]",
+                    m->name);
+  if (!t->regression && m->regression)
+    return clt_fail(CLT_ERR_USAGE,
+                    "%s ends in [mse], a regression head: pass --task regression (the label "
+                    "\"%s\" is then a numeric target)",
+                    m->name, t->column_names[t->label_column]);
   if (!t->regression && t->classes != m->classes)
     return clt_fail(CLT_ERR_BAD_DATA,
                     "the label column \"%s\" of %s has %d classes but %s ends in %d outputs; set "

@@ -193,7 +193,9 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   }
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
   int new_best = 0;
-  if (rep.has_validation && (!rs->has_best || rep.val_accuracy > rs->best_val_accuracy)) {
+  int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
+                                         : rep.val_accuracy > rs->best_val_accuracy;
+  if (rep.has_validation && (!rs->has_best || better)) {
     rs->has_best = 1;
     rs->best_val_accuracy = rep.val_accuracy;
     new_best = 1;
