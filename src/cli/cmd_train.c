@@ -511,6 +511,7 @@ static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
   ck->train_n = d->train.n;
   ck->val_n = d->val.n;
   ck->data_crc = clt_checkpoint_data_crc(&d->train);
+  if (d->csv) CLT_TRY(clt_cli_csv_checkpoint(d->csv, ck));
   return CLT_OK;
 }
 

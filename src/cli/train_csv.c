@@ -1,6 +1,9 @@
 #include "cli/train_csv.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "data/csv_schema.h"
 
 clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_csv_data **csv,
                             clt_dataset *train, clt_dataset *val, FILE *info) {
@@ -41,4 +44,10 @@ clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_c
   *train = (*csv)->train;
   *val = (*csv)->val;
   return CLT_OK;
+}
+
+clt_status clt_cli_csv_checkpoint(const clt_csv_data *csv, clt_checkpoint *ck) {
+  free(ck->table);
+  ck->table = NULL;
+  return clt_csv_schema_encode(&csv->table, &ck->table, &ck->table_length);
 }
