@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "data/csv_stream.h"
+#include "data/csv_schema.h"
 #include "data/csv_table.h"
+#include "nn/model.h"
 #include "runtime/rng.h"
 #include "util/expect.h"
 #include "util/temp_files.h"
@@ -353,6 +355,58 @@ static void test_memory_reader(void **state) {
   clt_csv_table_free(&t);
 }
 
+/* The model side: "input = N" is a 1x1xN sample; [mse] is a head like [softmax]. */
+static void test_model_input_and_mse_head(void **state) {
+  (void)state;
+  static const char text[] = "[net]\ninput = 24\n[dense]\nunits = 8\n[dense]\nunits = 1\n[mse]\n";
+  clt_model *m = NULL;
+  OK(clt_model_parse(text, sizeof text - 1, "tab.cfg", &m));
+  assert_int_equal(m->input.h, 1);
+  assert_int_equal(m->input.w, 1);
+  assert_int_equal(m->input.c, 24);
+  assert_int_equal(m->regression, 1);
+  clt_model_free(m);
+  static const char after[] = "[net]\ninput = 4\n[dense]\nunits = 1\n[mse]\n[dense]\nunits = 2\n";
+  EXPECT_FAIL(clt_model_parse(after, sizeof after - 1, "tab.cfg", &m), CLT_ERR_BAD_DATA,
+              "comes after [mse], which must be the last layer");
+  clt_model_free(m);
+  static const char wide[] = "[net]\ninput = 4\n[dense]\nunits = 3\n[mse]\n";
+  EXPECT_FAIL(clt_model_parse(wide, sizeof wide - 1, "tab.cfg", &m), CLT_ERR_BAD_DATA,
+              "add a [dense] layer with units = 1 before [mse]");
+  clt_model_free(m);
+  static const char bad[] = "[net]\ninput = 4x\n[dense]\nunits = 3\n[softmax]\n";
+  EXPECT_FAIL(clt_model_parse(bad, sizeof bad - 1, "tab.cfg", &m), CLT_ERR_BAD_DATA,
+              "one number of features");
+  clt_model_free(m);
+}
+
+/* The statistics a checkpoint keeps survive encoding; damaged bytes are refused. */
+static void test_schema_round_trip(void **state) {
+  (void)state;
+  const char *path = write_csv("schema.csv", "u,v,kind\n1,5,b\n2,7,a\n4,9,b\n");
+  clt_csv_options o = opts(NULL);
+  clt_csv_table t;
+  OK(clt_csv_scan(path, &o, &t));
+  unsigned char *bytes = NULL;
+  size_t n = 0;
+  OK(clt_csv_schema_encode(&t, &bytes, &n));
+  clt_csv_schema s;
+  OK(clt_csv_schema_decode(bytes, n, "x.ckpt", &s));
+  assert_int_equal(s.features, 2);
+  assert_int_equal(s.classes, 2);
+  assert_string_equal(s.label, "kind");
+  assert_string_equal(s.feature_names[1], "v");
+  assert_string_equal(s.class_names[0], "a");
+  assert_true(s.mean[0] == t.mean[0] && s.std[1] == t.std[1]);
+  clt_csv_schema_free(&s);
+  for (size_t cut = 0; cut < n; cut += 3) {
+    EXPECT_FAIL(clt_csv_schema_decode(bytes, cut, "x.ckpt", &s), CLT_ERR_BAD_DATA, "malformed");
+    clt_csv_schema_free(&s);
+  }
+  free(bytes);
+  clt_csv_table_free(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_file),
@@ -366,6 +420,8 @@ int main(void) {
       cmocka_unit_test(test_stream_order),
       cmocka_unit_test(test_fixed_schema),
       cmocka_unit_test(test_memory_reader),
+      cmocka_unit_test(test_model_input_and_mse_head),
+      cmocka_unit_test(test_schema_round_trip),
   };
   return cmocka_run_group_tests(tests, clt_test_tmpdir_setup, clt_test_tmpdir_teardown);
 }

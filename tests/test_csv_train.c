@@ -197,6 +197,8 @@ static void test_classification_eval_resume(void **state) {
               "--save", "half.ckpt");
   EXPECT_EXIT(0, "train", "--resume", "half.ckpt", "--epochs", "4");
   assert_non_null(strstr(out_text, "Resuming"));
+  EXPECT_EXIT(64, "train", "--resume", "half.ckpt", "--epochs", "5", "--label", "x0");
+  expect_err("--label x0 differs from the checkpoint's colour");
   clt_checkpoint a, b;
   read_ckpt("class.ckpt", &a);
   read_ckpt("half.ckpt", &b);

@@ -362,6 +362,10 @@ static clt_status resume_setup(const train_options *o, const clt_checkpoint *ck,
     snprintf(saved, sizeof saved, "%g", ro->val_split);
     return incompatible("--val-split", given, saved);
   }
+  if (o->label && strcmp(o->label, ro->label) != 0) /* CSV data */
+    return incompatible("--label", o->label, ro->label[0] ? ro->label : "(the last column)");
+  if (o->task && (strcmp(o->task, "regression") == 0) != ro->regression)
+    return incompatible("--task", o->task, ro->regression ? "regression" : "classification");
   if (o->epochs && o->epochs != r.epochs) {
     if (r.schedule == CLT_SCHED_COSINE)
       clt_warn("--epochs %d changes the length of the cosine schedule (it was planned for %d "
