@@ -226,6 +226,10 @@ static void test_regression(void **state) {
   EXPECT_EXIT(0, "eval", "reg.ckpt", "--data", "reg_test.csv");
   assert_non_null(strstr(out_text, "Loss (MSE)"));
   assert_non_null(strstr(out_text, "MAE"));
+  EXPECT_EXIT(0, "eval", "reg.ckpt", "--data", "reg_test.csv", "--json");
+  double test_mse = json_number(out_text, "mse", 0), test_mae = json_number(out_text, "mae", 0);
+  printf("eval on reg_test.csv: MSE %.4f, MAE %.4f\n", test_mse, test_mae);
+  assert_true(test_mse < 1.0 && test_mae < 0.8);
   /* The task and the head must agree. */
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "reg.csv", "--task", "regression", "--epochs",
               "1");

@@ -176,9 +176,19 @@ static void print_table(const eval_options *o, const clt_inference *inf, const c
 static void print_regression(const eval_options *o, const clt_inference *inf, const char *dir,
                              const clt_eval_result *r) {
   if (o->json) {
-    printf("{\"checkpoint\":\"%s\",\"samples\":%d,\"loss\":%.6g,\"mse\":%.6g,\"mae\":%.6g,"
-           "\"rmse\":%.6g}\n",
-           o->checkpoint, r->n, r->loss, r->loss, r->mae, sqrt(r->loss));
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
+    cJSON_AddStringToObject(root, "model", inf->model->name);
+    cJSON_AddStringToObject(root, "data", dir);
+    cJSON_AddNumberToObject(root, "samples", r->n);
+    cJSON_AddNumberToObject(root, "loss", r->loss);
+    cJSON_AddNumberToObject(root, "mse", r->loss);
+    cJSON_AddNumberToObject(root, "mae", r->mae);
+    cJSON_AddNumberToObject(root, "rmse", sqrt(r->loss));
+    char *text = cJSON_PrintUnformatted(root);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    cJSON_Delete(root);
     return;
   }
   printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->model->name,
