@@ -621,6 +621,7 @@ static clt_status run(const train_options *o, FILE *info) {
   }
   if (st == CLT_OK)
     st = train_and_test(o, ro, model, ctx, opt, net, &data, o->resume ? &ck : NULL, info, &t0);
+  if (st == CLT_OK && data.csv) clt_cli_csv_report_memory(data.csv, info);
   clt_network_destroy(net);
   clt_optim_destroy(opt);
   clt_ctx_destroy(ctx);

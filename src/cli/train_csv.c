@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "data/csv_schema.h"
 
@@ -50,4 +51,14 @@ clt_status clt_cli_csv_checkpoint(const clt_csv_data *csv, clt_checkpoint *ck) {
   free(ck->table);
   ck->table = NULL;
   return clt_csv_schema_encode(&csv->table, &ck->table, &ck->table_length);
+}
+
+void clt_cli_csv_report_memory(const clt_csv_data *csv, FILE *info) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return;
+  fprintf(info,
+          "Host memory: peak resident %.1f MiB for a %.1f MB file (the CSV streams hold %.1f "
+          "MiB)\n",
+          (double)ru.ru_maxrss / 1024.0, (double)csv->table.bytes / 1e6,
+          (double)clt_csv_data_host_bytes(csv) / 1048576.0);
 }

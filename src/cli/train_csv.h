@@ -17,4 +17,7 @@ clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_c
 /* The CSV statistics into ck (section TABL), for eval and resume. */
 clt_status clt_cli_csv_checkpoint(const clt_csv_data *csv, clt_checkpoint *ck);
 
+/* The peak resident memory of the process (getrusage) beside what the streams hold. */
+void clt_cli_csv_report_memory(const clt_csv_data *csv, FILE *info);
+
 #endif
