@@ -5,7 +5,8 @@
  *            [--regression] [--seed S]
  *
  * Features: x_j = offset_j + scale_j * z_j with z_j standard normal (offsets and scales differ
- * per column, so standardisation matters). The rule is nonlinear in z:
+ * per column, so standardisation matters, and are the same for every seed: another seed
+ * gives a held-out sample of the same table). The rule is nonlinear in z:
  *   s = z0 * z1 + sin(2 z2) + 0.5 (z3^2 - 1) + 0.5 z4 + 0.2 noise
  * Classification: the label is one of K class names ("c0", "c1", ...) by the bin of s
  * between fixed thresholds, roughly balanced. Regression: the label is s itself.
@@ -92,7 +93,9 @@ int main(int argc, char **argv) {
     perror(out);
     return 73;
   }
-  state = seed * 0x9E3779B97F4A7C15ull + 1;
+  /* The columns' offsets and scales are the same for every seed: files written with other
+   * seeds are samples of the same distribution (a training and a held-out file). */
+  state = 0x9E3779B97F4A7C15ull;
   double *offset = malloc(sizeof(double) * features), *scale = malloc(sizeof(double) * features);
   double *z = malloc(sizeof(double) * features);
   char *line = malloc((size_t)features * 32 + 64);
@@ -102,6 +105,7 @@ int main(int argc, char **argv) {
     fprintf(f, "x%d,", j);
   }
   fprintf(f, "%s\n", regression ? "target" : "label");
+  state = seed * 0x9E3779B97F4A7C15ull + 1;
   long long written = 0, n = 0;
   for (;; n++) {
     if (bytes ? written >= bytes : n >= rows) break;
