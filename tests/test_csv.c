@@ -94,6 +94,17 @@ static void test_default_label_and_numeric_classes(void **state) {
   clt_csv_table_free(&t);
 }
 
+/* Spreadsheets may start the file with a UTF-8 byte-order mark: not part of the first name. */
+static void test_byte_order_mark(void **state) {
+  (void)state;
+  const char *path = write_csv("bom.csv", "\xEF\xBB\xBFid,x,y\n1,2,a\n3,4,b\n");
+  clt_csv_options o = opts(NULL);
+  clt_csv_table t;
+  OK(clt_csv_scan(path, &o, &t));
+  assert_string_equal(t.column_names[0], "id");
+  clt_csv_table_free(&t);
+}
+
 static void expect_scan_fail(const char *path, const clt_csv_options *o, clt_status want,
                              const char *needle) {
   clt_csv_table t;
@@ -411,6 +422,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_default_label_and_numeric_classes),
+      cmocka_unit_test(test_byte_order_mark),
       cmocka_unit_test(test_ragged_row),
       cmocka_unit_test(test_non_numeric_cell),
       cmocka_unit_test(test_empty_and_header_only),

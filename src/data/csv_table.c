@@ -198,7 +198,9 @@ static clt_status read_header(clt_csv_table *t, clt_csv_reader *r, const clt_csv
   if (!t->column_names) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   t->columns = n;
   for (int i = 0; i < n; i++) {
-    t->column_names[i] = strdup(clt_csv_field(r, i));
+    const char *name = clt_csv_field(r, i);
+    if (i == 0 && strncmp(name, "\xEF\xBB\xBF", 3) == 0) name += 3; /* a UTF-8 byte-order mark */
+    t->column_names[i] = strdup(name);
     if (!t->column_names[i]) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
     for (int k = 0; k < i; k++)
       if (strcmp(t->column_names[k], t->column_names[i]) == 0)
