@@ -249,7 +249,8 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   rs.has_best = start->has_best;
   rs.best_val_accuracy = start->best_val_accuracy;
   rs.order = malloc((size_t)(train->source ? 1 : train->n) * sizeof *rs.order);
-  rs.val_order = malloc((size_t)(val && val->n > 0 ? val->n : 1) * sizeof *rs.val_order);
+  rs.val_order = malloc((size_t)(val && val->n > 0 && !val->source ? val->n : 1) *
+                       sizeof *rs.val_order); /* streamed data read in file order */
   clt_status st = check_start(&rs, start, cfg->recipe.epochs);
   if (st == CLT_OK && (!rs.order || !rs.val_order))
     st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the sample order");
@@ -260,7 +261,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   if (st == CLT_OK)
     st = clt_device_data_create(net->ctx, train, net->batch, cfg->force_stream, &rs.train_data);
   if (st == CLT_OK && val && val->n > 0) {
-    for (int i = 0; i < val->n; i++) rs.val_order[i] = i;
+    for (int i = 0; i < val->n && !val->source; i++) rs.val_order[i] = i;
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);
     if (st == CLT_OK) st = clt_device_data_set_order(rs.val_data, rs.val_order);
   }
