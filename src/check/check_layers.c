@@ -126,6 +126,10 @@ static const layer_case cases[] = {
     {"softmax", "k13-large-logits", DEF, 37, 1, 1, 13, "", 1, -80, 80, 0},
     {"softmax", "k10-batch600", DEF, 600, 1, 1, 10, "", 1, -3, 3, 0},
     {"softmax", "inference", DEF, 5, 1, 1, 4, "", 0, -3, 3, 0},
+    /* mse: the regression head. The harness's labels are 0, so the targets are 0.0f (their
+     * bits); integer inputs make the absolute-error sum (the "correct" slot) exact. */
+    {"mse", "batch37", BOTH, 37, 1, 1, 1, "", 1, -3, 3, 1.0},
+    {"mse", "inference", DEF, 5, 1, 1, 1, "", 0, -3, 3, 1.0},
 };
 
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
@@ -371,6 +375,29 @@ static const char *softmax_ref(layer_io *io) {
   return NULL;
 }
 
+/* mse: targets are the labels' float bits; y = x; loss and dx 1e-6; the absolute-error sum
+ * exact (integer inputs). */
+static const char *mse_ref(layer_io *io) {
+  int n = io->n;
+  const char *why = expect_params(io, 0, 0, 0);
+  if (why) return why;
+  for (int s = 0; s < n; s++) io->y[s] = io->x[s];
+  if (io->labels) {
+    double *t = malloc((size_t)n * sizeof *t), mae = 0.0;
+    if (!t) return "out of host memory";
+    for (int s = 0; s < n; s++) {
+      float f;
+      memcpy(&f, &io->labels[s], sizeof f);
+      t[s] = f;
+    }
+    io->loss = clt_ref_mse(n, io->x, t, io->training ? io->dx : NULL, &mae);
+    io->correct = (int)llround(mae * n);
+    free(t);
+  }
+  io->tol_y = io->tol_dx = io->tol_loss = 1e-6;
+  return NULL;
+}
+
 static const layer_ref refs[] = {
     {"conv", conv_ref, "y, dx, dW, db: 1e-4 of max |ref|"},
     {"dense", dense_ref, "y, dx, dW, db: 1e-4 of max |ref|"},
@@ -381,6 +408,7 @@ static const layer_ref refs[] = {
     {"batchnorm", batchnorm_ref,
      "y, statistics, dgamma, dbeta 1e-5 of max |ref|; dx 1e-5 of max(max |ref|, 1)"},
     {"softmax", softmax_ref, "p, dz, mean loss 2e-6; correct count exact"},
+    {"mse", mse_ref, "y, dx, mean loss 1e-6; absolute-error sum exact"},
 };
 
 static const layer_ref *find_ref(const char *layer) {

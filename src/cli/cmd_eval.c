@@ -1,15 +1,18 @@
 /* cltrain eval CHECKPOINT: loss, accuracy, top-5 accuracy, per-class precision, recall and
  * F1, and the confusion matrix of a checkpoint on a test set. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/eval_csv.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
+#include "data/csv_data.h"
 #include "train/evaluate.h"
 
 typedef struct eval_options {
@@ -26,6 +29,8 @@ static void help(FILE *out) {
           "weighted averages, and the confusion matrix (rows: true class).\n"
           "  --data DIR           folder of IDX files whose t10k-* test files are used\n"
           "                       (default: the folder the checkpoint was trained on)\n"
+          "  --data FILE.csv      a CSV table (a checkpoint trained on CSV data): read with\n"
+          "                       the training statistics and classes the checkpoint holds\n"
           "  --subset N           only the first N test images\n"
           "  --batch N            samples per forward pass (default: the training batch)\n"
           "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
@@ -167,6 +172,31 @@ static void print_table(const eval_options *o, const clt_inference *inf, const c
   }
 }
 
+/* A regression model ([mse] head): the errors only. */
+static void print_regression(const eval_options *o, const clt_inference *inf, const char *dir,
+                             const clt_eval_result *r) {
+  if (o->json) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
+    cJSON_AddStringToObject(root, "model", inf->model->name);
+    cJSON_AddStringToObject(root, "data", dir);
+    cJSON_AddNumberToObject(root, "samples", r->n);
+    cJSON_AddNumberToObject(root, "loss", r->loss);
+    cJSON_AddNumberToObject(root, "mse", r->loss);
+    cJSON_AddNumberToObject(root, "mae", r->mae);
+    cJSON_AddNumberToObject(root, "rmse", sqrt(r->loss));
+    char *text = cJSON_PrintUnformatted(root);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    cJSON_Delete(root);
+    return;
+  }
+  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->model->name,
+         inf->ck.pos.epoch, inf->ck.epochs, inf->ck.pos.global_step);
+  printf("Test data: %s, %d rows\n", dir, r->n);
+  printf("Loss (MSE) %.4f - MAE %.4f - RMSE %.4f\n", r->loss, r->mae, sqrt(r->loss));
+}
+
 static clt_status run(const eval_options *o) {
   clt_inference inf;
   clt_dataset test;
@@ -175,7 +205,14 @@ static clt_status run(const eval_options *o) {
   memset(&r, 0, sizeof r);
   clt_status st = clt_inference_open(o->checkpoint, &o->dev, o->batch, &inf);
   const char *dir = o->data ? o->data : inf.run.data;
-  if (st == CLT_OK) st = clt_dataset_load_dir(dir, 1, &test);
+  clt_cli_csv_eval *csv = NULL;
+  if (st == CLT_OK && clt_csv_data_path(dir))
+    st = clt_cli_csv_eval_open(&inf, dir, &csv, &test);
+  else if (st == CLT_OK)
+    st = clt_dataset_load_dir(dir, 1, &test);
+  if (st == CLT_OK && csv && o->subset)
+    st = clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
+                                 "with fewer rows");
   if (st == CLT_OK && o->subset && o->subset < test.n)
     st = clt_dataset_subset(&test, 0, o->subset, &test);
   if (st == CLT_OK && (test.h != inf.model->input.h || test.w != inf.model->input.w ||
@@ -189,7 +226,9 @@ static clt_status run(const eval_options *o) {
     st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
                   test.classes, inf.model->classes);
   if (st == CLT_OK) st = clt_evaluate_detailed(inf.net, &test, &r);
-  if (st == CLT_OK) {
+  if (st == CLT_OK && inf.model->regression) {
+    print_regression(o, &inf, dir, &r);
+  } else if (st == CLT_OK) {
     if (o->json)
       print_json(o, &inf, dir, &r);
     else
@@ -197,6 +236,7 @@ static clt_status run(const eval_options *o) {
   }
   clt_eval_result_free(&r);
   clt_dataset_free(&test);
+  clt_cli_csv_eval_close(csv);
   clt_inference_close(&inf);
   return st;
 }

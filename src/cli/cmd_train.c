@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
 #include "cli/summary.h"
+#include "cli/train_csv.h"
 #include "cli/train_memory.h"
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
@@ -33,6 +34,8 @@ typedef struct train_options {
   long long seed;
   const char *save, *resume, *log;
   int save_every, keep_best;
+  const char *label, *task; /* CSV data */
+  int skip_bad_rows;
 } train_options;
 
 static void help(FILE *out) {
@@ -42,6 +45,12 @@ static void help(FILE *out) {
           "Trains MODEL (a model file, see models/) on a data set and reports the test-set\n"
           "loss and accuracy at the end. Options override the model's [net] recipe.\n"
           "  --data DIR           folder of IDX files (default " CLT_DEFAULT_DATA_DIR ")\n"
+          "  --data FILE.csv      a CSV table: a header row, numeric feature columns and one\n"
+          "                       label column; streamed from the file in chunks\n"
+          "  --label NAME         the CSV label column (default: the last column)\n"
+          "  --task T             classification (default; classes are the label's values)\n"
+          "                       or regression (a numeric target, model ending in [mse])\n"
+          "  --skip-bad-rows      skip and count malformed CSV rows instead of stopping\n"
           "  --epochs N           number of epochs\n"
           "  --batch N|auto       samples per step; auto: the largest power of two from %d\n"
           "                       to %d that fits in %.0f%% of the device's memory\n"
@@ -91,7 +100,10 @@ static int parse_args(int argc, char **argv, train_options *o) {
     O_SAVE_EVERY,
     O_KEEP_BEST,
     O_RESUME,
-    O_LOG
+    O_LOG,
+    O_LABEL,
+    O_TASK,
+    O_SKIP_BAD
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -111,6 +123,9 @@ static int parse_args(int argc, char **argv, train_options *o) {
                                            {"keep-best", no_argument, NULL, O_KEEP_BEST},
                                            {"resume", required_argument, NULL, O_RESUME},
                                            {"log", required_argument, NULL, O_LOG},
+                                           {"label", required_argument, NULL, O_LABEL},
+                                           {"task", required_argument, NULL, O_TASK},
+                                           {"skip-bad-rows", no_argument, NULL, O_SKIP_BAD},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   int opt, rc = 0;
@@ -173,6 +188,19 @@ static int parse_args(int argc, char **argv, train_options *o) {
     case O_LOG:
       o->log = optarg;
       break;
+    case O_LABEL:
+      o->label = optarg;
+      break;
+    case O_TASK:
+      if (strcmp(optarg, "classification") != 0 && strcmp(optarg, "regression") != 0) {
+        fprintf(stderr, "cltrain train: --task %s: choose classification or regression\n", optarg);
+        rc = -1;
+      }
+      o->task = optarg;
+      break;
+    case O_SKIP_BAD:
+      o->skip_bad_rows = 1;
+      break;
     case O_HELP:
       help(stdout);
       return 1;
@@ -215,10 +243,13 @@ static clt_status apply_overrides(const train_options *o, clt_recipe *r) {
 
 typedef struct train_data {
   clt_dataset all, train, val, test;
+  clt_csv_data *csv; /* CSV data: train and val stream from it; no test set */
 } train_data;
 
-static clt_status load_data(const clt_run_options *ro, const clt_model *m, train_data *d) {
+static clt_status load_data(const clt_run_options *ro, const clt_model *m, train_data *d,
+                            FILE *info) {
   const char *dir = ro->data;
+  if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
   CLT_TRY(clt_dataset_load_dir(dir, 0, &d->all));
   CLT_TRY(clt_dataset_load_dir(dir, 1, &d->test));
   if (ro->subset) {
@@ -244,6 +275,7 @@ static void free_data(train_data *d) {
   clt_dataset_free(&d->train);
   clt_dataset_free(&d->val);
   clt_dataset_free(&d->test);
+  clt_csv_data_close(d->csv);
 }
 
 static double seconds_since(const struct timespec *t0) {
@@ -270,6 +302,9 @@ static void fresh_options(const train_options *o, clt_run_options *ro) {
   ro->keep_best = o->keep_best;
   copy_path(ro->log, o->log);
   snprintf(ro->version, sizeof ro->version, "%s", CLT_VERSION);
+  snprintf(ro->label, sizeof ro->label, "%s", o->label ? o->label : "");
+  ro->regression = o->task && strcmp(o->task, "regression") == 0;
+  ro->skip_bad_rows = o->skip_bad_rows;
 }
 
 /* The first line where two texts differ (1-based). */
@@ -334,6 +369,10 @@ static clt_status resume_setup(const train_options *o, const clt_checkpoint *ck,
     snprintf(saved, sizeof saved, "%g", ro->val_split);
     return incompatible("--val-split", given, saved);
   }
+  if (o->label && strcmp(o->label, ro->label) != 0) /* CSV data */
+    return incompatible("--label", o->label, ro->label[0] ? ro->label : "(the last column)");
+  if (o->task && (strcmp(o->task, "regression") == 0) != ro->regression)
+    return incompatible("--task", o->task, ro->regression ? "regression" : "classification");
   if (o->epochs && o->epochs != r.epochs) {
     if (r.schedule == CLT_SCHED_COSINE)
       clt_warn("--epochs %d changes the length of the cosine schedule (it was planned for %d "
@@ -483,6 +522,7 @@ static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
   ck->train_n = d->train.n;
   ck->val_n = d->val.n;
   ck->data_crc = clt_checkpoint_data_crc(&d->train);
+  if (d->csv) CLT_TRY(clt_cli_csv_checkpoint(d->csv, ck));
   return CLT_OK;
 }
 
@@ -493,6 +533,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   epoch_sink sink;
   memset(&sink, 0, sizeof sink);
   clt_progress_init(&sink.display, stdout, o->json);
+  sink.display.regression = model->regression;
   saver sv;
   memset(&sv, 0, sizeof sv);
   clt_train_saving saving;
@@ -511,7 +552,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);
@@ -532,7 +573,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   if (st == CLT_OK && ro->save[0])
     fprintf(info, "Checkpoint: %s%s%s\n", ro->save, ro->keep_best ? "; best: " : "",
             ro->keep_best ? sv.best : "");
-  if (st == CLT_OK) {
+  if (st == CLT_OK && data->test.n > 0) { /* CSV data have no test set: cltrain eval */
     double loss, acc;
     st = clt_evaluate(net, &data->test, ro->stream, &loss, &acc);
     if (st == CLT_OK && o->json)
@@ -573,7 +614,7 @@ static clt_status run(const train_options *o, FILE *info) {
   if (st == CLT_OK && !o->batch_auto)
     st = clt_train_memory_precheck(model, ctx, clt_optim_state_per_param(opt), ro->data, ro->subset,
                                    ro->val_split, ro->stream);
-  if (st == CLT_OK) st = load_data(ro, model, &data);
+  if (st == CLT_OK) st = load_data(ro, model, &data, info);
   if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK)
     st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
@@ -594,6 +635,7 @@ static clt_status run(const train_options *o, FILE *info) {
   }
   if (st == CLT_OK)
     st = train_and_test(o, ro, model, ctx, opt, net, &data, o->resume ? &ck : NULL, info, &t0);
+  if (st == CLT_OK && data.csv) clt_cli_csv_report_memory(data.csv, info);
   clt_network_destroy(net);
   clt_optim_destroy(opt);
   clt_ctx_destroy(ctx);

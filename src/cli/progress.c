@@ -14,6 +14,13 @@ void clt_progress_init(clt_progress_display *d, FILE *out, int json) {
   d->terminal = !json && clt_is_terminal(out);
   d->color = !json && clt_use_color(out);
   d->last_epoch_shown = 0;
+  d->regression = 0;
+}
+
+/* The name of the second metric: accuracy, or the mean absolute error of a regression. */
+static const char *metric(const clt_progress_display *d, int val) {
+  if (d->regression) return val ? "val_mae" : "mae";
+  return val ? "val_accuracy" : "accuracy";
 }
 
 static void format_seconds(double s, char *buf, size_t size) {
@@ -48,9 +55,9 @@ void clt_progress_update(const clt_progress *p, void *display) {
   double per_step = p->step > 0 ? p->elapsed / p->step : 0;
   format_seconds(per_step * (p->steps - p->step), eta, sizeof eta);
   fprintf(d->out,
-          "\r%*d/%d [%s] %s ETA %s %.0fms/step %.0f img/s - loss: %.4f - accuracy: %.4f\033[K",
+          "\r%*d/%d [%s] %s ETA %s %.0fms/step %.0f img/s - loss: %.4f - %s: %.4f\033[K",
           (int)snprintf(NULL, 0, "%d", p->steps), p->step, p->steps, b, el, eta, 1000 * per_step,
-          p->images_per_second, p->loss, p->accuracy);
+          p->images_per_second, p->loss, metric(d, 0), p->accuracy);
   fflush(d->out);
 }
 
@@ -62,10 +69,10 @@ void clt_progress_epoch_end(const clt_epoch_report *r, void *display) {
     cJSON_AddNumberToObject(o, "epochs", r->epochs);
     cJSON_AddNumberToObject(o, "step", (double)r->global_step);
     cJSON_AddNumberToObject(o, "loss", r->loss);
-    cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
+    cJSON_AddNumberToObject(o, metric(d, 0), r->accuracy);
     if (r->has_validation) {
       cJSON_AddNumberToObject(o, "val_loss", r->val_loss);
-      cJSON_AddNumberToObject(o, "val_accuracy", r->val_accuracy);
+      cJSON_AddNumberToObject(o, metric(d, 1), r->val_accuracy);
     }
     cJSON_AddNumberToObject(o, "learning_rate", r->learning_rate);
     cJSON_AddNumberToObject(o, "seconds", r->seconds);
@@ -82,11 +89,11 @@ void clt_progress_epoch_end(const clt_epoch_report *r, void *display) {
   bar(b, 1, 1);
   format_seconds(r->seconds, el, sizeof el);
   long steps = r->global_step / r->epoch;
-  fprintf(d->out, "%s%ld/%ld [%s] %s %.0fms/step %.0f img/s - loss: %.4f - accuracy: %.4f",
+  fprintf(d->out, "%s%ld/%ld [%s] %s %.0fms/step %.0f img/s - loss: %.4f - %s: %.4f",
           d->terminal ? "\r" : "", steps, steps, b, el, steps > 0 ? 1000 * r->seconds / steps : 0.0,
-          r->images_per_second, r->loss, r->accuracy);
+          r->images_per_second, r->loss, metric(d, 0), r->accuracy);
   if (r->has_validation)
-    fprintf(d->out, " - val_loss: %.4f - val_accuracy: %.4f", r->val_loss, r->val_accuracy);
+    fprintf(d->out, " - val_loss: %.4f - %s: %.4f", r->val_loss, metric(d, 1), r->val_accuracy);
   fprintf(d->out, "%s\n", d->terminal ? "\033[K" : "");
   fflush(d->out);
 }

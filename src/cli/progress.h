@@ -13,6 +13,7 @@ typedef struct clt_progress_display {
   int terminal; /* redraw in place */
   int color;
   int last_epoch_shown;
+  int regression; /* the [mse] head: the accuracy slot holds the mean absolute error ("mae") */
 } clt_progress_display;
 
 void clt_progress_init(clt_progress_display *d, FILE *out, int json);

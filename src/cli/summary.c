@@ -33,6 +33,9 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   char chunks[32] = "";
   if (plan.activation_chunks > 1)
     snprintf(chunks, sizeof chunks, " in %d buffers", plan.activation_chunks);
+  if (train->source) /* streamed: two staging batches on the device */
+    data_bytes = 2 * (size_t)batch * (size_t)train->h * (size_t)train->w * (size_t)train->c *
+                 sizeof(float);
   fprintf(out,
           "Device memory: %.1f MiB planned (parameters %.2f, gradients %.2f, optimizer %.2f, "
           "activations %.1f%s) + %.1f MiB data, of %.0f MiB on the device\n",

@@ -16,12 +16,27 @@
 /* Where the Debian package dataset-fashion-mnist installs the Fashion-MNIST IDX files. */
 #define CLT_DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
 
+/* A data set read on demand instead of held in memory (a CSV table larger than memory,
+ * data/csv_stream.h): its clt_dataset has images and labels NULL, and the device data
+ * (train/device_data.h) streams batches from it. */
+typedef struct clt_batch_source {
+  void *self;
+  /* Sets the order of the coming reads to that of epoch: same seed and epoch, same order;
+   * every sample once per epoch. */
+  clt_status (*begin_epoch)(void *self, uint32_t seed, int epoch);
+  /* Writes samples [start, start + n) of the current order: x [n, h * w * c] and labels [n]
+   * (class indices, or float bits of regression targets). */
+  clt_status (*read)(void *self, long start, int n, float *x, int32_t *labels);
+  uint32_t data_crc; /* CRC32 of the data (checkpoints compare it on resume) */
+} clt_batch_source;
+
 typedef struct clt_dataset {
   int n, h, w, c;  /* samples, height, width, channels */
   int classes;     /* labels lie in [0, classes) */
   float *images;   /* [n, h, w, c], pixel values scaled to [0, 1]; NULL when n == 0 */
   int32_t *labels; /* [n]; NULL when n == 0 */
   const char *const *class_names; /* [classes] or NULL (then classes are plain numbers) */
+  const clt_batch_source *source; /* NULL, or where the samples come from (borrowed) */
 } clt_dataset;
 
 /* Loads an IDX image file (3-D: n, h, w; c = 1) and an IDX label file (1-D: n) that must

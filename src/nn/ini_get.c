@@ -289,7 +289,7 @@ clt_status clt_ini_require_string(const clt_ini_section *sec, const char *key, c
 clt_status clt_ini_get_shape_hwc(const clt_ini_section *sec, const char *key, int *h, int *w,
                                  int *c) {
   static const char what[] = "HxWxC: height x width x channels, e.g. 28x28x1 for grey images, "
-                             "32x32x3 for colour";
+                             "32x32x3 for colour, or one number of features (20 = 1x1x20)";
   const clt_ini_entry *e;
   clt_status st = lookup(sec, key, &e);
   if (st != CLT_OK) return st;
@@ -304,6 +304,11 @@ clt_status clt_ini_get_shape_hwc(const clt_ini_section *sec, const char *key, in
       if (x > CLT_INI_MAX_SHAPE_EXTENT) x = CLT_INI_MAX_SHAPE_EXTENT + 1; /* saturate */
     }
     v[k] = x;
+    if (k == 0 && *p == '\0') { /* "input = 20": 20 features, a 1x1x20 sample (CSV tables) */
+      v[2] = v[0];
+      v[0] = v[1] = 1;
+      break;
+    }
     if (k < 2) {
       if (*p != 'x') return bad_value(sec, e, "must be %s", what);
       p++;

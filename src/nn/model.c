@@ -39,6 +39,11 @@ static clt_status add_layer(clt_model *m, const clt_ini_section *sec, clt_shape 
   return CLT_OK;
 }
 
+/* The loss heads, one of which ends every model. */
+static int is_head(const char *name) {
+  return strcmp(name, "softmax") == 0 || strcmp(name, "mse") == 0;
+}
+
 static clt_status build(clt_model *m, clt_ini *ini) {
   CLT_TRY(clt_recipe_from_ini(ini, &m->recipe));
   m->input = (clt_shape){m->recipe.in_h, m->recipe.in_w, m->recipe.in_c};
@@ -48,21 +53,24 @@ static clt_status build(clt_model *m, clt_ini *ini) {
   const clt_ini_section *last = NULL;
   for (int i = 1; i < ini->section_count; i++) {
     const clt_ini_section *sec = &ini->sections[i];
-    if (last && strcmp(last->name, "softmax") == 0)
-      return clt_ini_section_fail(
-          sec, "comes after [softmax], which must be the last layer; move [softmax] to the end");
+    if (last && is_head(last->name))
+      return clt_ini_section_fail(sec,
+                                  "comes after [%s], which must be the last layer; move [%s] to "
+                                  "the end",
+                                  last->name, last->name);
     CLT_TRY(add_layer(m, sec, &shape));
     last = sec;
   }
-  if (!last || strcmp(last->name, "softmax") != 0) {
+  if (!last || !is_head(last->name)) {
     const clt_ini_section *end = last ? last : &ini->sections[0];
     return clt_fail(CLT_ERR_BAD_DATA,
                     "%s:%d: [%s] is the last section; the model must end with a [softmax] section "
                     "(the classification head): add one after a [dense] layer with units = number "
-                    "of classes",
+                    "of classes (or an [mse] section, the regression head, after units = 1)",
                     m->name, end->line, end->name);
   }
   m->classes = shape.c;
+  m->regression = strcmp(last->name, "mse") == 0;
   return CLT_OK;
 }
 

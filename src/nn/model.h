@@ -24,6 +24,7 @@ typedef struct clt_model {
   clt_recipe recipe;
   clt_shape input;
   int classes; /* outputs of the softmax head */
+  int regression; /* 1: the model ends in the [mse] head (classes is then 1) */
   int layer_count;
   clt_model_layer *layers;
   size_t param_floats; /* total trainable floats */

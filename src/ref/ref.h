@@ -162,6 +162,12 @@ void clt_ref_batchnorm_backward(const clt_ref_batchnorm *p, clt_ref_shape in, co
 double clt_ref_softmax_xent(int n, int k, const double *z, const int32_t *labels, double *dz,
                             int *correct);
 
+/* ---- mean squared error head (ref_mse.c) ---- */
+
+/* Predictions x [N], targets t [N]. Returns mean (x - t)^2; dx [N] (written, may be NULL) =
+ * 2 (x - t) / N; *mae (may be NULL) = mean |x - t|. */
+double clt_ref_mse(int n, const double *x, const double *t, double *dx, double *mae);
+
 /* ---- optimizers (ref_optim.c), one step over a flat vector of length n ---- */
 
 typedef struct clt_ref_sgd {

@@ -35,6 +35,8 @@ typedef struct clt_checkpoint {
   char *options;     /* OPTS: "key = value" lines: the recipe and the command-line options */
   char *device;      /* DEVC: "key = value" lines: device, driver, kernel build options */
   char *class_names; /* CLAS: one name per line, or NULL when the data had none */
+  unsigned char *table; /* TABL: the CSV statistics (data/csv_schema.h), or NULL */
+  size_t table_length;
 
   /* POSN: where the run stands. */
   clt_train_position pos;

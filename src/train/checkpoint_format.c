@@ -30,6 +30,7 @@ uint32_t clt_ckpt_crc(const void *data, size_t n) {
 uint32_t clt_checkpoint_data_crc(const clt_dataset *ds) {
   uint32_t c = clt_ckpt_crc(NULL, 0);
   if (ds->n <= 0) return c;
+  if (ds->source) return ds->source->data_crc;
   c = crc_update(c, ds->labels, (size_t)ds->n * sizeof *ds->labels);
   size_t floats = (size_t)ds->n * (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
   return crc_update(c, ds->images, floats * sizeof *ds->images);

@@ -57,7 +57,7 @@ clt_status clt_device_data_create(clt_ctx *ctx, const clt_dataset *ds, int batch
   dd->batch = batch;
   dd->sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
   size_t bytes = (size_t)ds->n * dd->sample * sizeof(float);
-  dd->resident = !force_stream && fits_on_device(ctx, bytes);
+  dd->resident = !force_stream && !ds->source && fits_on_device(ctx, bytes);
   clt_status st = dd->resident ? create_resident(dd) : create_streaming(dd);
   if (st != CLT_OK) {
     clt_device_data_destroy(dd);
@@ -122,7 +122,9 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
     clReleaseEvent(dd->uploaded[s]);
     dd->uploaded[s] = NULL;
   }
-  for (int i = 0; i < n; i++) {
+  const clt_batch_source *src = dd->ds->source;
+  if (src) CLT_TRY(src->read(src->self, start, n, dd->stage_x[s], dd->stage_y[s]));
+  for (int i = 0; i < n && !src; i++) {
     int32_t idx = dd->host_order[start + i];
     memcpy(dd->stage_x[s] + (size_t)i * dd->sample, dd->ds->images + (size_t)idx * dd->sample,
            dd->sample * sizeof(float));

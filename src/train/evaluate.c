@@ -96,8 +96,13 @@ clt_status clt_evaluate_detailed(clt_network *net, const clt_dataset *ds, clt_ev
   out->confusion = calloc((size_t)k * k, sizeof *out->confusion);
   out->per_class = calloc((size_t)k, sizeof *out->per_class);
   float *probs = malloc((size_t)b * k * sizeof *probs);
-  if (!out->confusion || !out->per_class || !probs) {
+  /* Streamed data (ds->source): each batch is read into host buffers first. */
+  float *xs = ds->source ? malloc((size_t)b * sample * sizeof *xs) : NULL;
+  int32_t *ys = ds->source ? malloc((size_t)b * sizeof *ys) : NULL;
+  if (!out->confusion || !out->per_class || !probs || (ds->source && (!xs || !ys))) {
     free(probs);
+    free(xs);
+    free(ys);
     clt_eval_result_free(out);
     return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the evaluation");
   }
@@ -105,10 +110,13 @@ clt_status clt_evaluate_detailed(clt_network *net, const clt_dataset *ds, clt_ev
   long correct = 0, top5 = 0;
   for (int start = 0; start < ds->n && st == CLT_OK; start += b) {
     int n = ds->n - start < b ? ds->n - start : b;
-    st = clt_infer(net, ds->images + (size_t)start * sample, ds->labels + start, n, probs);
-    for (int s = 0; s < n && st == CLT_OK; s++) {
+    const float *x = ds->images ? ds->images + (size_t)start * sample : xs;
+    const int32_t *labels = ds->labels ? ds->labels + start : ys;
+    if (ds->source) st = ds->source->read(ds->source->self, start, n, xs, ys);
+    if (st == CLT_OK) st = clt_infer(net, x, labels, n, probs);
+    for (int s = 0; s < n && st == CLT_OK && !net->model->regression; s++) {
       const float *p = probs + (size_t)s * k;
-      int t = ds->labels[start + s];
+      int t = labels[s];
       if (t < 0 || t >= k) {
         st = clt_fail(CLT_ERR_BAD_DATA, "label %d of sample %d is outside the model's %d classes",
                       t, start + s, k);
@@ -123,12 +131,15 @@ clt_status clt_evaluate_detailed(clt_network *net, const clt_dataset *ds, clt_ev
   float m[CLT_METRIC_FLOATS];
   if (st == CLT_OK) st = clt_network_read_metrics(net, m);
   free(probs);
+  free(xs);
+  free(ys);
   if (st != CLT_OK) {
     clt_eval_result_free(out);
     return st;
   }
   double count = m[CLT_METRIC_COUNT] > 0 ? m[CLT_METRIC_COUNT] : 1.0;
   out->loss = m[CLT_METRIC_LOSS_SUM] / count;
+  out->mae = m[CLT_METRIC_CORRECT] / count; /* the [mse] head sums absolute errors there */
   out->accuracy = ds->n ? (double)correct / ds->n : 0.0;
   out->top5 = ds->n ? (double)top5 / ds->n : 0.0;
   clt_eval_class_stats(out);

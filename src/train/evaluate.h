@@ -22,6 +22,7 @@ typedef struct clt_eval_result {
   double loss;                /* mean cross-entropy (computed on the device) */
   double accuracy;            /* top-1, from the probabilities (first maximum) */
   double top5;                /* true class among the 5 most probable (ties: lower index first) */
+  double mae;                 /* regression ([mse] head): mean absolute error; loss is the MSE */
   long *confusion;            /* [classes, classes]: row = true class, column = predicted */
   clt_class_stats *per_class; /* [classes] */
   clt_class_stats macro, weighted; /* unweighted and support-weighted means */

@@ -29,6 +29,9 @@ char *clt_run_options_text(const clt_run_options *o, const clt_recipe *r) {
                 r->gamma, r->beta1, r->beta2, r->epsilon, r->seed, o->model, o->data, o->subset,
                 o->val_split, o->read_every, o->stream, o->save, o->save_every, o->keep_best,
                 o->log, o->version);
+  if (o->label[0] || o->regression || o->skip_bad_rows) /* CSV data */
+    n += snprintf(t + n, size - (size_t)n, "label = %s\ntask = %s\nskip_bad_rows = %d\n",
+                  o->label, o->regression ? "regression" : "classification", o->skip_bad_rows);
   (void)n;
   return t;
 }
@@ -83,5 +86,9 @@ clt_status clt_run_options_parse(const char *text, const char *name, clt_run_opt
   CLT_TRY(get_int(run, name, "keep_best", &o->keep_best));
   CLT_TRY(get_string(run, name, "log", o->log));
   clt_checkpoint_value(run, "cltrain", o->version, sizeof o->version);
+  /* CSV options: absent from older checkpoints and from runs on IDX data. */
+  clt_checkpoint_value(run, "label", o->label, sizeof o->label);
+  if (clt_checkpoint_value(run, "task", buf, sizeof buf)) o->regression = !strcmp(buf, "regression");
+  if (clt_checkpoint_value(run, "skip_bad_rows", buf, sizeof buf)) o->skip_bad_rows = atoi(buf);
   return CLT_OK;
 }

@@ -28,6 +28,9 @@ typedef struct clt_run_options {
   int save_every, keep_best;
   char log[CLT_RUN_PATH_MAX]; /* "" when not logging */
   char version[64];           /* cltrain version that wrote it */
+  char label[256];            /* CSV data: --label ("" : the last column) */
+  int regression;             /* CSV data: --task regression */
+  int skip_bad_rows;          /* CSV data: --skip-bad-rows */
 } clt_run_options;
 
 /* The OPTS text for o and r. Caller frees; NULL when out of memory. */

@@ -138,7 +138,10 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   const clt_recipe *r = &rs->cfg->recipe;
   const clt_train_position *start = &rs->saving.start;
   clt_network *net = rs->net;
-  clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
+  if (train->source) /* streamed data keep their own order (data/csv_stream.h) */
+    CLT_TRY(train->source->begin_epoch(train->source->self, r->seed, epoch));
+  else
+    clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
   CLT_TRY(clt_device_data_set_order(rs->train_data, rs->order));
   CLT_TRY(clt_network_zero_metrics(net));
   double t0 = clt_now_seconds(), loss = 0, acc = 0, lr = r->learning_rate;
@@ -190,7 +193,9 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   }
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
   int new_best = 0;
-  if (rep.has_validation && (!rs->has_best || rep.val_accuracy > rs->best_val_accuracy)) {
+  int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
+                                         : rep.val_accuracy > rs->best_val_accuracy;
+  if (rep.has_validation && (!rs->has_best || better)) {
     rs->has_best = 1;
     rs->best_val_accuracy = rep.val_accuracy;
     new_best = 1;
@@ -243,8 +248,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   rs.global_step = start->global_step;
   rs.has_best = start->has_best;
   rs.best_val_accuracy = start->best_val_accuracy;
-  rs.order = malloc((size_t)train->n * sizeof *rs.order);
-  rs.val_order = malloc((size_t)(val && val->n > 0 ? val->n : 1) * sizeof *rs.val_order);
+  rs.order = malloc((size_t)(train->source ? 1 : train->n) * sizeof *rs.order);
+  rs.val_order = malloc((size_t)(val && val->n > 0 && !val->source ? val->n : 1) *
+                       sizeof *rs.val_order); /* streamed data read in file order */
   clt_status st = check_start(&rs, start, cfg->recipe.epochs);
   if (st == CLT_OK && (!rs.order || !rs.val_order))
     st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the sample order");
@@ -255,7 +261,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   if (st == CLT_OK)
     st = clt_device_data_create(net->ctx, train, net->batch, cfg->force_stream, &rs.train_data);
   if (st == CLT_OK && val && val->n > 0) {
-    for (int i = 0; i < val->n; i++) rs.val_order[i] = i;
+    for (int i = 0; i < val->n && !val->source; i++) rs.val_order[i] = i;
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);
     if (st == CLT_OK) st = clt_device_data_set_order(rs.val_data, rs.val_order);
   }
