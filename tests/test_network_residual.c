@@ -156,8 +156,9 @@ static void test_residual_gradient_check(void **state) {
       }
     }
   }
-  fprintf(stderr, "residual finite differences: %d parameters, largest |g| %.2e, worst %.3f of "
-                  "the allowed\n",
+  fprintf(stderr,
+          "residual finite differences: %d parameters, largest |g| %.2e, worst %.3f of "
+          "the allowed\n",
           checked, largest, worst);
   assert_true(checked >= 50);
   assert_true(largest > 1e-2);

@@ -92,7 +92,8 @@ static clt_status add_infer(void *self, const clt_ini_section *sec, clt_shape in
   clt_shape s = L->skip;
   int same = s.h == in.h && s.w == in.w && s.c == in.c;
   L->stride = projection_stride(s.h, s.w, in.h, in.w);
-  L->project = L->projection_mode == PROJECT_ALWAYS || (!same && L->projection_mode == PROJECT_AUTO);
+  L->project =
+      L->projection_mode == PROJECT_ALWAYS || (!same && L->projection_mode == PROJECT_AUTO);
   if (!same && L->projection_mode == PROJECT_NONE)
     return clt_ini_section_fail(sec,
                                 "input %dx%dx%d and the output %dx%dx%d of layer '%s' differ and "
