@@ -17,9 +17,11 @@ typedef struct clt_model_layer {
   clt_shape in, out;
   int line;            /* line of its section header */
   size_t param_floats; /* trainable floats */
-  char name[CLT_LAYER_NAME_MAX]; /* key name (any layer), "" when unnamed */
-  int from;                      /* index of the layer its key from names ([add]), else -1 */
-  int readers;                   /* later layers that read this one's output through from */
+  /* Key name (any layer), "" when unnamed; from: the index of the layer its key from
+   * names ([add]), else -1; readers: later layers that read this one's output via from. */
+  char name[CLT_LAYER_NAME_MAX];
+  int from;
+  int readers;
 } clt_model_layer;
 
 typedef struct clt_model {

@@ -20,8 +20,10 @@ typedef struct clt_net_layer {
   size_t y_offset, saved_offset; /* bytes into the activation arena */
   cl_mem state, saved;
   cl_mem y; /* [B, out] */
-  size_t skip_grad_offset; /* bytes into the activation arena */
-  cl_mem skip_grad;        /* [B, out] layers read through from: the readers' summed gradients */
+  /* Layers read through from ([add]): the readers' summed gradients [B, out] (nn/network_skip.h),
+   * at skip_grad_offset bytes into the activation arena; else NULL. */
+  size_t skip_grad_offset;
+  cl_mem skip_grad;
 } clt_net_layer;
 
 /* Bytes each arena needs; computed without touching the device. */
