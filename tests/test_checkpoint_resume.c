@@ -49,6 +49,14 @@ static const char sgd_model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 3\
                                 "[dense]\nunits = 24\nactivation = tanh\n[dropout]\nrate = 0.1\n"
                                 "[dense]\nunits = 10\n[softmax]\n";
 
+/* A residual block with a projection (its weights in the checkpoint like any layer's). */
+static const char residual_model[] =
+    "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 3\n"
+    "optimizer = adamw\nlearning_rate = 0.01\nseed = 5\n"
+    "[conv]\nfilters = 4\nsize = 3\npadding = same\nbias = 0\nname = stem\n"
+    "[batchnorm]\nmomentum = 0.9\n[conv]\nfilters = 8\nsize = 3\nstride = 2\npadding = same\n"
+    "[add]\nfrom = stem\nactivation = relu\n[global_avgpool]\n[dense]\nunits = 10\n[softmax]\n";
+
 static clt_dataset train_set, val_set;
 static const char *folder;
 
@@ -253,6 +261,11 @@ static void test_resume_sgd_nesterov_step_schedule(void **state) {
   resume_matches_straight(sgd_model);
 }
 
+static void test_resume_residual_projection(void **state) {
+  (void)state;
+  resume_matches_straight(residual_model);
+}
+
 /* The comparison itself can tell runs apart: a restart from scratch at step 13 (the
  * parameters restored but not the optimizer state) ends elsewhere. */
 static void test_without_optimizer_state_differs(void **state) {
@@ -311,6 +324,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resume_adam_conv_batchnorm_dropout),
       cmocka_unit_test(test_resume_sgd_nesterov_step_schedule),
+      cmocka_unit_test(test_resume_residual_projection),
       cmocka_unit_test(test_without_optimizer_state_differs),
       cmocka_unit_test(test_bad_start_refused),
   };

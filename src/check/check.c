@@ -44,6 +44,7 @@ clt_status clt_check_list_build(int quick, clt_check_list *list) {
   memset(list, 0, sizeof *list);
   clt_status st = clt_check_add_build(list, quick);
   if (st == CLT_OK) st = clt_check_add_layers(list, quick);
+  if (st == CLT_OK) st = clt_check_add_residual(list, quick);
   if (st == CLT_OK) st = clt_check_add_optim(list, quick);
   if (st == CLT_OK) st = clt_check_add_gemm(list, quick);
   if (st == CLT_OK) st = clt_check_add_train(list, quick);

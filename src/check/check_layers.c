@@ -693,6 +693,7 @@ clt_status clt_check_add_layers(clt_check_list *list, int quick) {
   const clt_layer_ops *const *all = clt_layer_all();
   for (int t = 0; all[t]; t++) {
     const char *layer = all[t]->name;
+    if (clt_check_residual_covers(layer)) continue; /* check_residual.c */
     const layer_ref *ref = find_ref(layer);
     int added = 0;
     for (int i = 0; ref && i < CASE_COUNT; i++) {

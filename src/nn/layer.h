@@ -76,6 +76,9 @@ typedef struct clt_pass {
   cl_mem workspace; /* workspace_floats, or NULL */
   cl_mem labels;    /* [N] int32, for the head */
   cl_mem metrics;   /* head only: device accumulators, see nn/metrics.h */
+  cl_mem x2;        /* [N, from] layers with a `from` ([add]): the named layer's output */
+  cl_mem dx2;       /* [N, from] backward: gradient wrt x2, ADDED into (the network sums the
+                       gradients of every reader of that layer there) */
 } clt_pass;
 
 typedef struct clt_layer_ops {
@@ -96,6 +99,10 @@ typedef struct clt_layer_ops {
   void (*describe)(const void *self, char *buf, size_t size);
   /* Releases kernels and frees self. */
   void (*destroy)(void *self);
+  /* Optional (NULL for one-input layers): the name (key from) of the earlier layer whose
+   * output is the second input x2, and the call giving that output's shape before infer. */
+  const char *(*from)(const void *self);
+  void (*set_from_shape)(void *self, clt_shape shape);
 } clt_layer_ops;
 
 /* The registry: every layer type by section name (nn/registry.c). */

@@ -6,6 +6,10 @@
 
 #define MAX_MODEL_BYTES (1u << 20)
 
+/* Layer names and the key from (nn/model_names.c). */
+clt_status clt_model_read_name(const clt_model *m, const clt_ini_section *sec, clt_model_layer *l);
+clt_status clt_model_resolve_from(clt_model *m, const clt_ini_section *sec, clt_model_layer *l);
+
 static clt_status unknown_section(const clt_ini_section *sec) {
   const char *known[32];
   int n = 0;
@@ -25,10 +29,13 @@ static clt_status add_layer(clt_model *m, const clt_ini_section *sec, clt_shape 
   memset(l, 0, sizeof *l);
   l->ops = ops;
   l->line = sec->line;
+  l->from = -1;
+  CLT_TRY(clt_model_read_name(m, sec, l));
   CLT_TRY(ops->parse(sec, &l->self));
   m->layer_count++; /* from here on model_free releases it */
   CLT_TRY(clt_ini_check_unused(sec));
   l->in = *shape;
+  CLT_TRY(clt_model_resolve_from(m, sec, l));
   CLT_TRY(ops->infer(l->self, sec, l->in, &l->out));
   clt_layer_sizes sizes;
   memset(&sizes, 0, sizeof sizes);

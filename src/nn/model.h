@@ -9,12 +9,19 @@
 #include "nn/layer.h"
 #include "nn/recipe.h"
 
+#define CLT_LAYER_NAME_MAX 64 /* bytes of a layer name, with the NUL */
+
 typedef struct clt_model_layer {
   const clt_layer_ops *ops;
   void *self;
   clt_shape in, out;
   int line;            /* line of its section header */
   size_t param_floats; /* trainable floats */
+  /* Key name (any layer), "" when unnamed; from: the index of the layer its key from
+   * names ([add]), else -1; readers: later layers that read this one's output via from. */
+  char name[CLT_LAYER_NAME_MAX];
+  int from;
+  int readers;
 } clt_model_layer;
 
 typedef struct clt_model {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn/metrics.h"
+#include "nn/network_skip.h"
 #include "runtime/cl_errors.h"
 #include "runtime/profile.h"
 #include "runtime/rng.h"
@@ -48,6 +49,8 @@ static void reserve_all(clt_network *net, size_t act[ACT_COUNT]) {
     nl->state_offset = clt_arena_reserve(&net->state, nl->sizes.state_floats * f);
     nl->y_offset = clt_arena_reserve(&net->activations, B * clt_shape_size(l->out) * f);
     nl->saved_offset = clt_arena_reserve(&net->activations, nl->sizes.saved_floats * f);
+    nl->skip_grad_offset =
+        clt_arena_reserve(&net->activations, l->readers ? B * clt_shape_size(l->out) * f : 0);
     if (nl->sizes.workspace_floats > workspace) workspace = nl->sizes.workspace_floats;
   }
   act[ACT_WORKSPACE] = clt_arena_reserve(&net->activations, workspace * f);
@@ -153,6 +156,9 @@ static clt_status make_views(clt_network *net, const size_t act[ACT_COUNT]) {
     CLT_TRY(clt_arena_view(&net->state, nl->state_offset, nl->sizes.state_floats * f, &nl->state));
     CLT_TRY(clt_arena_view(a, nl->y_offset, B * clt_shape_size(m->layers[i].out) * f, &nl->y));
     CLT_TRY(clt_arena_view(a, nl->saved_offset, nl->sizes.saved_floats * f, &nl->saved));
+    if (m->layers[i].readers)
+      CLT_TRY(clt_arena_view(a, nl->skip_grad_offset, B * clt_shape_size(m->layers[i].out) * f,
+                             &nl->skip_grad));
     if (nl->sizes.workspace_floats > workspace) workspace = nl->sizes.workspace_floats;
   }
   return clt_arena_view(a, act[ACT_WORKSPACE], workspace * f, &net->workspace);
@@ -190,6 +196,7 @@ clt_status clt_network_create(clt_model *model, clt_ctx *ctx, int batch, int opt
   if (st == CLT_OK) st = allocate(net);
   for (int i = 0; i < model->layer_count && st == CLT_OK; i++)
     st = model->layers[i].ops->prepare(model->layers[i].self, ctx);
+  if (st == CLT_OK) st = clt_network_skip_prepare(net);
   if (st == CLT_OK) st = clt_network_init_params(net, seed);
   if (st != CLT_OK) {
     clt_network_destroy(net);
@@ -211,7 +218,9 @@ void clt_network_destroy(clt_network *net) {
     clt_buffer_release(&nl->state);
     clt_buffer_release(&nl->saved);
     clt_buffer_release(&nl->y);
+    clt_buffer_release(&nl->skip_grad);
   }
+  clt_kernel_release(&net->skip_add);
   clt_buffer_release(&net->input);
   clt_buffer_release(&net->labels);
   clt_buffer_release(&net->grad[0]);
@@ -310,6 +319,11 @@ static void fill_pass(const clt_network *net, int i, int n, int training, uint32
     p->labels = net->labels;
     p->metrics = net->metrics;
   }
+  int from = net->model->layers[i].from;
+  if (from >= 0) {
+    p->x2 = net->layers[from].y;
+    p->dx2 = net->layers[from].skip_grad;
+  }
 }
 
 static void set_scope(clt_network *net, int i, const char *pass) {
@@ -338,12 +352,14 @@ clt_status clt_network_forward(clt_network *net, int n, int training, uint32_t s
 clt_status clt_network_backward(clt_network *net, int n, uint32_t step) {
   int last = net->model->layer_count - 1;
   int cur = 0; /* net->grad[cur] holds the gradient wrt the output of layer i */
+  CLT_TRY(clt_network_skip_zero(net, n));
   for (int i = last - 1; i >= 0; i--) {
     clt_pass p;
     fill_pass(net, i, n, 1, step, &p);
     p.dy = net->grad[cur];
     p.dx = i > 0 ? net->grad[1 - cur] : NULL;
     set_scope(net, i, "backward");
+    CLT_TRY(clt_network_skip_collect(net, i, n, p.dy));
     CLT_TRY(net->model->layers[i].ops->backward(net->model->layers[i].self, &p));
     cur = 1 - cur;
   }

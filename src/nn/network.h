@@ -10,6 +10,7 @@
 
 #include "nn/model.h"
 #include "runtime/memory.h"
+#include "runtime/program.h"
 
 typedef struct clt_net_layer {
   clt_layer_sizes sizes;
@@ -19,6 +20,10 @@ typedef struct clt_net_layer {
   size_t y_offset, saved_offset; /* bytes into the activation arena */
   cl_mem state, saved;
   cl_mem y; /* [B, out] */
+  /* Layers read through from ([add]): the readers' summed gradients [B, out] (nn/network_skip.h),
+   * at skip_grad_offset bytes into the activation arena; else NULL. */
+  size_t skip_grad_offset;
+  cl_mem skip_grad;
 } clt_net_layer;
 
 /* Bytes each arena needs; computed without touching the device. The activation arena is
@@ -48,6 +53,7 @@ typedef struct clt_network {
   cl_mem workspace; /* shared scratch */
   cl_mem metrics;   /* CLT_METRIC_FLOATS accumulators (nn/metrics.h) */
   uint32_t seed;
+  clt_kernel skip_add; /* dy += skip_grad (nn/network_skip.c); only with residual layers */
 } clt_network;
 
 /* Sizes of the plan for batch B on ctx's device (alignment from the device). */

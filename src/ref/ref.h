@@ -218,4 +218,29 @@ typedef struct clt_ref_schedule {
  * cosine: base * 0.5 * (1 + cos(pi * s / S)); then for s < W: lr * (s + 1) / W. */
 double clt_ref_lr(const clt_ref_schedule *p, long step, long total_steps, int steps_per_epoch);
 
+/* ---- add, global_avgpool (ref_residual.c) ---- */
+
+/* [add]: y = act(x + P(s)), x [N,H,W,F], s [N,H2,W2,C] (the named layer's output).
+ * project 0: P(s) = s (same shape). project 1: a 1x1 convolution with stride S and no
+ * bias, P(s)[n,h,w,f] = sum_c s[n, h*S, w*S, c] * W[f,c], W [F,C]. */
+typedef struct clt_ref_add {
+  int project;
+  int stride; /* S */
+  clt_activation act;
+  double alpha;
+} clt_ref_add;
+
+void clt_ref_add_forward(const clt_ref_add *p, clt_ref_shape in, clt_ref_shape skip,
+                         const double *x, const double *s, const double *W, double *y);
+/* dz = dy * act'(y); dx = dz (written); ds (ADDED: the source may have other readers)
+ * += P^T dz; dW [F,C] += sum over pixels of dz[f] * s[c] (project only). */
+void clt_ref_add_backward(const clt_ref_add *p, clt_ref_shape in, clt_ref_shape skip,
+                          const double *s, const double *W, const double *y, const double *dy,
+                          double *dx, double *ds, double *dW);
+
+/* [global_avgpool]: y[n,c] = mean over h, w of x[n,h,w,c]; y is [N,1,1,C]. */
+void clt_ref_global_avgpool_forward(clt_ref_shape in, const double *x, double *y);
+/* dx[n,h,w,c] (written) = dy[n,c] / (H*W). */
+void clt_ref_global_avgpool_backward(clt_ref_shape in, const double *dy, double *dx);
+
 #endif

@@ -9,5 +9,6 @@ extern const clt_layer_ops clt_layer_conv, clt_layer_dense;
 extern const clt_layer_ops clt_layer_maxpool, clt_layer_avgpool, clt_layer_activation;
 extern const clt_layer_ops clt_layer_dropout, clt_layer_batchnorm;
 extern const clt_layer_ops clt_layer_mse;
+extern const clt_layer_ops clt_layer_add, clt_layer_global_avgpool;
 
 #endif
