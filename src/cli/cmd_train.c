@@ -505,7 +505,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, NULL};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);

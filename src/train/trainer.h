@@ -30,6 +30,9 @@ typedef struct clt_train_config {
   clt_recipe recipe; /* the recipe after command-line overrides (batch, epochs, lr, ...) */
   int read_every;    /* steps between metric read-backs (the only host waits) */
   int force_stream;  /* stream batches even when the data set fits on the device */
+  /* Optional (NULL): the training loads record their data wait there (train/data_wait.h;
+   * the context must profile). */
+  clt_data_wait *data_wait;
 } clt_train_config;
 
 typedef struct clt_progress {
