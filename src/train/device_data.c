@@ -187,6 +187,7 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
     CLT_TRY(stage(dd, s, start, n));
   }
   CLT_TRY(consume(dd, s, x, labels));
+  if (dd->wait) CLT_TRY(clt_data_wait_after(dd->wait, dd->ctx->compute)); /* before staging */
   dd->next = 1 - s;
   return stage_next(dd, 1 - s, start, n);
 }
@@ -195,9 +196,10 @@ clt_status clt_device_data_load(clt_device_data *dd, int start, int n, cl_mem x,
   if (start < 0 || n < 1 || n > dd->batch || start + n > dd->ds->n)
     return clt_fail(CLT_ERR_INTERNAL, "batch [%d, %d) outside the data set of %d", start, start + n,
                     dd->ds->n);
-  /* The data-wait markers (train/data_wait.h): before the host gathers, and after. */
+  /* The data-wait markers (train/data_wait.h): before the host gathers, and after the
+   * load's commands (load_streaming places its own, before it stages the next batch). */
   if (dd->wait) CLT_TRY(clt_data_wait_before(dd->wait, dd->ctx->compute));
-  CLT_TRY(dd->resident ? load_resident(dd, start, n, x, labels)
-                       : load_streaming(dd, start, n, x, labels));
+  if (!dd->resident) return load_streaming(dd, start, n, x, labels);
+  CLT_TRY(load_resident(dd, start, n, x, labels));
   return dd->wait ? clt_data_wait_after(dd->wait, dd->ctx->compute) : CLT_OK;
 }
