@@ -41,7 +41,8 @@ static void help(FILE *out) {
                "random data of its input shape: training and inference images/s (median, min\n"
                "and max of timed windows after a warm-up), device time per step by layer and\n"
                "pass, GFLOP/s against the device's CLBlast SGEMM ceiling (1024^3), launches and\n"
-               "host<->device bytes per step, and start-up time to the first step.\n"
+               "host<->device bytes per step, start-up time to the first step, and the data\n"
+               "wait: how long the compute queue stood idle waiting for its batch.\n"
                "  --batch N            samples per step (default: the model's)\n"
                "  --steps N            steps per timed window (default 20)\n"
                "  --windows N          timed windows (default 5)\n"
@@ -192,7 +193,9 @@ typedef struct bench_state {
 } bench_state;
 
 /* The whole batches of the data in turn, as training reads them (streamed data stage the
- * next batch in order ahead of time). */
+ * next batch in order ahead of time). With --data and a set that is not a whole number of
+ * batches, the wrap from the last whole batch to the first is out of order: that one load
+ * stages its batch on demand and may wait (the epochs, run by the trainer, do not). */
 static int next_start(bench_state *b) {
   int batches = b->data.n / b->net->batch;
   return (int)(b->loads++ % batches) * b->net->batch;
