@@ -4,7 +4,8 @@
  * test records; class-dependent colours and squares under noise): the loss falls epoch by
  * epoch and the held-out accuracy beats chance (0.1) by far; streamed batches train too;
  * eval shows CIFAR's class names from the checkpoint, and predict classifies a PPM cut from
- * a test record. A folder with neither data format stops train with one line and exit 66. */
+ * a test record; `cltrain bench --data` reports an epoch's data wait, resident and streamed.
+ * A folder with neither data format stops train with one line and exit 66. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -140,6 +141,35 @@ static void test_train_eval_predict(void **state) {
   if (!strstr(out_text, want)) fail_msg("predict: '%s' lacks '%s'", out_text, want);
 }
 
+/* cltrain bench --data: one epoch of the trainer on the CIFAR folder, with its data wait, for
+ * resident and streamed data (the figures are timings: only their presence and the counts
+ * are checked). */
+static void test_bench_data_wait(void **state) {
+  (void)state;
+  const char *modes[2] = {"resident", "streamed"};
+  for (int m = 0; m < 2; m++) {
+    const char *stream = m ? "--stream" : NULL; /* NULL ends the arguments */
+    EXPECT_EXIT(0, "bench", CLT_SOURCE_DIR "/models/cifar10_cnn.cfg", "--data", ".", "--subset",
+                "200", "--train-only", "--windows", "1", "--steps", "2", "--json", stream);
+    cJSON *o = cJSON_Parse(out_text);
+    if (!o) fail_msg("bench --json is not JSON: %s", out_text);
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "data_mode");
+    assert_true(cJSON_IsString(mode));
+    assert_string_equal(mode->valuestring, modes[m]);
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "data_wait_ms_per_step")));
+    const cJSON *epochs = cJSON_GetObjectItemCaseSensitive(o, "epochs");
+    assert_int_equal(cJSON_GetArraySize(epochs), 1);
+    const cJSON *e = cJSON_GetArrayItem(epochs, 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(e, "images")->valueint, 200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(e, "steps")->valueint, 4); /* 3 x 64 + 8 */
+    double wait = cJSON_GetObjectItemCaseSensitive(e, "data_wait_ms")->valuedouble;
+    assert_true(wait >= 0.0);
+    if (m == 0) assert_true(wait == 0.0); /* resident data never wait, by definition */
+    assert_true(cJSON_GetObjectItemCaseSensitive(e, "data_load_device_ms")->valuedouble > 0.0);
+    cJSON_Delete(o);
+  }
+}
+
 static void test_neither_format(void **state) {
   (void)state;
   char empty[1024];
@@ -153,6 +183,7 @@ int main(void) {
   if (clt_test_cltrain_missing()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_train_eval_predict),
+      cmocka_unit_test(test_bench_data_wait),
       cmocka_unit_test(test_neither_format),
   };
   return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, teardown);
