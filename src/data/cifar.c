@@ -277,33 +277,47 @@ clt_status clt_cifar_load_dir(const char *dir, int test_split, clt_dataset *out)
                         dir, k, files);
   }
   clt_status s = load_names(dir, out);
-  uint8_t **data = calloc((size_t)files, sizeof *data);
+  /* Sizes first, for one allocation of the decoded set; then each file is read, checked
+   * and decoded in turn, so only one file's bytes are held at a time. */
+  char(*paths)[4096] = calloc((size_t)files, sizeof *paths);
   int *records = calloc((size_t)files, sizeof *records);
-  if (s == CLT_OK && (!data || !records))
+  if (s == CLT_OK && (!paths || !records))
     s = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", dir);
   long total = 0;
   for (int k = 0; k < files && s == CLT_OK; k++) {
-    char name[64], path[4096];
+    char name[64];
     if (test_split)
       snprintf(name, sizeof name, "test_batch.bin");
     else
       snprintf(name, sizeof name, "data_batch_%d.bin", k + 1);
-    if (!join(path, sizeof path, dir, name))
+    if (!join(paths[k], sizeof paths[k], dir, name))
       s = clt_fail(CLT_ERR_USAGE, "%s: folder path too long; use a shorter path", dir);
-    if (s == CLT_OK) s = read_batch(path, out->classes, &data[k], &records[k]);
-    total += records[k];
+    struct stat st;
+    if (s == CLT_OK && stat(paths[k], &st) != 0)
+      s = clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; %s", paths[k], get_data_hint);
+    if (s == CLT_OK) {
+      records[k] = (int)((size_t)st.st_size / CLT_CIFAR_RECORD < INT32_MAX
+                             ? (size_t)st.st_size / CLT_CIFAR_RECORD
+                             : INT32_MAX);
+      total += records[k];
+    }
     if (s == CLT_OK && total > INT32_MAX / CLT_CIFAR_PIXELS)
       s = clt_fail(CLT_ERR_BAD_DATA, "%s: %ld records are more than cltrain can hold", dir, total);
   }
   if (s == CLT_OK) s = alloc_set((int)total, dir, out);
   size_t first = 0;
   for (int k = 0; k < files && s == CLT_OK; k++) {
-    clt_cifar_decode(data[k], records[k], out->images + first * CLT_CIFAR_PIXELS,
-                     out->labels + first);
-    first += (size_t)records[k];
+    uint8_t *data = NULL;
+    int got = 0;
+    s = read_batch(paths[k], out->classes, &data, &got);
+    if (s == CLT_OK && got != records[k])
+      s = clt_fail(CLT_ERR_IO, "%s: changed size while it was read; read it again", paths[k]);
+    if (s == CLT_OK)
+      clt_cifar_decode(data, got, out->images + first * CLT_CIFAR_PIXELS, out->labels + first);
+    first += (size_t)got;
+    free(data);
   }
-  for (int k = 0; data && k < files; k++) free(data[k]);
-  free(data);
+  free(paths);
   free(records);
   if (s != CLT_OK) clt_dataset_free(out);
   return s;
