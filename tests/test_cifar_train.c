@@ -4,8 +4,9 @@
  * test records; class-dependent colours and squares under noise): the loss falls epoch by
  * epoch and the held-out accuracy beats chance (0.1) by far; streamed batches train too;
  * eval shows CIFAR's class names from the checkpoint, and predict classifies a PPM cut from
- * a test record; `cltrain bench --data` reports an epoch's data wait, resident and streamed.
- * A folder with neither data format stops train with one line and exit 66. */
+ * a test record and the records of test_batch.bin; `cltrain bench --data` reports an epoch's data
+ * wait, resident and streamed. A folder with neither data format stops train with one line and
+ * exit 66. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,6 +140,16 @@ static void test_train_eval_predict(void **state) {
   char want[128];
   snprintf(want, sizeof want, "x.ppm: %s (", clt_test_cifar_names[label]);
   if (!strstr(out_text, want)) fail_msg("predict: '%s' lacks '%s'", out_text, want);
+
+  /* predict on records of a CIFAR batch, with their labels; a range past its end: exit 64. */
+  EXPECT_EXIT(0, "predict", "c.ckpt", "test_batch.bin", "--range", "0:2");
+  snprintf(want, sizeof want, "test_batch.bin[0]: %s (", clt_test_cifar_names[label]);
+  if (!strstr(out_text, want)) fail_msg("predict: '%s' lacks '%s'", out_text, want);
+  snprintf(want, sizeof want, "[label: %s]", clt_test_cifar_names[label]);
+  assert_non_null(strstr(out_text, want));
+  assert_non_null(strstr(out_text, "test_batch.bin[1]: "));
+  EXPECT_EXIT(64, "predict", "c.ckpt", "test_batch.bin", "--range", "199:201");
+  assert_non_null(strstr(err_text, "holds samples 0 to 199"));
 }
 
 /* cltrain bench --data: one epoch of the trainer on the CIFAR folder, with its data wait, for
