@@ -190,6 +190,7 @@ typedef struct bench_state {
   long loads;              /* batches loaded: the next one is next_start() */
   clt_data_wait wait;      /* of the timed training windows */
   clt_bench_epoch *epochs; /* [o->epochs] with --data */
+  int resident;            /* the data were resident on the device (else streamed) */
 } bench_state;
 
 /* The whole batches of the data in turn, as training reads them (streamed data stage the
@@ -278,6 +279,10 @@ static clt_status load_data(bench_state *b, const bench_options *o) {
 
 /* o->epochs whole epochs of o->data with the trainer, each with its data wait. */
 static clt_status run_epochs(bench_state *b, const bench_options *o) {
+  /* The trainer makes its own copy on the device: free this one first. */
+  CLT_TRY(clt_ctx_finish(b->ctx));
+  clt_device_data_destroy(b->dd);
+  b->dd = NULL;
   b->epochs = calloc((size_t)o->epochs, sizeof *b->epochs);
   if (!b->epochs) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   return clt_bench_epochs_run(b->net, b->opt, &b->data, &b->model->recipe, o->epochs, o->stream,
@@ -524,7 +529,7 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
   printf("launches per step: %.0f; host->device bytes per step: %.0f (%s data); "
          "device->host: 0 (metrics are read every N steps in training)\n",
          ps->launches, up_bytes, o->stream ? "streamed" : "resident");
-  clt_bench_print_data_wait(&b->wait, b->dd->resident, o->data, b->epochs, o->epochs);
+  clt_bench_print_data_wait(&b->wait, b->resident, o->data, b->epochs, o->epochs);
   printf("\nstart-up in this process: model %.3f s, device %.3f s, network %.3f s, GEMM "
          "warm-up %.3f s, data %.3f s, first step %.3f s\n",
          t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step);
@@ -567,7 +572,7 @@ static void print_json(const bench_state *b, const bench_options *o, const start
   cJSON_AddNumberToObject(root, "gflops_overall", ps->flops * 1e-9 / (step_ms * 1e-3));
   cJSON_AddNumberToObject(root, "launches_per_step", ps->launches);
   cJSON_AddNumberToObject(root, "host_to_device_bytes_per_step", up_bytes);
-  clt_bench_data_wait_json(root, &b->wait, b->dd->resident, o->data, b->epochs, o->epochs);
+  clt_bench_data_wait_json(root, &b->wait, b->resident, o->data, b->epochs, o->epochs);
   cJSON *layers = cJSON_AddArrayToObject(root, "layers");
   for (int i = 0; i < ps->n; i++) {
     const group *g = &ps->g[i];
@@ -616,6 +621,7 @@ static clt_status run(const bench_options *o) {
   for (int i = 0; i < 5 && st == CLT_OK; i++) st = train_step(&b);
   if (st == CLT_OK) st = clt_ctx_finish(b.ctx);
   uint64_t up0 = b.dd ? b.dd->bytes_uploaded : 0;
+  if (b.dd) b.resident = b.dd->resident;
   if (st == CLT_OK) b.dd->wait = &b.wait; /* the data wait of the timed training steps */
   if (st == CLT_OK) st = time_windows(&b, 1, o->windows, o->steps, &train);
   if (st == CLT_OK) st = clt_data_wait_collect(&b.wait);
