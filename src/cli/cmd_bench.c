@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/args.h"
+#include "cli/bench_epoch.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -28,8 +29,10 @@ typedef struct bench_options {
   clt_device_options dev;
   const char *model;
   int batch, steps, windows, json, startup, stream;
-  int train_only;    /* --train-only: training windows only (tools/bench-vs-pytorch) */
-  int startup_child; /* internal: print the clock at the end of the first step and exit */
+  int train_only;     /* --train-only: training windows only (tools/bench-vs-pytorch) */
+  int startup_child;  /* internal: print the clock at the end of the first step and exit */
+  const char *data;   /* --data DIR: train epochs on this data set (its training split) */
+  int subset, epochs; /* --subset N: its first N samples; --epochs N: epochs to time */
 } bench_options;
 
 static void help(FILE *out) {
@@ -38,11 +41,17 @@ static void help(FILE *out) {
                "random data of its input shape: training and inference images/s (median, min\n"
                "and max of timed windows after a warm-up), device time per step by layer and\n"
                "pass, GFLOP/s against the device's CLBlast SGEMM ceiling (1024^3), launches and\n"
-               "host<->device bytes per step, and start-up time to the first step.\n"
+               "host<->device bytes per step, start-up time to the first step, and the data\n"
+               "wait: how long the compute queue stood idle waiting for its batch.\n"
                "  --batch N            samples per step (default: the model's)\n"
                "  --steps N            steps per timed window (default 20)\n"
                "  --windows N          timed windows (default 5)\n"
                "  --stream             stream batches from the host instead of a resident set\n"
+               "  --data DIR           also train whole epochs on this data set (IDX or CIFAR-10\n"
+               "                       binary folder; its training files), timed, with the time\n"
+               "                       the compute queue waited for data per epoch\n"
+               "  --subset N           with --data: only its first N training samples\n"
+               "  --epochs N           with --data: epochs to time (default 1)\n"
                "  --no-startup         skip the start-up measurement (two child processes)\n"
                "  --train-only         only the training windows (no inference, profile, ceiling)\n"
                "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
@@ -58,7 +67,10 @@ static int parse_args(int argc, char **argv, bench_options *o) {
     O_STREAM,
     O_TRAIN_ONLY,
     O_CHILD,
-    O_HELP
+    O_HELP,
+    O_DATA,
+    O_SUBSET,
+    O_EPOCHS
   };
   static const struct option longopts[] = {{"batch", required_argument, NULL, O_BATCH},
                                            {"steps", required_argument, NULL, O_STEPS},
@@ -69,12 +81,16 @@ static int parse_args(int argc, char **argv, bench_options *o) {
                                            {"train-only", no_argument, NULL, O_TRAIN_ONLY},
                                            {"startup-child", no_argument, NULL, O_CHILD},
                                            {"help", no_argument, NULL, O_HELP},
+                                           {"data", required_argument, NULL, O_DATA},
+                                           {"subset", required_argument, NULL, O_SUBSET},
+                                           {"epochs", required_argument, NULL, O_EPOCHS},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->steps = 20;
   o->windows = 5;
   o->startup = 1;
+  o->epochs = 1;
   opterr = 0;
   optind = 1;
   int opt;
@@ -105,6 +121,15 @@ static int parse_args(int argc, char **argv, bench_options *o) {
       break;
     case O_CHILD:
       o->startup_child = 1;
+      break;
+    case O_DATA:
+      o->data = optarg;
+      break;
+    case O_SUBSET:
+      if (clt_cli_int("bench", "--subset", optarg, 1, 1 << 30, &o->subset)) return CLT_EXIT_USAGE;
+      break;
+    case O_EPOCHS:
+      if (clt_cli_int("bench", "--epochs", optarg, 1, 1000, &o->epochs)) return CLT_EXIT_USAGE;
       break;
     case 'h':
     case O_HELP:
@@ -162,14 +187,27 @@ typedef struct bench_state {
   clt_device_data *dd;
   int32_t *order;
   long step;
+  long loads;              /* batches loaded: the next one is next_start() */
+  clt_data_wait wait;      /* of the timed training windows */
+  clt_bench_epoch *epochs; /* [o->epochs] with --data */
+  int resident;            /* the data were resident on the device (else streamed) */
 } bench_state;
+
+/* The whole batches of the data in turn, as training reads them (streamed data stage the
+ * next batch in order ahead of time). With --data and a set that is not a whole number of
+ * batches, the wrap from the last whole batch to the first is out of order: that one load
+ * stages its batch on demand and may wait (the epochs, run by the trainer, do not). */
+static int next_start(bench_state *b) {
+  int batches = b->data.n / b->net->batch;
+  return (int)(b->loads++ % batches) * b->net->batch;
+}
 
 /* One training step as clt_train runs it (batch load, zeroed gradients, forward,
  * backward, optimizer), without the periodic metric read-back. */
 static clt_status train_step(bench_state *b) {
   clt_network *net = b->net;
   clt_profiler_scope(b->ctx, "data");
-  CLT_TRY(clt_device_data_load(b->dd, 0, net->batch, net->input, net->labels));
+  CLT_TRY(clt_device_data_load(b->dd, next_start(b), net->batch, net->input, net->labels));
   clt_profiler_scope(b->ctx, "zero gradients");
   CLT_TRY(clt_network_zero_grads(net));
   CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
@@ -182,7 +220,7 @@ static clt_status train_step(bench_state *b) {
 }
 
 static clt_status infer_step(bench_state *b) {
-  CLT_TRY(clt_device_data_load(b->dd, 0, b->net->batch, b->net->input, b->net->labels));
+  CLT_TRY(clt_device_data_load(b->dd, next_start(b), b->net->batch, b->net->input, b->net->labels));
   return clt_network_forward(b->net, b->net->batch, 0, 0);
 }
 
@@ -214,6 +252,43 @@ static clt_status make_data(bench_state *b, int force_stream) {
   return clt_device_data_set_order(b->dd, b->order);
 }
 
+/* The training split of o->data (its first o->subset samples), checked against the model. */
+static clt_status load_data(bench_state *b, const bench_options *o) {
+  const clt_model *m = b->model;
+  CLT_TRY(clt_dataset_load_dir(o->data, 0, &b->data));
+  if (o->subset && o->subset < b->data.n)
+    CLT_TRY(clt_dataset_subset(&b->data, 0, o->subset, &b->data));
+  if (b->data.h != m->input.h || b->data.w != m->input.w || b->data.c != m->input.c)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s takes %dx%dx%d inputs but the data in %s are %dx%dx%d; use a model made "
+                    "for this data",
+                    o->model, m->input.h, m->input.w, m->input.c, o->data, b->data.h, b->data.w,
+                    b->data.c);
+  if (b->data.classes > m->classes)
+    return clt_fail(CLT_ERR_BAD_DATA, "the data in %s have %d classes but %s has %d outputs",
+                    o->data, b->data.classes, o->model, m->classes);
+  if (b->data.n < b->net->batch)
+    return clt_fail(CLT_ERR_USAGE, "%s: %d samples, fewer than one batch of %d; use more data",
+                    o->data, b->data.n, b->net->batch);
+  b->order = malloc((size_t)b->data.n * sizeof(int32_t));
+  if (!b->order) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the order");
+  for (int i = 0; i < b->data.n; i++) b->order[i] = i;
+  CLT_TRY(clt_device_data_create(b->ctx, &b->data, b->net->batch, o->stream, &b->dd));
+  return clt_device_data_set_order(b->dd, b->order);
+}
+
+/* o->epochs whole epochs of o->data with the trainer, each with its data wait. */
+static clt_status run_epochs(bench_state *b, const bench_options *o) {
+  /* The trainer makes its own copy on the device: free this one first. */
+  CLT_TRY(clt_ctx_finish(b->ctx));
+  clt_device_data_destroy(b->dd);
+  b->dd = NULL;
+  b->epochs = calloc((size_t)o->epochs, sizeof *b->epochs);
+  if (!b->epochs) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  return clt_bench_epochs_run(b->net, b->opt, &b->data, &b->model->recipe, o->epochs, o->stream,
+                              b->epochs);
+}
+
 typedef struct startup_times {
   double load, device, network, gemm_warm_up, data, first_step, total;
 } startup_times;
@@ -232,7 +307,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   t->network = clt_now_seconds() - t0;
   CLT_TRY(clt_gemm_warm_up(b->ctx));
   t->gemm_warm_up = clt_now_seconds() - t0;
-  CLT_TRY(make_data(b, o->stream));
+  CLT_TRY(o->data ? load_data(b, o) : make_data(b, o->stream));
   t->data = clt_now_seconds() - t0;
   CLT_TRY(train_step(b));
   CLT_TRY(clt_ctx_finish(b->ctx));
@@ -246,6 +321,8 @@ static void teardown(bench_state *b) {
   clt_device_data_destroy(b->dd);
   clt_dataset_free(&b->data);
   free(b->order);
+  clt_data_wait_free(&b->wait);
+  free(b->epochs);
   clt_network_destroy(b->net);
   clt_optim_destroy(b->opt);
   if (b->ctx) clt_profiler_stop(b->ctx);
@@ -452,6 +529,7 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
   printf("launches per step: %.0f; host->device bytes per step: %.0f (%s data); "
          "device->host: 0 (metrics are read every N steps in training)\n",
          ps->launches, up_bytes, o->stream ? "streamed" : "resident");
+  clt_bench_print_data_wait(&b->wait, b->resident, o->data, b->epochs, o->epochs);
   printf("\nstart-up in this process: model %.3f s, device %.3f s, network %.3f s, GEMM "
          "warm-up %.3f s, data %.3f s, first step %.3f s\n",
          t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step);
@@ -494,6 +572,7 @@ static void print_json(const bench_state *b, const bench_options *o, const start
   cJSON_AddNumberToObject(root, "gflops_overall", ps->flops * 1e-9 / (step_ms * 1e-3));
   cJSON_AddNumberToObject(root, "launches_per_step", ps->launches);
   cJSON_AddNumberToObject(root, "host_to_device_bytes_per_step", up_bytes);
+  clt_bench_data_wait_json(root, &b->wait, b->resident, o->data, b->epochs, o->epochs);
   cJSON *layers = cJSON_AddArrayToObject(root, "layers");
   for (int i = 0; i < ps->n; i++) {
     const group *g = &ps->g[i];
@@ -542,7 +621,11 @@ static clt_status run(const bench_options *o) {
   for (int i = 0; i < 5 && st == CLT_OK; i++) st = train_step(&b);
   if (st == CLT_OK) st = clt_ctx_finish(b.ctx);
   uint64_t up0 = b.dd ? b.dd->bytes_uploaded : 0;
+  if (b.dd) b.resident = b.dd->resident;
+  if (st == CLT_OK) b.dd->wait = &b.wait; /* the data wait of the timed training steps */
   if (st == CLT_OK) st = time_windows(&b, 1, o->windows, o->steps, &train);
+  if (st == CLT_OK) st = clt_data_wait_collect(&b.wait);
+  if (b.dd) b.dd->wait = NULL;
   double up_bytes =
       st == CLT_OK ? (double)(b.dd->bytes_uploaded - up0) / ((double)o->windows * o->steps) : 0;
   if (!o->train_only) {
@@ -555,6 +638,7 @@ static clt_status run(const bench_options *o) {
     if (b.ctx) clt_profiler_stop(b.ctx);
     if (st == CLT_OK) st = gemm_ceiling(b.ctx, 1024, 5, &roof);
   }
+  if (st == CLT_OK && o->data) st = run_epochs(&b, o);
   double cold = -1, warm = -1;
   int batch = b.net ? b.net->batch : 0;
   if (st == CLT_OK && o->startup) {

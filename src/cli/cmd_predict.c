@@ -1,5 +1,5 @@
 /* cltrain predict CHECKPOINT INPUT...: the class and top-k probabilities of each input:
- * samples of an IDX file (by index range) or PGM/PPM images. */
+ * samples of an IDX file or of a CIFAR-10 binary batch (by index range) or PGM/PPM images. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
+#include "data/cifar.h"
 #include "data/idx.h"
 #include "data/pnm.h"
 #include "train/evaluate.h"
@@ -30,11 +31,12 @@ static void help(FILE *out) {
   fprintf(out, "usage: cltrain predict CHECKPOINT INPUT... [options]\n\n"
                "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
                "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
-               "MNIST's; every sample, or those of --range) or a PGM/PPM image (P2, P5, P3, P6).\n"
+               "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
+               "e.g. test_batch.bin; its labels shown too) or a PGM/PPM image (P2, P5, P3, P6).\n"
                "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
                "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
                "  --top K              probabilities of the K most likely classes (default 3)\n"
-               "  --range A:B          IDX samples A to B-1 (default: all)\n"
+               "  --range A:B          IDX or CIFAR samples A to B-1 (default: all)\n"
                "  --resize             scale images of another size to the model's input\n"
                "                       (area average when shrinking, bilinear when enlarging) and\n"
                "                       convert colour to grey or grey to colour; without it such\n"
@@ -213,6 +215,49 @@ static clt_status add_idx(const predict_options *o, const char *path, clt_shape 
   return st;
 }
 
+/* Samples of a CIFAR-10 binary batch (records of a label byte and 3072 planar pixels). */
+static clt_status add_cifar(const predict_options *o, const char *path, clt_shape in, samples *s) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+  size_t cap = 1 << 20, size = 0;
+  uint8_t *bytes = malloc(cap);
+  while (bytes) {
+    size += fread(bytes + size, 1, cap - size, f);
+    if (size < cap) break;
+    uint8_t *more = realloc(bytes, cap *= 2);
+    if (!more) free(bytes);
+    bytes = more;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!bytes) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", path);
+  clt_dataset ds;
+  clt_status st = bad ? clt_fail(CLT_ERR_IO, "%s: read error; check the file", path)
+                      : clt_cifar_parse(bytes, size, path, CLT_CIFAR_CLASSES, &ds);
+  free(bytes);
+  if (st != CLT_OK) return st;
+  long a = o->has_range ? o->range_a : 0, b = o->has_range ? o->range_b : ds.n;
+  if (b > ds.n)
+    st = clt_fail(CLT_ERR_USAGE, "--range %ld:%ld: %s holds samples 0 to %d", a, b, path, ds.n - 1);
+  float *x = malloc(clt_shape_size(in) * sizeof *x);
+  if (st == CLT_OK && !x) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  for (long i = a; i < b && st == CLT_OK; i++) {
+    clt_image img = {ds.h, ds.w, ds.c, ds.images + (size_t)i * CLT_CIFAR_PIXELS};
+    char name[4200];
+    snprintf(name, sizeof name, "%s[%ld]", path, i);
+    st = fit_image(o, name, &img, in, x);
+    if (st == CLT_OK) st = add_sample(s, name, x, ds.labels[i]);
+  }
+  free(x);
+  clt_dataset_free(&ds);
+  return st;
+}
+
+static int ends_with(const char *s, const char *end) {
+  size_t n = strlen(s), k = strlen(end);
+  return n >= k && strcmp(s + n - k, end) == 0;
+}
+
 static clt_status add_input(const predict_options *o, const char *path, clt_shape in, samples *s) {
   FILE *f = fopen(path, "rb");
   if (!f) {
@@ -232,11 +277,14 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
     clt_image_free(&img);
     return st;
   }
+  /* CIFAR batches have no magic number: known by name (before IDX: a record may start 0 0). */
+  if (ends_with(path, ".bin")) return add_cifar(o, path, in, s);
   if (got == 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b)))
     return add_idx(o, path, in, s);
   return clt_fail(
       CLT_ERR_BAD_DATA,
-      "%s is neither an IDX file nor a PGM/PPM image (P2, P3, P5, P6); convert it, e.g. "
+      "%s is neither an IDX file, a CIFAR-10 batch (.bin) nor a PGM/PPM image (P2, P3, P5, "
+      "P6); convert it, e.g. "
       "with 'convert IMAGE -colorspace gray image.pgm'",
       path);
 }

@@ -44,7 +44,8 @@ static void help(FILE *out) {
           "       cltrain train --resume CHECKPOINT [--epochs N] [options]\n\n"
           "Trains MODEL (a model file, see models/) on a data set and reports the test-set\n"
           "loss and accuracy at the end. Options override the model's [net] recipe.\n"
-          "  --data DIR           folder of IDX files (default " CLT_DEFAULT_DATA_DIR ")\n"
+          "  --data DIR           folder of IDX files or CIFAR-10 binary batches\n"
+          "                       (default " CLT_DEFAULT_DATA_DIR ")\n"
           "  --data FILE.csv      a CSV table: a header row, numeric feature columns and one\n"
           "                       label column; streamed from the file in chunks\n"
           "  --label NAME         the CSV label column (default: the last column)\n"
@@ -552,7 +553,8 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression,
+                            NULL};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);

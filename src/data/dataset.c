@@ -1,6 +1,7 @@
 /* In-memory labelled image data set: IDX loading, validation split, subsets, shuffle. */
 #include "data/dataset.h"
 
+#include "data/cifar.h"
 #include "data/idx.h"
 #include "runtime/rng.h"
 
@@ -24,6 +25,7 @@ void clt_dataset_free(clt_dataset *ds) {
   if (!ds) return;
   free(ds->images);
   free(ds->labels);
+  free(ds->names_storage);
   memset(ds, 0, sizeof *ds);
 }
 
@@ -143,6 +145,36 @@ static clt_status find_file(const char *dir, const char *name, char *path, size_
                   dir, name, name);
 }
 
+/* Whether dir holds any of the four MNIST-layout IDX files, plain or gzipped. */
+static int has_idx_files(const char *dir) {
+  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  int len = (int)dir_len(dir);
+  char path[4200];
+  for (int i = 0; i < 4; i++)
+    for (int gz = 0; gz < 2; gz++) {
+      snprintf(path, sizeof path, "%.*s/%s%s", len, dir, names[i], gz ? ".gz" : "");
+      if (is_file(path)) return 1;
+    }
+  return 0;
+}
+
+/* The one line for a folder with neither format: what was looked for. */
+static clt_status no_known_data(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%.*s/data_batch_1", (int)dir_len(dir), dir);
+  const char *python = is_file(path) ? " (data_batch_1 without .bin is CIFAR-10's python "
+                                       "version: use the binary version)"
+                                     : "";
+  return clt_fail(CLT_ERR_MISSING_INPUT,
+                  "%s: no data set found%s; looked for MNIST-layout IDX files "
+                  "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+                  "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and CIFAR-10 binary "
+                  "batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin, "
+                  "batches.meta.txt); put one of these sets in the folder",
+                  dir, python);
+}
+
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
   memset(out, 0, sizeof *out);
   if (test_split != 0 && test_split != 1)
@@ -161,6 +193,11 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
                     "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
                     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
                     dir, what);
+  }
+  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
+  if (!has_idx_files(dir) && !is_default_dir(dir)) {
+    if (clt_cifar_dir_has_batches(dir)) return clt_cifar_load_dir(dir, test_split, out);
+    return no_known_data(dir);
   }
   const char *prefix = test_split ? "t10k" : "train";
   char name[64], images_path[4096], labels_path[4096];
@@ -200,6 +237,10 @@ clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_d
   t.n = count;
   t.images = NULL;
   t.labels = NULL;
+  if (clt_dataset_copy_class_names(ds, &t) != CLT_OK) {
+    if (out != ds) memset(out, 0, sizeof *out);
+    return CLT_ERR_OUT_OF_MEMORY;
+  }
   if (count > 0) {
     size_t per = (size_t)ds->h * ds->w * ds->c;
     t.images = malloc((size_t)count * per * sizeof(float));
@@ -207,6 +248,7 @@ clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_d
     if (!t.images || !t.labels) {
       free(t.images);
       free(t.labels);
+      free(t.names_storage);
       if (out != ds) memset(out, 0, sizeof *out);
       return clt_fail(CLT_ERR_OUT_OF_MEMORY,
                       "cannot allocate %zu bytes for %d samples; free memory or use fewer "

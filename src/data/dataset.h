@@ -3,9 +3,11 @@
  *
  * Ownership: every clt_dataset owns its images and labels (split and subset copy), so each
  * one is freed with clt_dataset_free independently of the others, in any order. class_names
- * points at static storage and is never freed. A zeroed struct is a valid empty data set,
- * and every function that fills an output zeroes it first, so clt_dataset_free is safe on
- * it even after a failure. */
+ * points either at static storage (Fashion-MNIST's; names_storage NULL) or into names_storage,
+ * one block the data set owns (CIFAR's batches.meta.txt; set by clt_dataset_set_class_names),
+ * which split and subset copy and clt_dataset_free frees. A zeroed struct is a valid empty data
+ * set, and every function that fills an output zeroes it first, so clt_dataset_free is safe on it
+ * even after a failure. */
 #ifndef CLT_DATA_DATASET_H
 #define CLT_DATA_DATASET_H
 
@@ -37,6 +39,7 @@ typedef struct clt_dataset {
   int32_t *labels; /* [n]; NULL when n == 0 */
   const char *const *class_names; /* [classes] or NULL (then classes are plain numbers) */
   const clt_batch_source *source; /* NULL, or where the samples come from (borrowed) */
+  void *names_storage;            /* owned block class_names points into, or NULL (static names) */
 } clt_dataset;
 
 /* Loads an IDX image file (3-D: n, h, w; c = 1) and an IDX label file (1-D: n) that must
@@ -48,8 +51,19 @@ clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path
  * test (test_split = 1: t10k-...) set from dir, each file either with or without ".gz"
  * (".gz" tried first). Files in the MNIST layout have 10 classes: classes = max(max label +
  * 1, 10). When dir contains "fashion" (any case), class_names are Fashion-MNIST's and a
- * label >= 10 is CLT_ERR_BAD_DATA. Missing folder or file: CLT_ERR_MISSING_INPUT. */
+ * label >= 10 is CLT_ERR_BAD_DATA. Missing folder or file: CLT_ERR_MISSING_INPUT.
+ * The format follows what dir holds: any of the IDX files above, else CIFAR-10 binary batches
+ * (data_batch_N.bin, test_batch.bin: clt_cifar_load_dir in data/cifar.h, with owned class
+ * names from batches.meta.txt), else CLT_ERR_MISSING_INPUT with one line naming both. */
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out);
+
+/* Copies count names into one block owned by ds (names_storage) and points class_names at
+ * it; replaces names ds owned before. count must equal ds->classes when the names are used. */
+clt_status clt_dataset_set_class_names(clt_dataset *ds, const char *const *names, int count);
+
+/* Gives to, a shallow copy of from (to = *from), its own copy of the names from owns; nothing
+ * for static names. On failure to->class_names and to->names_storage are NULL. */
+clt_status clt_dataset_copy_class_names(const clt_dataset *from, clt_dataset *to);
 
 /* Fashion-MNIST's 10 class names ("T-shirt/top", ..., "Ankle boot"). */
 const char *const *clt_fashion_mnist_class_names(void);

@@ -78,6 +78,7 @@ void clt_device_data_destroy(clt_device_data *dd) {
   for (int i = 0; i < 2; i++) {
     if (dd->uploaded[i]) clReleaseEvent(dd->uploaded[i]);
     if (dd->consumed[i]) clReleaseEvent(dd->consumed[i]);
+    if (dd->staged_x[i]) clReleaseEvent(dd->staged_x[i]);
     clt_buffer_release(&dd->dev_x[i]);
     clt_buffer_release(&dd->dev_y[i]);
     free(dd->stage_x[i]);
@@ -86,9 +87,15 @@ void clt_device_data_destroy(clt_device_data *dd) {
   free(dd);
 }
 
+static clt_status stage(clt_device_data *dd, int s, int start, int n);
+
 clt_status clt_device_data_set_order(clt_device_data *dd, const int32_t *order) {
   dd->host_order = order;
-  if (!dd->resident) return CLT_OK;
+  if (!dd->resident) { /* a new order: what is staged is stale; stage the first batch */
+    dd->staged_n[0] = dd->staged_n[1] = 0;
+    int count = dd->ds->n < dd->batch ? dd->ds->n : dd->batch;
+    return count > 0 ? stage(dd, dd->next, 0, count) : CLT_OK;
+  }
   size_t bytes = (size_t)dd->ds->n * sizeof(int32_t);
   dd->bytes_uploaded += bytes;
   /* Non-blocking on the compute queue: ordered before the gathers that read it.
@@ -111,17 +118,25 @@ static clt_status load_resident(clt_device_data *dd, int start, int n, cl_mem x,
   return clt_run_1d(dd->ctx, k, (size_t)n * dd->sample);
 }
 
-/* Host gather into a staging slot, upload on the transfer queue, then a copy on
- * the compute queue that waits for the upload's event: batch k+1 travels while
- * batch k computes. The slot is reused two loads later, after its event. */
-static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
-  int s = dd->next;
-  dd->next = 1 - s;
-  if (dd->uploaded[s]) {
+/* Streaming: a host gather into a staging slot and its upload on the transfer queue
+ * (stage), then a copy on the compute queue that waits for the upload's events (consume).
+ * Each load consumes its batch and stages the next one in order (sequential loads: training
+ * steps, evaluation), so batch k+1 is gathered and travels while batch k computes, and is
+ * on the device already when the compute queue drains (a metric read-back) and restarts:
+ * the compute queue never waits for its data (train/data_wait.h measures it). set_order
+ * stages the first batch. A load that finds another batch staged stages its own first. */
+
+/* Gathers samples order[start, start + n) into slot s and enqueues their upload into device
+ * slot s, after the compute queue's last copy out of that slot. */
+static clt_status stage(clt_device_data *dd, int s, int start, int n) {
+  if (dd->uploaded[s]) { /* the host slot is free once its last upload is done */
     CLT_CL_CHECK(clWaitForEvents(1, &dd->uploaded[s]));
     clReleaseEvent(dd->uploaded[s]);
     dd->uploaded[s] = NULL;
   }
+  if (dd->staged_x[s]) clReleaseEvent(dd->staged_x[s]);
+  dd->staged_x[s] = NULL;
+  dd->staged_n[s] = 0;
   const clt_batch_source *src = dd->ds->source;
   if (src) CLT_TRY(src->read(src->self, start, n, dd->stage_x[s], dd->stage_y[s]));
   for (int i = 0; i < n && !src; i++) {
@@ -131,29 +146,35 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
     dd->stage_y[s][i] = dd->ds->labels[idx];
   }
   size_t xb = (size_t)n * dd->sample * sizeof(float), yb = (size_t)n * sizeof(int32_t);
-  cl_event wx, wy;
-  /* The device slot may still be read by the copy of two loads ago. */
+  /* The device slot may still be read by the copy of the last load that consumed it. */
   cl_event prior = dd->consumed[s];
-  cl_int err = clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_x[s], CL_FALSE, 0, xb,
-                                    dd->stage_x[s], prior ? 1 : 0, prior ? &prior : NULL, &wx);
+  cl_int err =
+      clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_x[s], CL_FALSE, 0, xb, dd->stage_x[s],
+                           prior ? 1 : 0, prior ? &prior : NULL, &dd->staged_x[s]);
   if (prior) clReleaseEvent(prior);
   dd->consumed[s] = NULL;
   if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
   err = clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_y[s], CL_FALSE, 0, yb, dd->stage_y[s], 0,
-                             NULL, &wy);
-  if (err != CL_SUCCESS) {
-    clReleaseEvent(wx);
-    return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
-  }
-  clFlush(dd->ctx->transfer);
+                             NULL, &dd->uploaded[s]);
+  if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
+  CLT_CL_CHECK(clFlush(dd->ctx->transfer));
   dd->bytes_uploaded += xb + yb;
-  cl_event both[2] = {wx, wy};
-  err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_x[s], x, 0, 0, xb, 2, both, NULL);
+  dd->staged_start[s] = start;
+  dd->staged_n[s] = n;
+  return CLT_OK;
+}
+
+/* Copies staged slot s into x and labels on the compute queue, after its upload. */
+static clt_status consume(clt_device_data *dd, int s, cl_mem x, cl_mem labels) {
+  size_t n = (size_t)dd->staged_n[s];
+  cl_event both[2] = {dd->staged_x[s], dd->uploaded[s]};
+  if (dd->wait) clt_data_wait_upload(dd->wait, dd->uploaded[s]);
+  dd->staged_n[s] = 0;
+  cl_int err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_x[s], x, 0, 0,
+                                   n * dd->sample * sizeof(float), 2, both, NULL);
   if (err == CL_SUCCESS)
-    err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_y[s], labels, 0, 0, yb, 0, NULL,
-                              &dd->consumed[s]);
-  clReleaseEvent(wx);
-  dd->uploaded[s] = wy; /* the transfer queue is in order: wy implies wx */
+    err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_y[s], labels, 0, 0, n * sizeof(int32_t), 0,
+                              NULL, &dd->consumed[s]);
   if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueCopyBuffer", __FILE__, __LINE__);
   /* The next upload into this slot waits on consumed[s], an event of the compute
    * queue: that queue must be flushed, or an implementation may never submit it
@@ -162,10 +183,37 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
   return CLT_OK;
 }
 
+/* Stages the batch that follows [start, start + n) in order (wrapping to 0) into slot s.
+ * A batch source does not wrap: its next epoch starts with a new order (set_order). */
+static clt_status stage_next(clt_device_data *dd, int s, int start, int n) {
+  if (dd->ds->source && start + n >= dd->ds->n) return CLT_OK;
+  int next = start + n < dd->ds->n ? start + n : 0;
+  int count = dd->ds->n - next < dd->batch ? dd->ds->n - next : dd->batch;
+  return count > 0 ? stage(dd, s, next, count) : CLT_OK;
+}
+
+static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
+  int s = -1;
+  for (int i = 0; i < 2; i++)
+    if (dd->staged_n[i] == n && dd->staged_start[i] == start) s = i;
+  if (s < 0) {
+    s = dd->next;
+    CLT_TRY(stage(dd, s, start, n));
+  }
+  CLT_TRY(consume(dd, s, x, labels));
+  if (dd->wait) CLT_TRY(clt_data_wait_after(dd->wait, dd->ctx->compute)); /* before staging */
+  dd->next = 1 - s;
+  return stage_next(dd, 1 - s, start, n);
+}
+
 clt_status clt_device_data_load(clt_device_data *dd, int start, int n, cl_mem x, cl_mem labels) {
   if (start < 0 || n < 1 || n > dd->batch || start + n > dd->ds->n)
     return clt_fail(CLT_ERR_INTERNAL, "batch [%d, %d) outside the data set of %d", start, start + n,
                     dd->ds->n);
-  return dd->resident ? load_resident(dd, start, n, x, labels)
-                      : load_streaming(dd, start, n, x, labels);
+  /* The data-wait markers (train/data_wait.h): before the host gathers, and after the
+   * load's commands (load_streaming places its own, before it stages the next batch). */
+  if (dd->wait) CLT_TRY(clt_data_wait_before(dd->wait, dd->ctx->compute));
+  if (!dd->resident) return load_streaming(dd, start, n, x, labels);
+  CLT_TRY(load_resident(dd, start, n, x, labels));
+  return dd->wait ? clt_data_wait_after(dd->wait, dd->ctx->compute) : CLT_OK;
 }

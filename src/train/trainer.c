@@ -260,6 +260,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   if (st == CLT_OK) st = clt_buffer_zero(net->ctx, rs.guard, 0, sizeof(cl_uint));
   if (st == CLT_OK)
     st = clt_device_data_create(net->ctx, train, net->batch, cfg->force_stream, &rs.train_data);
+  if (st == CLT_OK) rs.train_data->wait = cfg->data_wait;
   if (st == CLT_OK && val && val->n > 0) {
     for (int i = 0; i < val->n && !val->source; i++) rs.val_order[i] = i;
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);

@@ -32,6 +32,9 @@ typedef struct clt_train_config {
   int force_stream;  /* stream batches even when the data set fits on the device */
   int lower_is_better; /* the accuracy slot is an error (regression: MAE): the best epoch for
                           keep_best is the lowest */
+  /* Optional (NULL): the training loads record their data wait there (train/data_wait.h;
+   * the context must profile). */
+  clt_data_wait *data_wait;
 } clt_train_config;
 
 typedef struct clt_progress {
