@@ -1,5 +1,7 @@
 #include "cli/summary.h"
 
+#include "nn/augment_section.h"
+
 static double mib(size_t bytes) {
   return (double)bytes / 1048576.0;
 }
@@ -25,6 +27,10 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   fprintf(out, "Data: %d training, %d validation, %d test images\n", train->n, val->n, test->n);
   fprintf(out, "Recipe: %s, learning rate %g, batch %d, %d epochs, seed %u\n",
           clt_optimizer_name(r->optimizer), r->learning_rate, r->batch, r->epochs, r->seed);
+  char augment[64];
+  if (clt_augment_active(r))
+    fprintf(out, "Augmentation of training batches: %s\n",
+            clt_augment_describe(r, augment, sizeof augment));
   clt_memory_plan plan;
   int batch = r->batch < train->n ? r->batch : train->n;
   clt_network_plan(model, ctx, batch, optimizer_blocks, &plan);

@@ -39,5 +39,6 @@ static inline double clt_normal(uint32_t seed, uint32_t stream, uint32_t i) {
 
 #define CLT_STREAM_INIT    0xFFFFFFFFu
 #define CLT_STREAM_SHUFFLE 0xFFFFFFFEu
+#define CLT_STREAM_AUGMENT 0xFFFFFFFDu
 
 #endif
