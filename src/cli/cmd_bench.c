@@ -21,6 +21,7 @@
 #include "runtime/gemm.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
+#include "train/augment.h"
 #include "train/device_data.h"
 #include "runtime/clock.h"
 
@@ -162,6 +163,7 @@ typedef struct bench_state {
   clt_device_data *dd;
   int32_t *order;
   long step;
+  clt_augmenter augment; /* the model's [augment], on training steps as in clt_train */
 } bench_state;
 
 /* One training step as clt_train runs it (batch load, zeroed gradients, forward,
@@ -169,7 +171,12 @@ typedef struct bench_state {
 static clt_status train_step(bench_state *b) {
   clt_network *net = b->net;
   clt_profiler_scope(b->ctx, "data");
-  CLT_TRY(clt_device_data_load(b->dd, 0, net->batch, net->input, net->labels));
+  CLT_TRY(clt_device_data_load(b->dd, 0, net->batch, clt_augmenter_target(&b->augment, net->input),
+                               net->labels));
+  if (b->augment.active) {
+    clt_profiler_scope(b->ctx, "augment");
+    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
+  }
   clt_profiler_scope(b->ctx, "zero gradients");
   CLT_TRY(clt_network_zero_grads(net));
   CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
@@ -233,6 +240,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   CLT_TRY(clt_gemm_warm_up(b->ctx));
   t->gemm_warm_up = clt_now_seconds() - t0;
   CLT_TRY(make_data(b, o->stream));
+  CLT_TRY(clt_augmenter_create(b->ctx, &b->model->recipe, b->net->batch, &b->augment));
   t->data = clt_now_seconds() - t0;
   CLT_TRY(train_step(b));
   CLT_TRY(clt_ctx_finish(b->ctx));
@@ -244,6 +252,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
 static void teardown(bench_state *b) {
   if (b->ctx) clt_ctx_finish(b->ctx);
   clt_device_data_destroy(b->dd);
+  clt_augmenter_release(&b->augment);
   clt_dataset_free(&b->data);
   free(b->order);
   clt_network_destroy(b->net);

@@ -226,7 +226,8 @@ static clt_status augment_overrides(const train_options *o, clt_recipe *r) {
   if (o->augment_flip) r->augment_flip = CLT_FLIP_HORIZONTAL;
   char why[320];
   if (clt_augment_problem(r, why, sizeof why))
-    return clt_fail(CLT_ERR_USAGE, "--augment-*: %s", why);
+    return clt_fail(CLT_ERR_USAGE, "%s: %s",
+                    o->augment_crop > 0 ? "--augment-crop" : "--augment-flip", why);
   return CLT_OK;
 }
 
