@@ -240,7 +240,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   CLT_TRY(clt_gemm_warm_up(b->ctx));
   t->gemm_warm_up = clt_now_seconds() - t0;
   CLT_TRY(make_data(b, o->stream));
-  CLT_TRY(clt_augmenter_create(b->ctx, &b->model->recipe, b->net->batch, &b->augment));
+  CLT_TRY(clt_augmenter_for_network(b->net, &b->model->recipe, &b->augment));
   t->data = clt_now_seconds() - t0;
   CLT_TRY(train_step(b));
   CLT_TRY(clt_ctx_finish(b->ctx));

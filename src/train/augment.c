@@ -32,6 +32,15 @@ clt_status clt_augmenter_create(clt_ctx *ctx, const clt_recipe *r, int batch, cl
   return CLT_OK;
 }
 
+clt_status clt_augmenter_for_network(const clt_network *net, const clt_recipe *r,
+                                     clt_augmenter *out) {
+  clt_recipe shaped = *r; /* the shape the network's input buffer was planned for */
+  shaped.in_h = net->model->input.h;
+  shaped.in_w = net->model->input.w;
+  shaped.in_c = net->model->input.c;
+  return clt_augmenter_create(net->ctx, &shaped, net->batch, out);
+}
+
 void clt_augmenter_release(clt_augmenter *a) {
   clt_buffer_release(&a->scratch);
   clt_kernel_release(&a->kernel);

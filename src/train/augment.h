@@ -9,6 +9,7 @@
 #include <CL/cl.h>
 #include <stdint.h>
 
+#include "nn/network.h"
 #include "nn/recipe.h"
 #include "runtime/context.h"
 #include "runtime/program.h"
@@ -26,6 +27,9 @@ typedef struct clt_augmenter {
  * (inactive when r asks for none). CLT_ERR_USAGE when the augmentation does not fit the input
  * (nn/augment_section.h). Release with clt_augmenter_release() whatever it returns. */
 clt_status clt_augmenter_create(clt_ctx *ctx, const clt_recipe *r, int batch, clt_augmenter *out);
+/* The same for net's input shape and planned batch, with r's augmentation and seed. */
+clt_status clt_augmenter_for_network(const clt_network *net, const clt_recipe *r,
+                                     clt_augmenter *out);
 void clt_augmenter_release(clt_augmenter *a);
 
 /* Where a training batch is to be gathered: the scratch buffer when active, else x. */

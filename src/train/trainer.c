@@ -259,7 +259,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_kernel_create(net->ctx, "guard.cl", "nonfinite_guard", "", &rs.guard_kernel);
   if (st == CLT_OK) st = clt_buffer_create(net->ctx, sizeof(cl_uint), &rs.guard);
   if (st == CLT_OK) st = clt_buffer_zero(net->ctx, rs.guard, 0, sizeof(cl_uint));
-  if (st == CLT_OK) st = clt_augmenter_create(net->ctx, &cfg->recipe, net->batch, &rs.augment);
+  if (st == CLT_OK) st = clt_augmenter_for_network(net, &cfg->recipe, &rs.augment);
   if (st == CLT_OK)
     st = clt_device_data_create(net->ctx, train, net->batch, cfg->force_stream, &rs.train_data);
   if (st == CLT_OK && val && val->n > 0) {
