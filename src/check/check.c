@@ -48,6 +48,7 @@ clt_status clt_check_list_build(int quick, clt_check_list *list) {
   if (st == CLT_OK) st = clt_check_add_optim(list, quick);
   if (st == CLT_OK) st = clt_check_add_gemm(list, quick);
   if (st == CLT_OK) st = clt_check_add_train(list, quick);
+  if (st == CLT_OK) st = clt_check_add_augment(list, quick);
   if (st != CLT_OK) clt_check_list_free(list);
   return st;
 }

@@ -9,7 +9,8 @@
  * Groups, one file each: check_build.c (every kernel file builds), check_layers.c (every
  * layer's forward and backward), check_optim.c (every optimizer step), check_gemm.c
  * (CLBlast SGEMM in the layouts the engine uses), check_train.c (a small model trained for
- * a fixed number of steps against ref_train). */
+ * a fixed number of steps against ref_train), check_augment.c (the training-data
+ * augmentation against ref_augment). */
 #ifndef CLT_CHECK_CHECK_H
 #define CLT_CHECK_CHECK_H
 

@@ -23,6 +23,7 @@ int clt_check_residual_covers(const char *layer);
 clt_status clt_check_add_optim(clt_check_list *list, int quick);
 clt_status clt_check_add_gemm(clt_check_list *list, int quick);
 clt_status clt_check_add_train(clt_check_list *list, int quick);
+clt_status clt_check_add_augment(clt_check_list *list, int quick);
 
 /* Appends a check; name and tolerance are copied (truncated to their fields). */
 clt_status clt_check_add(clt_check_list *list, const char *name, const char *tolerance,

@@ -22,6 +22,7 @@
 #include "runtime/gemm.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
+#include "train/augment.h"
 #include "train/device_data.h"
 #include "runtime/clock.h"
 
@@ -191,6 +192,7 @@ typedef struct bench_state {
   clt_data_wait wait;      /* of the timed training windows */
   clt_bench_epoch *epochs; /* [o->epochs] with --data */
   int resident;            /* the data were resident on the device (else streamed) */
+  clt_augmenter augment;   /* the model's [augment], on training steps as in clt_train */
 } bench_state;
 
 /* The whole batches of the data in turn, as training reads them (streamed data stage the
@@ -207,7 +209,12 @@ static int next_start(bench_state *b) {
 static clt_status train_step(bench_state *b) {
   clt_network *net = b->net;
   clt_profiler_scope(b->ctx, "data");
-  CLT_TRY(clt_device_data_load(b->dd, next_start(b), net->batch, net->input, net->labels));
+  CLT_TRY(clt_device_data_load(b->dd, next_start(b), net->batch,
+                               clt_augmenter_target(&b->augment, net->input), net->labels));
+  if (b->augment.active) {
+    clt_profiler_scope(b->ctx, "augment");
+    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
+  }
   clt_profiler_scope(b->ctx, "zero gradients");
   CLT_TRY(clt_network_zero_grads(net));
   CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
@@ -319,6 +326,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
 static void teardown(bench_state *b) {
   if (b->ctx) clt_ctx_finish(b->ctx);
   clt_device_data_destroy(b->dd);
+  clt_augmenter_release(&b->augment);
   clt_dataset_free(&b->data);
   free(b->order);
   clt_data_wait_free(&b->wait);

@@ -15,6 +15,7 @@
 #include "cli/summary.h"
 #include "cli/train_csv.h"
 #include "cli/train_memory.h"
+#include "nn/augment_section.h"
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
@@ -36,6 +37,7 @@ typedef struct train_options {
   int save_every, keep_best;
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
+  int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
 } train_options;
 
 static void help(FILE *out) {
@@ -58,6 +60,11 @@ static void help(FILE *out) {
           "  --lr X               learning rate\n"
           "  --optimizer NAME     sgd, adam or adamw\n"
           "  --seed N             seed of initialisation, shuffling and dropout (0..4294967295)\n"
+          "  --augment-crop N     random crop of training images with N pixels of zero\n"
+          "                       padding (0: none), as [augment] crop_padding\n"
+          "  --augment-flip       random horizontal flip of training images\n"
+          "  --no-augment         ignore the model's [augment] section (only the\n"
+          "                       --augment-* flags given, if any)\n"
           "  --val-split X        fraction of the training file held out for validation,\n"
           "                       taken from its end before shuffling (default 0.1)\n"
           "  --subset N           use only the first N images of the training and test files\n"
@@ -104,7 +111,10 @@ static int parse_args(int argc, char **argv, train_options *o) {
     O_LOG,
     O_LABEL,
     O_TASK,
-    O_SKIP_BAD
+    O_SKIP_BAD,
+    O_AUG_CROP,
+    O_AUG_FLIP,
+    O_NO_AUG
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -127,6 +137,9 @@ static int parse_args(int argc, char **argv, train_options *o) {
                                            {"label", required_argument, NULL, O_LABEL},
                                            {"task", required_argument, NULL, O_TASK},
                                            {"skip-bad-rows", no_argument, NULL, O_SKIP_BAD},
+                                           {"augment-crop", required_argument, NULL, O_AUG_CROP},
+                                           {"augment-flip", no_argument, NULL, O_AUG_FLIP},
+                                           {"no-augment", no_argument, NULL, O_NO_AUG},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   int opt, rc = 0;
@@ -202,6 +215,15 @@ static int parse_args(int argc, char **argv, train_options *o) {
     case O_SKIP_BAD:
       o->skip_bad_rows = 1;
       break;
+    case O_AUG_CROP:
+      rc = clt_cli_int("train", "--augment-crop", optarg, 0, 65535, &o->augment_crop);
+      break;
+    case O_AUG_FLIP:
+      o->augment_flip = 1;
+      break;
+    case O_NO_AUG:
+      o->no_augment = 1;
+      break;
     case O_HELP:
       help(stdout);
       return 1;
@@ -225,6 +247,26 @@ static int parse_args(int argc, char **argv, train_options *o) {
   return 0;
 }
 
+static int augment_flags_given(const train_options *o) {
+  return o->augment_crop >= 0 || o->augment_flip || o->no_augment;
+}
+
+/* --no-augment, --augment-crop and --augment-flip on r, checked against its input shape. */
+static clt_status augment_overrides(const train_options *o, clt_recipe *r) {
+  if (!augment_flags_given(o)) return CLT_OK;
+  if (o->no_augment) {
+    r->augment_crop = 0;
+    r->augment_flip = CLT_FLIP_NONE;
+  }
+  if (o->augment_crop >= 0) r->augment_crop = o->augment_crop;
+  if (o->augment_flip) r->augment_flip = CLT_FLIP_HORIZONTAL;
+  char why[320];
+  if (clt_augment_problem(r, why, sizeof why))
+    return clt_fail(CLT_ERR_USAGE, "%s: %s",
+                    o->augment_crop > 0 ? "--augment-crop" : "--augment-flip", why);
+  return CLT_OK;
+}
+
 static clt_status apply_overrides(const train_options *o, clt_recipe *r) {
   if (o->epochs) r->epochs = o->epochs;
   if (o->batch) r->batch = o->batch;
@@ -239,7 +281,7 @@ static clt_status apply_overrides(const train_options *o, clt_recipe *r) {
       r->weight_decay = CLT_RECIPE_DEFAULT_ADAMW_DECAY;
     r->optimizer = kind;
   }
-  return CLT_OK;
+  return augment_overrides(o, r);
 }
 
 typedef struct train_data {
@@ -359,6 +401,20 @@ static clt_status resume_setup(const train_options *o, const clt_checkpoint *ck,
     snprintf(given, sizeof given, "%lld", o->seed);
     snprintf(saved, sizeof saved, "%u", r.seed);
     return incompatible("--seed", given, saved);
+  }
+  if (augment_flags_given(o)) {
+    clt_recipe a = r;
+    CLT_TRY(augment_overrides(o, &a));
+    if (a.augment_crop != r.augment_crop || a.augment_flip != r.augment_flip) {
+      char saved_aug[64];
+      clt_augment_describe(&a, given, sizeof given);
+      clt_augment_describe(&r, saved_aug, sizeof saved_aug);
+      return clt_fail(CLT_ERR_USAGE,
+                      "--resume: the augmentation flags ask for %s but the checkpoint's run "
+                      "augments with %s; a resumed run keeps its augmentation (drop the "
+                      "--augment-* flags, or train afresh without --resume)",
+                      given, saved_aug);
+    }
   }
   if (o->subset && o->subset != ro->subset) {
     snprintf(given, sizeof given, "%d", o->subset);
@@ -553,8 +609,7 @@ static clt_status train_and_test(const train_options *o, const clt_run_options *
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression,
-                            NULL};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression, NULL};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);
@@ -653,6 +708,7 @@ int clt_cmd_train(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.val_split = 0.1;
   o.seed = -1;
+  o.augment_crop = -1;
   int rc = parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
   /* With --json, stdout carries only JSON: the summary goes to stderr. */

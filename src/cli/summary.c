@@ -1,5 +1,7 @@
 #include "cli/summary.h"
 
+#include "nn/augment_section.h"
+
 static double mib(size_t bytes) {
   return (double)bytes / 1048576.0;
 }
@@ -25,6 +27,10 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   fprintf(out, "Data: %d training, %d validation, %d test images\n", train->n, val->n, test->n);
   fprintf(out, "Recipe: %s, learning rate %g, batch %d, %d epochs, seed %u\n",
           clt_optimizer_name(r->optimizer), r->learning_rate, r->batch, r->epochs, r->seed);
+  char augment[64];
+  if (clt_augment_active(r))
+    fprintf(out, "Augmentation of training batches: %s\n",
+            clt_augment_describe(r, augment, sizeof augment));
   clt_memory_plan plan;
   int batch = r->batch < train->n ? r->batch : train->n;
   clt_network_plan(model, ctx, batch, optimizer_blocks, &plan);
@@ -34,8 +40,8 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   if (plan.activation_chunks > 1)
     snprintf(chunks, sizeof chunks, " in %d buffers", plan.activation_chunks);
   if (train->source) /* streamed: two staging batches on the device */
-    data_bytes = 2 * (size_t)batch * (size_t)train->h * (size_t)train->w * (size_t)train->c *
-                 sizeof(float);
+    data_bytes =
+        2 * (size_t)batch * (size_t)train->h * (size_t)train->w * (size_t)train->c * sizeof(float);
   fprintf(out,
           "Device memory: %.1f MiB planned (parameters %.2f, gradients %.2f, optimizer %.2f, "
           "activations %.1f%s) + %.1f MiB data, of %.0f MiB on the device\n",

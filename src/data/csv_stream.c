@@ -7,7 +7,6 @@
 
 #include "runtime/rng.h"
 
-#define CLT_STREAM_CSV_ROWS 0xFFFFFFFDu /* the within-chunk row shuffle (rng.h streams) */
 
 enum { SLOT_EMPTY, SLOT_FULL, SLOT_FAILED };
 

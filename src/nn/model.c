@@ -1,5 +1,7 @@
 #include "nn/model.h"
 
+#include "nn/augment_section.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@ static clt_status unknown_section(const clt_ini_section *sec) {
   const char *known[32];
   int n = 0;
   known[n++] = "net";
+  known[n++] = CLT_AUGMENT_SECTION;
   for (const clt_layer_ops *const *ops = clt_layer_all(); *ops && n < 31; ops++)
     known[n++] = (*ops)->name;
   known[n] = NULL;
@@ -60,6 +63,7 @@ static clt_status build(clt_model *m, clt_ini *ini) {
   const clt_ini_section *last = NULL;
   for (int i = 1; i < ini->section_count; i++) {
     const clt_ini_section *sec = &ini->sections[i];
+    if (strcmp(sec->name, CLT_AUGMENT_SECTION) == 0) continue; /* recipe, not a layer */
     if (last && is_head(last->name))
       return clt_ini_section_fail(sec,
                                   "comes after [%s], which must be the last layer; move [%s] to "

@@ -1,6 +1,8 @@
 /* The [net] section: input shape and training recipe (see recipe.h for keys and defaults). */
 #include "nn/recipe.h"
 
+#include "nn/augment_section.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -137,5 +139,9 @@ clt_status clt_recipe_from_ini(const clt_ini *ini, clt_recipe *out) {
                       "%s:%d: a second [net] section (the first is on line %d); keep one",
                       ini->name, sec->line, net->line);
   }
-  return clt_recipe_parse(net, out);
+  clt_recipe r;
+  CLT_TRY(clt_recipe_parse(net, &r));
+  CLT_TRY(clt_augment_from_ini(ini, &r));
+  *out = r;
+  return CLT_OK;
 }

@@ -42,6 +42,9 @@ typedef enum clt_schedule {
   CLT_SCHED_COUNT
 } clt_schedule;
 
+/* Horizontal flip of the [augment] section (nn/augment_section.h). */
+typedef enum clt_flip { CLT_FLIP_NONE = 0, CLT_FLIP_HORIZONTAL = 1, CLT_FLIP_COUNT } clt_flip;
+
 #define CLT_RECIPE_MAX_BATCH           (1 << 20)
 #define CLT_RECIPE_MAX_EPOCHS          100000
 #define CLT_RECIPE_MAX_WARMUP          1000000000
@@ -63,6 +66,8 @@ typedef struct clt_recipe {
   double gamma;
   double beta1, beta2, epsilon;
   uint32_t seed;
+  int augment_crop;      /* [augment] crop_padding: pixels, 0 = no random crop */
+  clt_flip augment_flip; /* [augment] flip */
 } clt_recipe;
 
 /* Fills every field with its default; input 0x0x0, optimizer adam (so weight_decay 0). */
@@ -72,7 +77,8 @@ void clt_recipe_defaults(clt_recipe *r);
  * written only on success. Errors: CLT_ERR_BAD_DATA with "FILE:LINE: [net] ..." */
 clt_status clt_recipe_parse(const clt_ini_section *net, clt_recipe *out);
 
-/* Parses the [net] section of a model, which must be the first section and appear once. */
+/* Parses the [net] section of a model, which must be the first section and appear once, and
+ * the optional [augment] section (nn/augment_section.h). */
 clt_status clt_recipe_from_ini(const clt_ini *ini, clt_recipe *out);
 
 /* "sgd", "adam", "adamw"; "?" when out of range. */

@@ -37,7 +37,9 @@ static inline double clt_normal(uint32_t seed, uint32_t stream, uint32_t i) {
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-#define CLT_STREAM_INIT    0xFFFFFFFFu
-#define CLT_STREAM_SHUFFLE 0xFFFFFFFEu
+#define CLT_STREAM_INIT     0xFFFFFFFFu
+#define CLT_STREAM_SHUFFLE  0xFFFFFFFEu
+#define CLT_STREAM_AUGMENT  0xFFFFFFFDu
+#define CLT_STREAM_CSV_ROWS 0xFFFFFFFCu /* the within-chunk row shuffle of CSV data */
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/augment_section.h"
 #include "nn/ini.h"
 #include "train/checkpoint.h"
 
@@ -21,17 +22,21 @@ char *clt_run_options_text(const clt_run_options *o, const clt_recipe *r) {
                    clt_schedule_name(r->schedule), r->warmup);
   if (r->step_every > 0) n += snprintf(t + n, size - (size_t)n, "step_every = %d\n", r->step_every);
   n += snprintf(t + n, size - (size_t)n,
-                "gamma = %.17g\nbeta1 = %.17g\nbeta2 = %.17g\nepsilon = %.17g\nseed = %u\n"
+                "gamma = %.17g\nbeta1 = %.17g\nbeta2 = %.17g\nepsilon = %.17g\nseed = %u\n",
+                r->gamma, r->beta1, r->beta2, r->epsilon, r->seed);
+  if (clt_augment_active(r)) /* only then: without augmentation the text is as before */
+    n += snprintf(t + n, size - (size_t)n, "[augment]\ncrop_padding = %d\nflip = %s\n",
+                  r->augment_crop, clt_flip_name(r->augment_flip));
+  n += snprintf(t + n, size - (size_t)n,
                 "[run]\n"
                 "model = %s\ndata = %s\nsubset = %d\nval_split = %.17g\nread_every = %d\n"
                 "stream = %d\nsave = %s\nsave_every = %d\nkeep_best = %d\nlog = %s\n"
                 "cltrain = %s\n",
-                r->gamma, r->beta1, r->beta2, r->epsilon, r->seed, o->model, o->data, o->subset,
-                o->val_split, o->read_every, o->stream, o->save, o->save_every, o->keep_best,
-                o->log, o->version);
+                o->model, o->data, o->subset, o->val_split, o->read_every, o->stream, o->save,
+                o->save_every, o->keep_best, o->log, o->version);
   if (o->label[0] || o->regression || o->skip_bad_rows) /* CSV data */
-    n += snprintf(t + n, size - (size_t)n, "label = %s\ntask = %s\nskip_bad_rows = %d\n",
-                  o->label, o->regression ? "regression" : "classification", o->skip_bad_rows);
+    n += snprintf(t + n, size - (size_t)n, "label = %s\ntask = %s\nskip_bad_rows = %d\n", o->label,
+                  o->regression ? "regression" : "classification", o->skip_bad_rows);
   (void)n;
   return t;
 }
@@ -66,9 +71,14 @@ clt_status clt_run_options_parse(const char *text, const char *name, clt_run_opt
   if (strncmp(text, "[net]\n", 6) != 0 || !run) return bad(name, "[net]");
   clt_ini *ini = NULL;
   CLT_TRY(clt_ini_parse(text, (size_t)(run - text) + 1, name, &ini));
+  /* [net], then [augment] when the run augments. */
+  int count = ini->section_count;
   clt_status st =
-      ini->section_count == 1 ? clt_recipe_parse(&ini->sections[0], r) : bad(name, "[net]");
+      count == 1 || (count == 2 && strcmp(ini->sections[1].name, CLT_AUGMENT_SECTION) == 0)
+          ? clt_recipe_parse(&ini->sections[0], r)
+          : bad(name, "[net]");
   if (st == CLT_OK) st = clt_ini_check_unused(&ini->sections[0]);
+  if (st == CLT_OK) st = clt_augment_from_ini(ini, r);
   clt_ini_free(ini);
   CLT_TRY(st);
   run += 7;
@@ -88,7 +98,8 @@ clt_status clt_run_options_parse(const char *text, const char *name, clt_run_opt
   clt_checkpoint_value(run, "cltrain", o->version, sizeof o->version);
   /* CSV options: absent from older checkpoints and from runs on IDX data. */
   clt_checkpoint_value(run, "label", o->label, sizeof o->label);
-  if (clt_checkpoint_value(run, "task", buf, sizeof buf)) o->regression = !strcmp(buf, "regression");
+  if (clt_checkpoint_value(run, "task", buf, sizeof buf))
+    o->regression = !strcmp(buf, "regression");
   if (clt_checkpoint_value(run, "skip_bad_rows", buf, sizeof buf)) o->skip_bad_rows = atoi(buf);
   return CLT_OK;
 }

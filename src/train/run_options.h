@@ -5,6 +5,9 @@
  *   input = 28x28x1
  *   learning_rate = 0.001   (doubles with 17 significant digits: exact)
  *   ...
+ *   [augment]               only when the run augments: crop_padding, flip
+ *   crop_padding = 4        (nn/augment_section.h)
+ *   flip = horizontal
  *   [run]                   the options (values are the rest of the line, unparsed)
  *   model = models/fashion_cnn.cfg
  *   data = /usr/share/datasets/fashion-mnist

@@ -9,6 +9,7 @@
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 #include "runtime/clock.h"
+#include "train/augment.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
@@ -94,6 +95,7 @@ typedef struct run_state {
   int steps_per_epoch;
   cl_mem guard; /* [1] uint: first non-finite step (cl/guard.cl) */
   clt_kernel guard_kernel;
+  clt_augmenter augment; /* training batches only */
   int has_best;
   double best_val_accuracy;
 } run_state;
@@ -103,7 +105,12 @@ static clt_status train_step(run_state *rs, int start, int n, double lr) {
   clt_network *net = rs->net;
   uint32_t step = (uint32_t)rs->global_step;
   clt_profiler_scope(net->ctx, "data");
-  CLT_TRY(clt_device_data_load(rs->train_data, start, n, net->input, net->labels));
+  CLT_TRY(clt_device_data_load(rs->train_data, start, n,
+                               clt_augmenter_target(&rs->augment, net->input), net->labels));
+  if (rs->augment.active) {
+    clt_profiler_scope(net->ctx, "augment");
+    CLT_TRY(clt_augmenter_apply(&rs->augment, net->ctx, net->input, n, step));
+  }
   clt_profiler_scope(net->ctx, "zero gradients");
   CLT_TRY(clt_network_zero_grads(net));
   CLT_TRY(clt_network_forward(net, n, 1, step));
@@ -258,6 +265,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_kernel_create(net->ctx, "guard.cl", "nonfinite_guard", "", &rs.guard_kernel);
   if (st == CLT_OK) st = clt_buffer_create(net->ctx, sizeof(cl_uint), &rs.guard);
   if (st == CLT_OK) st = clt_buffer_zero(net->ctx, rs.guard, 0, sizeof(cl_uint));
+  if (st == CLT_OK) st = clt_augmenter_for_network(net, &cfg->recipe, &rs.augment);
   if (st == CLT_OK)
     st = clt_device_data_create(net->ctx, train, net->batch, cfg->force_stream, &rs.train_data);
   if (st == CLT_OK) rs.train_data->wait = cfg->data_wait;
@@ -276,6 +284,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   clt_device_data_destroy(rs.val_data);
   clt_buffer_release(&rs.guard);
   clt_kernel_release(&rs.guard_kernel);
+  clt_augmenter_release(&rs.augment);
   free(rs.order);
   free(rs.val_order);
   return st;
