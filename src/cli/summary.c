@@ -2,6 +2,8 @@
 
 #include "nn/augment_section.h"
 
+#include <string.h>
+
 static double mib(size_t bytes) {
   return (double)bytes / 1048576.0;
 }
@@ -12,14 +14,24 @@ void clt_train_summary(FILE *out, const clt_model *model, const clt_ctx *ctx, in
   fprintf(out, "Device: %d:%d %s (%s, driver %s)\n", ctx->dev.platform_index, ctx->dev.device_index,
           ctx->dev.name, ctx->dev.platform_name, ctx->dev.driver_version);
   fprintf(out, "Model: %s\n", model->name);
-  fprintf(out, "  %-3s %-11s %-28s %-14s %10s\n", "#", "layer", "settings", "output", "params");
-  fprintf(out, "  %-3s %-11s %-28s %-14s %10s\n", "", "input", "", "", "");
+  /* Columns as wide as their longest entry: names like global_avgpool and the [add]
+   * descriptions outgrow fixed widths. */
+  int name_w = 5, desc_w = 8;
+  char desc[96], shape[32];
   for (int i = 0; i < model->layer_count; i++) {
     const clt_model_layer *l = &model->layers[i];
-    char desc[64] = "", shape[32];
+    l->ops->describe(l->self, desc, sizeof desc);
+    if ((int)strlen(l->ops->name) > name_w) name_w = (int)strlen(l->ops->name);
+    if ((int)strlen(desc) > desc_w) desc_w = (int)strlen(desc);
+  }
+  fprintf(out, "  %-3s %-*s %-*s %-14s %10s\n", "#", name_w, "layer", desc_w, "settings", "output",
+          "params");
+  fprintf(out, "  %-3s %-*s %-*s %-14s %10s\n", "", name_w, "input", desc_w, "", "", "");
+  for (int i = 0; i < model->layer_count; i++) {
+    const clt_model_layer *l = &model->layers[i];
     l->ops->describe(l->self, desc, sizeof desc);
     snprintf(shape, sizeof shape, "%dx%dx%d", l->out.h, l->out.w, l->out.c);
-    fprintf(out, "  %-3d %-11s %-28s %-14s %10zu\n", i + 1, l->ops->name, desc, shape,
+    fprintf(out, "  %-3d %-*s %-*s %-14s %10zu\n", i + 1, name_w, l->ops->name, desc_w, desc, shape,
             l->param_floats);
   }
   fprintf(out, "  Total parameters: %zu; input %dx%dx%d, %d classes\n", model->param_floats,
