@@ -19,6 +19,7 @@ packages=(
   oclgrind                          # a third: the simulator that finds races
   dataset-fashion-mnist             # the default data set
   python3-matplotlib                # tools/plot-log (training curves)
+  clang libclang-rt-14-dev          # tools/fuzz.sh: libFuzzer and clang's sanitizer runtimes
 )
 # tools/bench-vs-pytorch installs these itself when run (CI does not need them):
 #   python3-torch libopenblas0-pthread

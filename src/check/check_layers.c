@@ -612,7 +612,7 @@ static clt_status run_layer(const clt_check_env *env, const clt_check *check, cl
   const clt_layer_ops *ops = clt_layer_find(lc->layer);
   const layer_ref *ref = find_ref(lc->layer);
   if (!ops || !ref) return clt_fail(CLT_ERR_INTERNAL, "no layer type or reference %s", lc->layer);
-  clt_shape in = {lc->h, lc->w, lc->c}, out;
+  clt_shape in = {lc->h, lc->w, lc->c}, out = {0, 0, 0}; /* out is read on failure too */
   if (lc->w == WG) in.w = (int)(2 * env->group + 1);
 
   char text[512];

@@ -216,9 +216,11 @@ static clt_status read_raw_data(reader *r, off_t file_size, clt_idx *out) {
 }
 
 /* Gzip: the decompressed length is only known by reading, so grow the buffer as data comes
- * rather than trusting a header that may promise terabytes. */
+ * rather than trusting a header that may promise terabytes. It starts at 1 MiB: a 40-byte
+ * file that claims 10^9 elements costs no more, and growing a large block is cheap (realloc
+ * moves its pages). */
 static clt_status read_gz_data(reader *r, clt_idx *out) {
-  size_t cap = out->count < ((size_t)64 << 20) ? out->count : ((size_t)64 << 20);
+  size_t cap = out->count < ((size_t)1 << 20) ? out->count : ((size_t)1 << 20);
   size_t have = 0;
   out->data = malloc(cap);
   if (!out->data) return oom(r->path, cap);

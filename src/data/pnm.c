@@ -46,6 +46,14 @@ clt_status clt_pnm_parse(const unsigned char *d, size_t n, const char *name, clt
                     "to %d and maxval 1 to 65535",
                     name, w, h, maxval, MAX_SIDE);
   size_t count = (size_t)w * (size_t)h * (size_t)c;
+  /* Check the length before allocating: a 20-byte header can promise 48 GB of pixels. A plain
+   * sample is at least a digit and a separator; a raw one 1 or 2 bytes after one whitespace. */
+  size_t left = n - at, need = plain ? 2 * count - 1 : 1 + count * (maxval > 255 ? 2 : 1);
+  if (left < need)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s: truncated: the header says %ldx%ld with %d channel(s), %zu samples, but "
+                    "only %zu bytes follow it",
+                    name, w, h, c, count, left);
   float *px = malloc(count * sizeof *px);
   if (!px) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
   if (plain) {

@@ -291,6 +291,9 @@ static clt_status parse_sections(const char *path, const unsigned char *p, size_
     uint64_t length;
     uint32_t crc, hcrc;
     memcpy(tag, h, 4);
+    /* The tag goes into messages: any byte that is not printable ASCII shows as '?'. */
+    for (int i = 0; i < 4; i++)
+      if (tag[i] < 0x20 || tag[i] > 0x7e) tag[i] = '?';
     memcpy(&length, h + 4, 8);
     memcpy(&crc, h + 12, 4);
     memcpy(&hcrc, h + 16, 4);
@@ -332,18 +335,25 @@ static clt_status parse_sections(const char *path, const unsigned char *p, size_
   return CLT_OK;
 }
 
+clt_status clt_checkpoint_parse(const unsigned char *data, size_t size, const char *name,
+                                clt_checkpoint *out) {
+  memset(out, 0, sizeof *out);
+  clt_status st = check_header(name, data, size);
+  if (st == CLT_OK) {
+    memcpy(&out->version, data + 8, 4);
+    st = parse_sections(name, data, size, out);
+  }
+  if (st != CLT_OK) clt_checkpoint_free(out);
+  return st;
+}
+
 clt_status clt_checkpoint_read(const char *path, clt_checkpoint *out) {
   memset(out, 0, sizeof *out);
   unsigned char *data;
   size_t n;
   CLT_TRY(read_file(path, &data, &n));
-  clt_status st = check_header(path, data, n);
-  if (st == CLT_OK) {
-    memcpy(&out->version, data + 8, 4);
-    st = parse_sections(path, data, n, out);
-  }
+  clt_status st = clt_checkpoint_parse(data, n, path, out);
   free(data);
-  if (st != CLT_OK) clt_checkpoint_free(out);
   return st;
 }
 

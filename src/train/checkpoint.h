@@ -63,6 +63,9 @@ typedef struct clt_checkpoint {
  * failure). CLT_ERR_MISSING_INPUT: no such file; CLT_ERR_IO: unreadable;
  * CLT_ERR_BAD_DATA: anything wrong with the contents. */
 clt_status clt_checkpoint_read(const char *path, clt_checkpoint *out);
+/* The same checks on the bytes of a file already in memory (name for messages). */
+clt_status clt_checkpoint_parse(const unsigned char *data, size_t size, const char *name,
+                                clt_checkpoint *out);
 
 /* Writes ck to path atomically and durably (see above). CLT_ERR_IO on failure (the old
  * file, if any, is then unchanged). */
