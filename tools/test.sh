@@ -22,7 +22,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 t0=$SECONDS
-ctest --test-dir build --output-on-failure "$@" 2>&1 | tee "$log" || status=$?
+ctest --test-dir build --output-on-failure --parallel "$(nproc)" "$@" 2>&1 | tee "$log" || status=$?
 if [[ "${CI:-}" == "true" ]] && grep -q '\*\*\*Skipped\|Not Run' "$log"; then
   echo "test.sh: a test was skipped under CI: the OpenCL devices are not set up" >&2
   exit 1
