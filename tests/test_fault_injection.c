@@ -10,19 +10,25 @@
  * The run is the CLI's own code in this process (src/cli is linked in, main.c aside):
  *   cltrain train tiny.cfg --data IDX --epochs 2 --batch 8 --val-split 0.25 --read-every 2
  *                 --save run.ckpt --save-every 2 --keep-best --log run.csv --json [--stream]
+ *   cltrain train --resume run.ckpt --epochs 3 --json            (resident runs only)
  *   cltrain eval run.ckpt --data IDX --json
- * that is: model file, IDX data set (48 training samples, a quarter held out; 16 test
+ * that is: model file, IDX data set (24 training samples, a quarter held out; 10 test
  * samples), device list and a new context (each run: its programs come from a kernel cache
  * in the test's temporary folder, so context set-up is covered too), optimizer, network,
  * GEMM warm-up, 2 epochs with validation, checkpoints every 2 steps and at epoch ends (and
- * the best one), the CSV log, the test-set evaluation; then the checkpoint read back, put on
- * a new network and evaluated in detail. Model: 8x8x1 -> conv 4 3x3 relu -> maxpool 2 ->
- * dense 10 -> softmax; adam.
+ * the best one), the CSV log, the test-set evaluation; a third epoch resumed from the
+ * checkpoint; then the checkpoint read back, put on a new network and evaluated in detail. Model:
+ * 8x8x1 -> conv 4 3x3 relu -> maxpool 2 -> dense 10 -> softmax; adam.
  *
  * Everything runs twice: with the data set resident on the device and streamed (--stream).
+ * The streamed sweep starts, in each class, after the calls a streamed run shares with the
+ * resident one (same calls, same places, same order: until the data paths part), which the
+ * resident sweep has failed already.
  * Host allocations are many; CLTRAIN_FAULT_HOST_STRIDE=N tries every N-th one only (default
  * 1: every one). For a quick look: CLTRAIN_FAULT_MAX=N tries calls 1..N of each class only,
- * CLTRAIN_FAULT_CLASS=C (0 host, 1 buffer, 2 enqueue, 3 other) one class only.
+ * CLTRAIN_FAULT_FIRST=N starts at call N, CLTRAIN_FAULT_CLASS=C (0 host, 1 buffer, 2 enqueue,
+ * 3 other) tries one class only;
+ * CLTRAIN_FAULT_VERBOSE=1 prints every failed run's exit code and message.
  * A run taking over 60 s is a hang: SIGALRM ends the program with the case. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +87,8 @@ static struct {
   char log[1024], output[1024];
 } env;
 
+static volatile sig_atomic_t test_stderr = STDERR_FILENO; /* the test's stderr during a run */
+
 /* ---- the data set and model files -------------------------------------------------------- */
 
 /* Class k: a bright pixel pair at its own place over a dim gradient. */
@@ -111,22 +119,28 @@ static int train_run(int stream) {
                         "--save",  env.ckpt,  "--save-every", "2",        "--keep-best",  "--log",
                         env.log,   "--json",  "--device",     env.device, "--stream",     NULL};
   int train_argc = (int)(sizeof train_argv / sizeof *train_argv) - (stream ? 1 : 2);
+  char *resume_argv[] = {"train",  "--resume", env.ckpt,   "--epochs", "3",
+                         "--json", "--device", env.device, NULL};
+  int resume_argc = (int)(sizeof resume_argv / sizeof *resume_argv) - 1;
   char *eval_argv[] = {"eval",   env.ckpt,   "--data",   env.data,
                        "--json", "--device", env.device, NULL};
   fflush(stdout);
   fflush(stderr);
   int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+  test_stderr = saved_err;
   int out = open(env.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   assert_true(saved_out >= 0 && saved_err >= 0 && out >= 0);
   dup2(out, STDOUT_FILENO);
   dup2(out, STDERR_FILENO);
   close(out);
   int rc = clt_cmd_train(train_argc, train_argv);
+  if (rc == 0 && !stream) rc = clt_cmd_train(resume_argc, resume_argv);
   if (rc == 0) rc = clt_cmd_eval((int)(sizeof eval_argv / sizeof *eval_argv) - 1, eval_argv);
   fflush(stdout);
   fflush(stderr);
   dup2(saved_out, STDOUT_FILENO);
   dup2(saved_err, STDERR_FILENO);
+  test_stderr = STDERR_FILENO;
   close(saved_out);
   close(saved_err);
   return rc;
@@ -176,7 +190,7 @@ static void on_alarm(int sig) {
       snprintf(msg, sizeof msg, "HANG: a run with %s call %ld failed (stream %d) took over %d s\n",
                current_class >= 0 ? fault_class_name((fault_class)current_class) : "no",
                current_call, (int)current_stream, HANG_SECONDS);
-  if (write(STDERR_FILENO, msg, (size_t)n) < 0) _exit(2);
+  if (write(test_stderr, msg, (size_t)n) < 0) _exit(2);
   _exit(1);
 }
 
@@ -214,7 +228,14 @@ static int check_checkpoint(const char *path, const char *where) {
  * run (exit code not 0, one line in clt_last_error(), which the CLI prints) or is absorbed
  * on purpose (the kernel cache's fallback to a build from source, a cleanup's wait, the hint
  * list of the model parser): then the run must end exactly as the clean one did. */
+static long env_long(const char *name, long fallback) {
+  const char *v = getenv(name);
+  return v && *v ? strtol(v, NULL, 10) : fallback;
+}
+
 static int run_case(fault_class c, long n, int stream, int *absorbed, int *fired) {
+  static int verbose = -1; /* CLTRAIN_FAULT_VERBOSE=1: every failure's exit code and message */
+  if (verbose < 0) verbose = env_long("CLTRAIN_FAULT_VERBOSE", 0) > 0;
   current_class = n ? (int)c : -1;
   current_call = n;
   current_stream = stream;
@@ -257,7 +278,10 @@ static int run_case(fault_class c, long n, int stream, int *absorbed, int *fired
     free_tensors(&got);
     fprintf(stderr, "absorbed: %s\n", where);
     (*absorbed)++;
-  } else if (!msg[0] || strchr(msg, '\n')) {
+  } else if (verbose) {
+    fprintf(stderr, "%s: exit %d: %s\n", where, rc, msg);
+  }
+  if (n && *fired && rc != 0 && (!msg[0] || strchr(msg, '\n'))) {
     fprintf(stderr, "PROBLEM: %s: exit %d with message '%s' (want one non-empty line)\n", where, rc,
             msg);
     problems++;
@@ -281,9 +305,28 @@ static int run_case(fault_class c, long n, int stream, int *absorbed, int *fired
   return problems;
 }
 
-static long env_long(const char *name, long fallback) {
-  const char *v = getenv(name);
-  return v && *v ? strtol(v, NULL, 10) : fallback;
+/* The streamed run makes the same calls from the same places as the resident one until its
+ * data path parts from it: those first calls were failed in the resident sweep already, with
+ * the same history before them. The count of each class's calls before the first difference
+ * goes into shared (zeros for the resident run, which keeps its trace for the streamed one). */
+static void same_calls_as_resident(int stream, long shared[FAULT_CLASSES]) {
+  static fault_call *resident;
+  static long resident_count;
+  long count;
+  const fault_call *trace = fault_trace(&count);
+  memset(shared, 0, FAULT_CLASSES * sizeof *shared);
+  if (!stream) {
+    free(resident);
+    resident = malloc((size_t)(count ? count : 1) * sizeof *resident);
+    assert_non_null(resident);
+    memcpy(resident, trace, (size_t)count * sizeof *resident);
+    resident_count = count;
+    return;
+  }
+  for (long i = 0; i < count && i < resident_count && i < FAULT_TRACE_MAX - 1; i++) {
+    if (trace[i].c != resident[i].c || trace[i].site != resident[i].site) break;
+    shared[trace[i].c]++;
+  }
 }
 
 static void sweep(int stream) {
@@ -300,6 +343,8 @@ static void sweep(int stream) {
   clt_test_copy_file(env.ckpt, env.good);
   clt_test_copy_file(env.best, env.good_best);
   for (int c = 0; c < FAULT_CLASSES; c++) assert_true(total[c] > 0);
+  long shared[FAULT_CLASSES];
+  same_calls_as_resident(stream, shared);
   long stride[FAULT_CLASSES] = {env_long("CLTRAIN_FAULT_HOST_STRIDE", 1), 1, 1, 1};
   if (stride[FAULT_HOST_ALLOC] < 1) stride[FAULT_HOST_ALLOC] = 1;
   fprintf(stderr,
@@ -308,21 +353,25 @@ static void sweep(int stream) {
           stream, total[0], total[1], total[2], total[3]);
   long last = env_long("CLTRAIN_FAULT_MAX", 0);    /* > 0: only calls 1..last of each class */
   long only = env_long("CLTRAIN_FAULT_CLASS", -1); /* >= 0: only this class */
+  long first = env_long("CLTRAIN_FAULT_FIRST", 1); /* the first call tried in each class */
   long runs = 0;
   for (int c = 0; c < FAULT_CLASSES; c++) {
     if (last > 0 && total[c] > last) total[c] = last;
     if (only >= 0 && c != only) continue;
     int class_absorbed = 0;
-    for (long n = 1; n <= total[c]; n += stride[c]) {
+    long class_runs = 0;
+    for (long n = first > shared[c] ? first : shared[c] + 1; n <= total[c]; n += stride[c]) {
       int hit = 0;
       problems += run_case((fault_class)c, n, stream, &class_absorbed, &hit);
       fired += hit;
-      runs++;
+      class_runs++;
     }
+    runs += class_runs;
     absorbed += class_absorbed;
-    fprintf(stderr, "stream %d: %s: %ld failures injected (stride %ld), %d absorbed\n", stream,
-            fault_class_name((fault_class)c), (total[c] + stride[c] - 1) / stride[c], stride[c],
-            class_absorbed);
+    fprintf(stderr,
+            "stream %d: %s: %ld failures injected (from call %ld, stride %ld), %d absorbed\n",
+            stream, fault_class_name((fault_class)c), class_runs,
+            first > shared[c] ? first : shared[c] + 1, stride[c], class_absorbed);
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   fprintf(stderr, "stream %d: %ld runs, %d faults reached, %d problems, %.1f s\n", stream, runs,

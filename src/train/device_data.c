@@ -133,7 +133,13 @@ static clt_status load_streaming(clt_device_data *dd, int start, int n, cl_mem x
     clReleaseEvent(wx);
     return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
   }
-  clFlush(dd->ctx->transfer);
+  /* Unflushed, the uploads may never start (see below), and the copies would wait forever. */
+  err = clFlush(dd->ctx->transfer);
+  if (err != CL_SUCCESS) {
+    clReleaseEvent(wx);
+    dd->uploaded[s] = wy; /* waited for and released with the rest */
+    return clt_cl_fail(err, "clFlush", __FILE__, __LINE__);
+  }
   dd->bytes_uploaded += xb + yb;
   cl_event both[2] = {wx, wy};
   err = clEnqueueCopyBuffer(dd->ctx->compute, dd->dev_x[s], x, 0, 0, xb, 2, both, NULL);

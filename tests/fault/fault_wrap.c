@@ -77,6 +77,8 @@ static int armed_class = -1;
 static long armed_call;
 static int fired;
 static void *fired_site;
+static fault_call trace[FAULT_TRACE_MAX];
+static long trace_count;
 
 static void *host_slot[HOST_SLOTS]; /* NULL: empty; TOMBSTONE: freed */
 static long live_host;
@@ -184,6 +186,7 @@ static void object_release(void *o) {
 static int count_call(fault_class c, void *site) {
   if (!recording) return 0;
   long n = ++calls[c];
+  if (trace_count < FAULT_TRACE_MAX) trace[trace_count++] = (fault_call){c, site};
   if ((int)c == armed_class && n == armed_call) {
     fired = 1;
     fired_site = site;
@@ -204,6 +207,7 @@ static int should_fail(fault_class c, void *site) {
 void fault_record_start(void) {
   pthread_mutex_lock(&lock);
   memset(calls, 0, sizeof calls);
+  trace_count = 0;
   memset(host_slot, 0, sizeof host_slot);
   memset(buffer_slot, 0, sizeof buffer_slot);
   memset(object_slot, 0, sizeof object_slot);
@@ -229,6 +233,11 @@ void fault_arm(fault_class c, long n) {
   fired = 0;
   fired_site = NULL;
   pthread_mutex_unlock(&lock);
+}
+
+const fault_call *fault_trace(long *count) {
+  *count = trace_count;
+  return trace;
 }
 
 long fault_calls(fault_class c) {

@@ -44,6 +44,16 @@ int fault_fired(void);
 unsigned long fault_site_offset(void);
 const char *fault_site_binary(void);
 
+/* Every call counted since fault_record_start, in order: its class and the address it was
+ * made from (the first FAULT_TRACE_MAX calls). Two runs whose traces agree up to a point made
+ * the same calls from the same places up to there. */
+#define FAULT_TRACE_MAX 16384
+typedef struct fault_call {
+  fault_class c;
+  const void *site;
+} fault_call;
+const fault_call *fault_trace(long *count);
+
 /* Host blocks allocated while recording and not freed since. */
 long fault_live_host_blocks(void);
 /* Buffers and sub-buffers created while recording and not released since. */
