@@ -111,8 +111,9 @@ static void write_idx(const char *images, const char *labels, int n, int first) 
 /* ---- one training run, through the CLI's own code ---------------------------------------- */
 
 /* The commands run in this process (src/cli is linked into the test, main.c aside), their
- * output into a file: `cltrain train` as a user runs it, then `cltrain eval` on the
- * checkpoint it wrote. Returns the first non-zero exit code (0: both succeeded). */
+ * output into a file: `cltrain train` as a user runs it, a third epoch with --resume (resident
+ * runs), then `cltrain eval` on the checkpoint. Returns the first non-zero exit code (0: all
+ * succeeded). */
 static int train_run(int stream) {
   char *train_argv[] = {"train",   env.model, "--data",       env.data,   "--epochs",     "2",
                         "--batch", "8",       "--val-split",  "0.25",     "--read-every", "2",
