@@ -13,9 +13,12 @@ clt_status clt_kernel_create(clt_ctx *ctx, const char *file, const char *name, c
   CLT_TRY(clt_program_get(ctx, file, options, &prog));
   cl_int err;
   out->k = clCreateKernel(prog, name, &err);
-  if (err != CL_SUCCESS)
+  if (err == CL_INVALID_KERNEL_NAME)
     return clt_fail(clt_cl_status(err), "kernel %s not found in %s: %s", name, file,
                     clt_cl_error_name(err));
+  if (err != CL_SUCCESS) /* the kernel exists: the device is out of resources or broken */
+    return clt_fail(clt_cl_status(err), "cannot create kernel %s of %s on %s: %s", name, file,
+                    ctx->dev.name, clt_cl_error_name(err));
   snprintf(out->name, sizeof out->name, "%s", name);
   size_t max = 0, multiple = 1;
   CLT_CL_CHECK(clGetKernelWorkGroupInfo(out->k, ctx->dev.id, CL_KERNEL_WORK_GROUP_SIZE, sizeof max,

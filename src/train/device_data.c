@@ -157,6 +157,8 @@ static clt_status stage(clt_device_data *dd, int s, int start, int n) {
   err = clEnqueueWriteBuffer(dd->ctx->transfer, dd->dev_y[s], CL_FALSE, 0, yb, dd->stage_y[s], 0,
                              NULL, &dd->uploaded[s]);
   if (err != CL_SUCCESS) return clt_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
+  /* Unflushed, the uploads may never start, and the copies would wait forever. The events
+   * are in dd already: released with the rest on failure. */
   CLT_CL_CHECK(clFlush(dd->ctx->transfer));
   dd->bytes_uploaded += xb + yb;
   dd->staged_start[s] = start;
