@@ -54,8 +54,7 @@ void clt_progress_update(const clt_progress *p, void *display) {
   format_seconds(p->elapsed, el, sizeof el);
   double per_step = p->step > 0 ? p->elapsed / p->step : 0;
   format_seconds(per_step * (p->steps - p->step), eta, sizeof eta);
-  fprintf(d->out,
-          "\r%*d/%d [%s] %s ETA %s %.0fms/step %.0f img/s - loss: %.4f - %s: %.4f\033[K",
+  fprintf(d->out, "\r%*d/%d [%s] %s ETA %s %.0fms/step %.0f img/s - loss: %.4f - %s: %.4f\033[K",
           (int)snprintf(NULL, 0, "%d", p->steps), p->step, p->steps, b, el, eta, 1000 * per_step,
           p->images_per_second, p->loss, metric(d, 0), p->accuracy);
   fflush(d->out);

@@ -7,7 +7,6 @@
 
 #include "runtime/rng.h"
 
-
 enum { SLOT_EMPTY, SLOT_FULL, SLOT_FAILED };
 
 typedef struct slot {

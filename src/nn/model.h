@@ -30,7 +30,7 @@ typedef struct clt_model {
   size_t text_length;
   clt_recipe recipe;
   clt_shape input;
-  int classes; /* outputs of the softmax head */
+  int classes;    /* outputs of the softmax head */
   int regression; /* 1: the model ends in the [mse] head (classes is then 1) */
   int layer_count;
   clt_model_layer *layers;

@@ -6,18 +6,9 @@
 #include "nn/layers/layers.h"
 
 static const clt_layer_ops *const all_layers[] = {
-    &clt_layer_conv,
-    &clt_layer_dense,
-    &clt_layer_maxpool,
-    &clt_layer_avgpool,
-    &clt_layer_activation,
-    &clt_layer_dropout,
-    &clt_layer_batchnorm,
-    &clt_layer_add,
-    &clt_layer_global_avgpool,
-    &clt_layer_softmax,
-    &clt_layer_mse,
-    NULL,
+    &clt_layer_conv,           &clt_layer_dense,   &clt_layer_maxpool,   &clt_layer_avgpool,
+    &clt_layer_activation,     &clt_layer_dropout, &clt_layer_batchnorm, &clt_layer_add,
+    &clt_layer_global_avgpool, &clt_layer_softmax, &clt_layer_mse,       NULL,
 };
 
 const clt_layer_ops *clt_layer_find(const char *name) {

@@ -32,9 +32,9 @@ typedef struct clt_checkpoint {
   uint32_t version; /* format version of the file read (CLT_CHECKPOINT_VERSION when written) */
   char *model_text; /* MODL: the model file's text, NUL-terminated */
   size_t model_length;
-  char *options;     /* OPTS: "key = value" lines: the recipe and the command-line options */
-  char *device;      /* DEVC: "key = value" lines: device, driver, kernel build options */
-  char *class_names; /* CLAS: one name per line, or NULL when the data had none */
+  char *options;        /* OPTS: "key = value" lines: the recipe and the command-line options */
+  char *device;         /* DEVC: "key = value" lines: device, driver, kernel build options */
+  char *class_names;    /* CLAS: one name per line, or NULL when the data had none */
   unsigned char *table; /* TABL: the CSV statistics (data/csv_schema.h), or NULL */
   size_t table_length;
 

@@ -201,7 +201,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
   int new_best = 0;
   int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
-                                         : rep.val_accuracy > rs->best_val_accuracy;
+                                        : rep.val_accuracy > rs->best_val_accuracy;
   if (rep.has_validation && (!rs->has_best || better)) {
     rs->has_best = 1;
     rs->best_val_accuracy = rep.val_accuracy;
@@ -257,7 +257,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   rs.best_val_accuracy = start->best_val_accuracy;
   rs.order = malloc((size_t)(train->source ? 1 : train->n) * sizeof *rs.order);
   rs.val_order = malloc((size_t)(val && val->n > 0 && !val->source ? val->n : 1) *
-                       sizeof *rs.val_order); /* streamed data read in file order */
+                        sizeof *rs.val_order); /* streamed data read in file order */
   clt_status st = check_start(&rs, start, cfg->recipe.epochs);
   if (st == CLT_OK && (!rs.order || !rs.val_order))
     st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the sample order");

@@ -27,9 +27,9 @@ typedef struct clt_train_position {
 } clt_train_position;
 
 typedef struct clt_train_config {
-  clt_recipe recipe; /* the recipe after command-line overrides (batch, epochs, lr, ...) */
-  int read_every;    /* steps between metric read-backs (the only host waits) */
-  int force_stream;  /* stream batches even when the data set fits on the device */
+  clt_recipe recipe;   /* the recipe after command-line overrides (batch, epochs, lr, ...) */
+  int read_every;      /* steps between metric read-backs (the only host waits) */
+  int force_stream;    /* stream batches even when the data set fits on the device */
   int lower_is_better; /* the accuracy slot is an error (regression: MAE): the best epoch for
                           keep_best is the lowest */
   /* Optional (NULL): the training loads record their data wait there (train/data_wait.h;
