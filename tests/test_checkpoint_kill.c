@@ -31,8 +31,8 @@
 #define SIDE  12
 #define KILLS 10
 
-static const char *folder;
-static char device[32], ckpt[1024], tmp[1040];
+static clt_test_cli cli; /* the folder and the device */
+static char ckpt[1024], tmp[1040];
 
 /* 144 -> 1024 -> 10 under Adam: 158,730 parameters, 3 x 0.63 MB in each checkpoint. */
 static const char model[] = "[net]\ninput = 12x12x1\nbatch = 16\nepochs = 100000\n"
@@ -47,31 +47,24 @@ static void write_idx(const char *images, const char *labels, int n) {
   assert_non_null(lab);
   for (int s = 0; s < n; s++) lab[s] = (unsigned char)(clt_hash(31, 1, (uint32_t)s) % 10u);
   for (size_t i = 0; i < px; i++) img[i] = (unsigned char)(clt_hash(32, 2, (uint32_t)i) >> 24);
-  clt_test_write_idx_set(folder, images, labels, n, SIDE, SIDE, img, lab);
+  clt_test_write_idx_set(cli.folder, images, labels, n, SIDE, SIDE, img, lab);
   free(img);
   free(lab);
 }
 
 static int setup(void **state) {
   (void)state;
-  clt_test_device_spec(device, sizeof device);
-  if (!(folder = clt_test_tmpdir_create())) return -1;
-  snprintf(ckpt, sizeof ckpt, "%s/k.ckpt", folder);
+  if (clt_test_cli_init(&cli)) return -1;
+  snprintf(ckpt, sizeof ckpt, "%s/k.ckpt", cli.folder);
   snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
   write_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 800);
   write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 100);
-  clt_test_write_text(folder, "big.cfg", model);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  clt_test_tmpdir_remove();
+  clt_test_write_text(cli.folder, "big.cfg", model);
   return 0;
 }
 
 static pid_t start(const char *const *args) {
-  return clt_test_cltrain_start(folder, device, args);
+  return clt_test_cltrain_start(cli.folder, cli.device, args);
 }
 
 static double now(void) {
@@ -92,7 +85,7 @@ static void wait_for(const char *path, pid_t pid, double limit) {
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid)
       fail_msg("cltrain exited (status %d) before %s appeared; see %s/err.txt", status, path,
-               folder);
+               cli.folder);
     if (now() - t0 > limit) {
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
@@ -148,7 +141,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kill_during_saves),
   };
-  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  int rc = cmocka_run_group_tests(tests, setup, clt_test_tmpdir_teardown);
   clt_test_ctx_release();
   return rc;
 }

@@ -21,15 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/memory.h"
-#include "runtime/rng.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "util/expect.h"
 #include "util/temp_files.h"
 #include "util/test_util.h"
+#include "util/train_harness.h"
 
-#define SIDE     12
 #define TRAIN_N  160
 #define VAL_N    48
 #define BREAK_AT 13
@@ -57,158 +55,39 @@ static const char residual_model[] =
     "[batchnorm]\nmomentum = 0.9\n[conv]\nfilters = 8\nsize = 3\nstride = 2\npadding = same\n"
     "[add]\nfrom = stem\nactivation = relu\n[global_avgpool]\n[dense]\nunits = 10\n[softmax]\n";
 
-static clt_dataset train_set, val_set;
-static const char *folder;
-
-static void make_set(int first, int n, clt_dataset *ds) {
-  memset(ds, 0, sizeof *ds);
-  ds->n = n;
-  ds->h = SIDE;
-  ds->w = SIDE;
-  ds->c = 1;
-  ds->classes = 10;
-  ds->images = malloc((size_t)n * SIDE * SIDE * sizeof *ds->images);
-  ds->labels = malloc((size_t)n * sizeof *ds->labels);
-  assert_non_null(ds->images);
-  assert_non_null(ds->labels);
-  for (int s = 0; s < n; s++) {
-    int k = (int)(clt_hash(5, 1, (uint32_t)(first + s)) % 10u);
-    ds->labels[s] = k;
-    int top = (k / 4) * 4, left = (k % 4) * 3;
-    for (int i = 0; i < SIDE * SIDE; i++) {
-      int h = i / SIDE, w = i % SIDE;
-      float v = 0.5f * clt_uniform(6, 2, (uint32_t)((first + s) * SIDE * SIDE + i));
-      if (h >= top && h < top + 4 && w >= left && w < left + 3) v += 0.5f;
-      ds->images[(size_t)s * SIDE * SIDE + i] = v;
-    }
-  }
-}
+static clt_test_block_data data; /* training and validation sets, the temporary folder */
 
 static int setup(void **state) {
   (void)state;
-  make_set(0, TRAIN_N, &train_set);
-  make_set(TRAIN_N, VAL_N, &val_set);
-  folder = clt_test_tmpdir_create();
-  return folder ? 0 : -1;
+  return clt_test_block_data_create(&data, TRAIN_N, VAL_N);
 }
 
 static int teardown(void **state) {
   (void)state;
-  clt_dataset_free(&train_set);
-  clt_dataset_free(&val_set);
-  clt_test_tmpdir_remove();
+  clt_test_block_data_free(&data);
   return 0;
 }
 
 /* ---- one run ---------------------------------------------------------------------------- */
 
-typedef struct arenas {
-  unsigned char *params, *optimizer, *state;
-  size_t params_size, optimizer_size, state_size;
-  clt_epoch_report reports[8];
-  int report_count;
-} arenas;
-
-typedef struct run_ctx {
-  clt_network *net;
-  const char *save_path; /* checkpoint written at global step BREAK_AT */
-  int saved;
-  arenas *out;
-} run_ctx;
-
-static void on_epoch(const clt_epoch_report *r, void *user) {
-  arenas *a = ((run_ctx *)user)->out;
-  if (a->report_count < 8) a->reports[a->report_count++] = *r;
-}
-
-static clt_status on_save(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
-                          void *user) {
-  (void)rep;
-  (void)new_best;
-  run_ctx *rc = user;
-  if (pos->global_step != BREAK_AT || !rc->save_path) return CLT_OK;
-  clt_checkpoint ck;
-  memset(&ck, 0, sizeof ck);
-  static const char text[] = "[net]\n"; /* the tensors are what this test is about */
-  ck.model_text = (char *)text;
-  ck.model_length = strlen(text);
-  ck.pos = *pos;
-  ck.batch = rc->net->batch;
-  clt_status st = clt_checkpoint_capture(rc->net, &ck);
-  if (st == CLT_OK) st = clt_checkpoint_write(rc->save_path, &ck);
-  ck.model_text = NULL;
-  clt_checkpoint_free(&ck);
-  rc->saved = st == CLT_OK;
-  return st;
-}
-
-static unsigned char *read_arena(clt_ctx *ctx, const clt_arena *a, size_t *size) {
-  *size = a->size;
-  unsigned char *p = malloc(a->size ? a->size : 1);
-  assert_non_null(p);
-  if (a->size) OK(clt_buffer_read(ctx, a->mem, 0, a->size, p));
-  return p;
-}
+typedef clt_test_run_result arenas;
 
 /* Trains text's model; resume_from: a checkpoint file to start from (NULL: fresh);
  * save_path: where to save at step BREAK_AT (NULL: nowhere). */
 static void run(const char *text, const char *resume_from, const char *save_path, arenas *out) {
-  memset(out, 0, sizeof *out);
-  clt_ctx *ctx = clt_test_ctx();
-  clt_model *model = NULL;
-  OK(clt_model_parse(text, strlen(text), "resume.cfg", &model));
-  clt_train_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.recipe = model->recipe;
-  cfg.read_every = 4;
-  clt_optim *opt = NULL;
-  OK(clt_optim_create(ctx, &cfg.recipe, &opt));
-  clt_network *net = NULL;
-  OK(clt_network_create(model, ctx, cfg.recipe.batch, clt_optim_state_per_param(opt),
-                        cfg.recipe.seed, &net));
-  run_ctx rc = {net, save_path, 0, out};
-  clt_train_saving saving;
-  memset(&saving, 0, sizeof saving);
-  saving.save = on_save;
-  saving.user = &rc;
-  saving.save_every = 1;
-  if (resume_from) {
-    clt_checkpoint ck;
-    OK(clt_checkpoint_read(resume_from, &ck));
-    OK(clt_checkpoint_restore(net, &ck, 1));
-    saving.start = ck.pos;
-    clt_checkpoint_free(&ck);
-  }
-  clt_train_callbacks cb = {NULL, on_epoch, &rc};
-  OK(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, &cb, &saving));
-  if (save_path) assert_true(rc.saved);
-  out->params = read_arena(ctx, &net->params, &out->params_size);
-  out->optimizer = read_arena(ctx, &net->optimizer, &out->optimizer_size);
-  out->state = read_arena(ctx, &net->state, &out->state_size);
-  clt_network_destroy(net);
-  clt_optim_destroy(opt);
-  clt_model_free(model);
-}
-
-static void free_arenas(arenas *a) {
-  free(a->params);
-  free(a->optimizer);
-  free(a->state);
-}
-
-static size_t differing_floats(const unsigned char *a, const unsigned char *b, size_t bytes) {
-  size_t n = 0;
-  for (size_t i = 0; i < bytes; i += sizeof(float)) n += memcmp(a + i, b + i, sizeof(float)) != 0;
-  return n;
+  clt_test_run_spec spec = {text,        "resume.cfg", &data.train, &data.val, 0,
+                            resume_from, save_path,    BREAK_AT,    0};
+  clt_test_train_run(&spec, out);
 }
 
 static void check_same(const arenas *straight, const arenas *resumed) {
   assert_int_equal(straight->params_size, resumed->params_size);
   assert_int_equal(straight->optimizer_size, resumed->optimizer_size);
   assert_int_equal(straight->state_size, resumed->state_size);
-  size_t p = differing_floats(straight->params, resumed->params, straight->params_size);
-  size_t o = differing_floats(straight->optimizer, resumed->optimizer, straight->optimizer_size);
-  size_t s = differing_floats(straight->state, resumed->state, straight->state_size);
+  size_t p = clt_test_differing_floats(straight->params, resumed->params, straight->params_size);
+  size_t o =
+      clt_test_differing_floats(straight->optimizer, resumed->optimizer, straight->optimizer_size);
+  size_t s = clt_test_differing_floats(straight->state, resumed->state, straight->state_size);
   if (p || o || s)
     fail_msg("resumed run differs: %zu of %zu parameter, %zu of %zu optimizer-state, %zu of %zu "
              "layer-state floats",
@@ -231,7 +110,7 @@ static void check_same(const arenas *straight, const arenas *resumed) {
 
 static void resume_matches_straight(const char *text) {
   char path[1024];
-  snprintf(path, sizeof path, "%s/mid.ckpt", folder);
+  snprintf(path, sizeof path, "%s/mid.ckpt", data.folder);
   arenas straight, resumed;
   run(text, NULL, path, &straight); /* 30 steps straight, saving the state of step 13 */
   clt_checkpoint ck;
@@ -246,8 +125,8 @@ static void resume_matches_straight(const char *text) {
   fprintf(stderr, "identical after %d + %d steps: %zu parameter, %zu optimizer, %zu state bytes\n",
           BREAK_AT, 30 - BREAK_AT, straight.params_size, straight.optimizer_size,
           straight.state_size);
-  free_arenas(&straight);
-  free_arenas(&resumed);
+  clt_test_run_result_free(&straight);
+  clt_test_run_result_free(&resumed);
   unlink(path);
 }
 
@@ -271,7 +150,7 @@ static void test_resume_residual_projection(void **state) {
 static void test_without_optimizer_state_differs(void **state) {
   (void)state;
   char path[1024];
-  snprintf(path, sizeof path, "%s/mid.ckpt", folder);
+  snprintf(path, sizeof path, "%s/mid.ckpt", data.folder);
   arenas straight;
   run(conv_model, NULL, path, &straight);
   clt_checkpoint ck;
@@ -282,8 +161,8 @@ static void test_without_optimizer_state_differs(void **state) {
   arenas resumed;
   run(conv_model, path, NULL, &resumed);
   assert_true(memcmp(straight.params, resumed.params, straight.params_size) != 0);
-  free_arenas(&straight);
-  free_arenas(&resumed);
+  clt_test_run_result_free(&straight);
+  clt_test_run_result_free(&resumed);
   unlink(path);
 }
 
@@ -305,13 +184,13 @@ static void test_bad_start_refused(void **state) {
   saving.start.epoch = 1;
   saving.start.step = 3;
   saving.start.global_step = 99; /* not 1 * 10 + 3: another batch size or data set */
-  assert_int_equal(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, NULL, &saving),
+  assert_int_equal(clt_train_resumable(net, opt, &data.train, &data.val, &cfg, NULL, &saving),
                    CLT_ERR_USAGE);
   assert_non_null(strstr(clt_last_error(), "batch size or the training data differ"));
   saving.start.epoch = 3; /* all 3 epochs done */
   saving.start.step = 0;
   saving.start.global_step = 30;
-  assert_int_equal(clt_train_resumable(net, opt, &train_set, &val_set, &cfg, NULL, &saving),
+  assert_int_equal(clt_train_resumable(net, opt, &data.train, &data.val, &cfg, NULL, &saving),
                    CLT_ERR_USAGE);
   assert_non_null(strstr(clt_last_error(), "--epochs 4"));
   clt_network_destroy(net);

@@ -25,57 +25,20 @@
 
 #define SEED 11
 
-static const char *folder;
-static char device[32];
-static char out_text[1 << 16], err_text[1 << 16];
+static clt_test_cli cli; /* the folder, the device and the last run's output */
 
-static void slurp_into(const char *name, char *buf, size_t size) {
-  char p[1024];
-  snprintf(p, sizeof p, "%s/%s", folder, name);
-  size_t n;
-  unsigned char *d = clt_test_read_file(p, &n);
-  snprintf(buf, size, "%s", (char *)d);
-  free(d);
-}
-
-/* Runs build/cltrain with the arguments (NULL-terminated) in the test folder; its exit code.
- * stdout and stderr land in out_text and err_text. */
-static int cltrain(const char *first, ...) {
-  const char *argv[48];
-  int argc = 0;
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a && argc < 44; a = va_arg(ap, const char *)) argv[argc++] = a;
-  va_end(ap);
-  argv[argc] = NULL;
-  int rc = clt_test_cltrain_wait(clt_test_cltrain_start(folder, device, argv));
-  slurp_into("out.txt", out_text, sizeof out_text);
-  slurp_into("err.txt", err_text, sizeof err_text);
-  return rc;
-}
-
-#define EXPECT_EXIT(code, ...)                                                                     \
-  do {                                                                                             \
-    int rc_ = cltrain(__VA_ARGS__, NULL);                                                          \
-    if (rc_ != (code))                                                                             \
-      fail_msg("exit %d, expected %d; stderr: %s; stdout tail: %s", rc_, code, err_text,           \
-               out_text + (strlen(out_text) > 600 ? strlen(out_text) - 600 : 0));                  \
-  } while (0)
+/* Runs cltrain in the test folder on the test device (cltrain_child.h); fails the test unless
+ * it exits with code, or unless its stderr holds want. Its output: cli.out and cli.err. */
+#define EXPECT_EXIT(code, ...) CLT_CLI_EXPECT_EXIT(&cli, code, __VA_ARGS__)
+#define EXPECT_ERR(want)       CLT_CLI_EXPECT_ERR(&cli, want)
 
 static int setup(void **state) {
   (void)state;
-  clt_test_device_spec(device, sizeof device);
-  if (!(folder = clt_test_tmpdir_create())) return -1;
-  clt_test_write_cifar_batch(folder, "data_batch_1.bin", SEED, 0, 250, 10);
-  clt_test_write_cifar_batch(folder, "data_batch_2.bin", SEED, 250, 250, 10);
-  clt_test_write_cifar_batch(folder, "test_batch.bin", SEED, 1000, 200, 10);
-  clt_test_write_cifar_meta(folder, clt_test_cifar_names, 10);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  clt_test_tmpdir_remove();
+  if (clt_test_cli_init(&cli)) return -1;
+  clt_test_write_cifar_batch(cli.folder, "data_batch_1.bin", SEED, 0, 250, 10);
+  clt_test_write_cifar_batch(cli.folder, "data_batch_2.bin", SEED, 250, 250, 10);
+  clt_test_write_cifar_batch(cli.folder, "test_batch.bin", SEED, 1000, 200, 10);
+  clt_test_write_cifar_meta(cli.folder, clt_test_cifar_names, 10);
   return 0;
 }
 
@@ -104,26 +67,26 @@ static void test_train_eval_predict(void **state) {
   const char *model = CLT_SOURCE_DIR "/models/cifar10_cnn.cfg";
   EXPECT_EXIT(0, "train", model, "--data", ".", "--epochs", "3", "--batch", "32", "--json",
               "--save", "c.ckpt");
-  double loss1 = json_number(out_text, 0, "loss"), loss3 = json_number(out_text, 2, "loss");
-  double test_acc = json_number(out_text, 3, "test_accuracy");
+  double loss1 = json_number(cli.out, 0, "loss"), loss3 = json_number(cli.out, 2, "loss");
+  double test_acc = json_number(cli.out, 3, "test_accuracy");
   fprintf(stderr, "cifar10_cnn: loss %.4f -> %.4f, test accuracy %.4f\n", loss1, loss3, test_acc);
   assert_true(loss3 < 0.7 * loss1);
   assert_true(test_acc > 0.5); /* chance: 0.1 */
-  assert_true(json_number(out_text, 3, "test_samples") == 200);
-  assert_non_null(strstr(err_text, "450 training, 50 validation, 200 test images"));
+  assert_true(json_number(cli.out, 3, "test_samples") == 200);
+  assert_non_null(strstr(cli.err, "450 training, 50 validation, 200 test images"));
 
   /* Streamed batches (the CIFAR record size through the staging path). */
   EXPECT_EXIT(0, "train", model, "--data", ".", "--epochs", "1", "--batch", "32", "--stream",
               "--json");
-  assert_true(json_number(out_text, 1, "test_accuracy") > 0.2);
+  assert_true(json_number(cli.out, 1, "test_accuracy") > 0.2);
 
   /* eval: the checkpoint's data folder, CIFAR's class names from its CLAS section. */
   EXPECT_EXIT(0, "eval", "c.ckpt");
-  assert_non_null(strstr(out_text, "Test data: ., 200 images"));
-  assert_non_null(strstr(out_text, "0   airplane"));
-  assert_non_null(strstr(out_text, "9   truck"));
+  assert_non_null(strstr(cli.out, "Test data: ., 200 images"));
+  assert_non_null(strstr(cli.out, "0   airplane"));
+  assert_non_null(strstr(cli.out, "9   truck"));
   EXPECT_EXIT(0, "eval", "c.ckpt", "--json");
-  assert_non_null(strstr(out_text, "\"name\":\"automobile\""));
+  assert_non_null(strstr(cli.out, "\"name\":\"automobile\""));
 
   /* predict on a PPM (interleaved RGB, as NHWC) cut from a test record. */
   uint8_t rec[CLT_TEST_CIFAR_RECORD];
@@ -134,22 +97,22 @@ static void test_train_eval_predict(void **state) {
   for (int p = 0; p < 1024; p++)
     for (int ch = 0; ch < 3; ch++) ppm[sizeof head - 1 + p * 3 + ch] = rec[1 + ch * 1024 + p];
   char path[1024];
-  snprintf(path, sizeof path, "%s/x.ppm", folder);
+  snprintf(path, sizeof path, "%s/x.ppm", cli.folder);
   clt_test_write_file(path, ppm, sizeof ppm);
   EXPECT_EXIT(0, "predict", "c.ckpt", "x.ppm");
   char want[128];
   snprintf(want, sizeof want, "x.ppm: %s (", clt_test_cifar_names[label]);
-  if (!strstr(out_text, want)) fail_msg("predict: '%s' lacks '%s'", out_text, want);
+  if (!strstr(cli.out, want)) fail_msg("predict: '%s' lacks '%s'", cli.out, want);
 
   /* predict on records of a CIFAR batch, with their labels; a range past its end: exit 64. */
   EXPECT_EXIT(0, "predict", "c.ckpt", "test_batch.bin", "--range", "0:2");
   snprintf(want, sizeof want, "test_batch.bin[0]: %s (", clt_test_cifar_names[label]);
-  if (!strstr(out_text, want)) fail_msg("predict: '%s' lacks '%s'", out_text, want);
+  if (!strstr(cli.out, want)) fail_msg("predict: '%s' lacks '%s'", cli.out, want);
   snprintf(want, sizeof want, "[label: %s]", clt_test_cifar_names[label]);
-  assert_non_null(strstr(out_text, want));
-  assert_non_null(strstr(out_text, "test_batch.bin[1]: "));
+  assert_non_null(strstr(cli.out, want));
+  assert_non_null(strstr(cli.out, "test_batch.bin[1]: "));
   EXPECT_EXIT(64, "predict", "c.ckpt", "test_batch.bin", "--range", "199:201");
-  assert_non_null(strstr(err_text, "holds samples 0 to 199"));
+  assert_non_null(strstr(cli.err, "holds samples 0 to 199"));
 }
 
 /* cltrain bench --data: one epoch of the trainer on the CIFAR folder, with its data wait, for
@@ -162,8 +125,8 @@ static void test_bench_data_wait(void **state) {
     const char *stream = m ? "--stream" : NULL; /* NULL ends the arguments */
     EXPECT_EXIT(0, "bench", CLT_SOURCE_DIR "/models/cifar10_cnn.cfg", "--data", ".", "--subset",
                 "200", "--train-only", "--windows", "1", "--steps", "2", "--json", stream);
-    cJSON *o = cJSON_Parse(out_text);
-    if (!o) fail_msg("bench --json is not JSON: %s", out_text);
+    cJSON *o = cJSON_Parse(cli.out);
+    if (!o) fail_msg("bench --json is not JSON: %s", cli.out);
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "data_mode");
     assert_true(cJSON_IsString(mode));
     assert_string_equal(mode->valuestring, modes[m]);
@@ -186,8 +149,8 @@ static void test_neither_format(void **state) {
   char empty[1024];
   clt_test_make_subdir(empty, sizeof empty, "empty");
   EXPECT_EXIT(66, "train", CLT_SOURCE_DIR "/models/cifar10_cnn.cfg", "--data", empty);
-  assert_non_null(strstr(err_text, "no data set found; looked for MNIST-layout IDX files"));
-  assert_non_null(strstr(err_text, "CIFAR-10 binary batches"));
+  assert_non_null(strstr(cli.err, "no data set found; looked for MNIST-layout IDX files"));
+  assert_non_null(strstr(cli.err, "CIFAR-10 binary batches"));
 }
 
 int main(void) {
@@ -197,5 +160,5 @@ int main(void) {
       cmocka_unit_test(test_bench_data_wait),
       cmocka_unit_test(test_neither_format),
   };
-  return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, teardown);
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, clt_test_tmpdir_teardown);
 }

@@ -29,9 +29,7 @@
 
 #define F 6
 
-static const char *folder;
-static char device[32];
-static char out_text[1 << 16], err_text[1 << 16];
+static clt_test_cli cli; /* the folder, the device and the last run's output */
 
 static const char class_model[] = "[net]\ninput = 6\nbatch = 64\nepochs = 4\n"
                                   "optimizer = adam\nlearning_rate = 0.01\nseed = 3\n"
@@ -44,14 +42,8 @@ static const char reg_model[] = "[net]\ninput = 6\nbatch = 64\nepochs = 6\n"
 static const char wide_model[] = "[net]\ninput = 7\nbatch = 64\nepochs = 1\n"
                                  "[dense]\nunits = 3\n[softmax]\n";
 
-static void path_of(char *buf, size_t size, const char *name) {
-  snprintf(buf, size, "%s/%s", folder, name);
-}
-
 static void write_text(const char *name, const char *text) {
-  char p[1024];
-  path_of(p, sizeof p, name);
-  clt_test_write_file(p, text, strlen(text));
+  clt_test_write_text(cli.folder, name, text);
 }
 
 /* A table of rows samples from seed: features x_j = 10 j + (j + 1) z_j; classification:
@@ -93,8 +85,7 @@ static void write_table(const char *name, int rows, uint32_t seed, int regressio
 
 static int setup(void **state) {
   (void)state;
-  clt_test_device_spec(device, sizeof device);
-  if (!(folder = clt_test_tmpdir_create())) return -1;
+  if (clt_test_cli_init(&cli)) return -1;
   int plain[F + 1] = {0, 1, 2, 3, 4, 5, 6}, mixed[F + 1] = {6, 3, 0, 5, 1, 4, 2};
   write_table("train.csv", 3000, 11, 0, plain);
   write_table("test.csv", 600, 12, 0, mixed);
@@ -109,48 +100,10 @@ static int setup(void **state) {
   return 0;
 }
 
-static int teardown(void **state) {
-  (void)state;
-  clt_test_tmpdir_remove();
-  return 0;
-}
-
-static void slurp_into(const char *name, char *buf, size_t size) {
-  char p[1024];
-  path_of(p, sizeof p, name);
-  size_t n;
-  unsigned char *d = clt_test_read_file(p, &n);
-  snprintf(buf, size, "%s", (char *)d);
-  free(d);
-}
-
-/* Runs build/cltrain with the arguments (NULL-terminated) in the test folder; its exit code,
- * with stdout and stderr in out_text and err_text. */
-static int cltrain(const char *first, ...) {
-  const char *argv[48];
-  int argc = 0;
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a && argc < 44; a = va_arg(ap, const char *)) argv[argc++] = a;
-  va_end(ap);
-  argv[argc] = NULL;
-  int rc = clt_test_cltrain_wait(clt_test_cltrain_start(folder, device, argv));
-  slurp_into("out.txt", out_text, sizeof out_text);
-  slurp_into("err.txt", err_text, sizeof err_text);
-  return rc;
-}
-
-#define EXPECT_EXIT(code, ...)                                                                     \
-  do {                                                                                             \
-    int rc_ = cltrain(__VA_ARGS__, NULL);                                                          \
-    if (rc_ != (code))                                                                             \
-      fail_msg("exit %d, expected %d; stderr: %s; stdout tail: %s", rc_, code, err_text,           \
-               out_text + (strlen(out_text) > 600 ? strlen(out_text) - 600 : 0));                  \
-  } while (0)
-
-static void expect_err(const char *want) {
-  if (!strstr(err_text, want)) fail_msg("stderr lacks '%s': %s", want, err_text);
-}
+/* Runs cltrain in the test folder on the test device (cltrain_child.h); fails the test unless
+ * it exits with code, or unless its stderr holds want. Its output: cli.out and cli.err. */
+#define EXPECT_EXIT(code, ...) CLT_CLI_EXPECT_EXIT(&cli, code, __VA_ARGS__)
+#define EXPECT_ERR(want)       CLT_CLI_EXPECT_ERR(&cli, want)
 
 /* The number after the first ("first") or last occurrence of "key": in text. */
 static double json_number(const char *text, const char *key, int last) {
@@ -162,33 +115,26 @@ static double json_number(const char *text, const char *key, int last) {
   return strtod(at + strlen(pattern), NULL);
 }
 
-static void read_ckpt(const char *name, clt_checkpoint *ck) {
-  char p[1024];
-  path_of(p, sizeof p, name);
-  OK(clt_checkpoint_read(p, ck));
-}
-
 static void test_classification_eval_resume(void **state) {
   (void)state;
   EXPECT_EXIT(0, "train", "class.cfg", "--data", "train.csv", "--label", "colour", "--save",
               "class.ckpt", "--json");
-  double first_loss = json_number(out_text, "loss", 0),
-         last_loss = json_number(out_text, "loss", 1);
-  double val_acc = json_number(out_text, "val_accuracy", 1);
+  double first_loss = json_number(cli.out, "loss", 0), last_loss = json_number(cli.out, "loss", 1);
+  double val_acc = json_number(cli.out, "val_accuracy", 1);
   printf("classification: loss %.4f -> %.4f, val_accuracy %.4f\n", first_loss, last_loss, val_acc);
   assert_true(last_loss < first_loss);
   assert_true(val_acc > 0.8);
-  expect_err("label \"colour\": 3 classes (blue, green, red)");
-  expect_err("2700 training rows");
+  EXPECT_ERR("label \"colour\": 3 classes (blue, green, red)");
+  EXPECT_ERR("2700 training rows");
 
   /* Eval on another file, columns in another order: the stored statistics apply. */
   EXPECT_EXIT(0, "eval", "class.ckpt", "--data", "test.csv", "--json");
-  double test_acc = json_number(out_text, "accuracy", 0);
+  double test_acc = json_number(cli.out, "accuracy", 0);
   printf("eval on test.csv: accuracy %.4f\n", test_acc);
   assert_true(test_acc > 0.8);
-  assert_non_null(strstr(out_text, "\"name\":\"red\""));
+  assert_non_null(strstr(cli.out, "\"name\":\"red\""));
   clt_checkpoint ck;
-  read_ckpt("class.ckpt", &ck);
+  clt_test_cli_read_checkpoint(&cli, "class.ckpt", &ck);
   assert_non_null(ck.table);
   clt_checkpoint_free(&ck);
 
@@ -196,12 +142,12 @@ static void test_classification_eval_resume(void **state) {
   EXPECT_EXIT(0, "train", "class.cfg", "--data", "train.csv", "--label", "colour", "--epochs", "2",
               "--save", "half.ckpt");
   EXPECT_EXIT(0, "train", "--resume", "half.ckpt", "--epochs", "4");
-  assert_non_null(strstr(out_text, "Resuming"));
+  assert_non_null(strstr(cli.out, "Resuming"));
   EXPECT_EXIT(64, "train", "--resume", "half.ckpt", "--epochs", "5", "--label", "x0");
-  expect_err("--label x0 differs from the checkpoint's colour");
+  EXPECT_ERR("--label x0 differs from the checkpoint's colour");
   clt_checkpoint a, b;
-  read_ckpt("class.ckpt", &a);
-  read_ckpt("half.ckpt", &b);
+  clt_test_cli_read_checkpoint(&cli, "class.ckpt", &a);
+  clt_test_cli_read_checkpoint(&cli, "half.ckpt", &b);
   assert_int_equal(a.param_floats, b.param_floats);
   assert_int_equal(b.pos.epoch, 4);
   assert_memory_equal(a.params, b.params, a.param_floats * sizeof(float));
@@ -214,48 +160,47 @@ static void test_regression(void **state) {
   (void)state;
   EXPECT_EXIT(0, "train", "reg.cfg", "--data", "reg.csv", "--label", "target", "--task",
               "regression", "--save", "reg.ckpt", "--json");
-  double first_loss = json_number(out_text, "loss", 0),
-         last_loss = json_number(out_text, "loss", 1);
-  double val_mse = json_number(out_text, "val_loss", 1),
-         val_mae = json_number(out_text, "val_mae", 1);
+  double first_loss = json_number(cli.out, "loss", 0), last_loss = json_number(cli.out, "loss", 1);
+  double val_mse = json_number(cli.out, "val_loss", 1),
+         val_mae = json_number(cli.out, "val_mae", 1);
   printf("regression: loss %.4f -> %.4f, val MSE %.4f, val MAE %.4f (target variance 5.25)\n",
          first_loss, last_loss, val_mse, val_mae);
   assert_true(last_loss < first_loss);
   assert_true(val_mse < 1.0); /* predicting the mean gives about 5.25 */
   assert_true(val_mae < 0.8);
   EXPECT_EXIT(0, "eval", "reg.ckpt", "--data", "reg_test.csv");
-  assert_non_null(strstr(out_text, "Loss (MSE)"));
-  assert_non_null(strstr(out_text, "MAE"));
+  assert_non_null(strstr(cli.out, "Loss (MSE)"));
+  assert_non_null(strstr(cli.out, "MAE"));
   EXPECT_EXIT(0, "eval", "reg.ckpt", "--data", "reg_test.csv", "--json");
-  double test_mse = json_number(out_text, "mse", 0), test_mae = json_number(out_text, "mae", 0);
+  double test_mse = json_number(cli.out, "mse", 0), test_mae = json_number(cli.out, "mae", 0);
   printf("eval on reg_test.csv: MSE %.4f, MAE %.4f\n", test_mse, test_mae);
   assert_true(test_mse < 1.0 && test_mae < 0.8);
   /* The task and the head must agree. */
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "reg.csv", "--task", "regression", "--epochs",
               "1");
-  expect_err("ends in the [mse] head");
+  EXPECT_ERR("ends in the [mse] head");
   /* A numeric target read as classes: too many of them. */
   EXPECT_EXIT(65, "train", "reg.cfg", "--data", "reg.csv", "--epochs", "1");
-  expect_err("pass --task regression");
+  EXPECT_ERR("pass --task regression");
 }
 
 static void test_bad_files(void **state) {
   (void)state;
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "ragged.csv");
-  expect_err("cltrain: ragged.csv:4:7: the row has 4 fields but the header has 3");
-  expect_err("pass --skip-bad-rows");
+  EXPECT_ERR("cltrain: ragged.csv:4:7: the row has 4 fields but the header has 3");
+  EXPECT_ERR("pass --skip-bad-rows");
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "word.csv", "--label", "y");
-  expect_err("cltrain: word.csv:4:3: \"six\" in column \"b\" is not a number");
+  EXPECT_ERR("cltrain: word.csv:4:3: \"six\" in column \"b\" is not a number");
   /* Skipped and counted; the model then needs 2 inputs, which it does not have. */
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "word.csv", "--skip-bad-rows");
-  assert_non_null(strstr(out_text, "skipped 1 bad rows"));
-  expect_err("takes 1x1x6 inputs but");
+  assert_non_null(strstr(cli.out, "skipped 1 bad rows"));
+  EXPECT_ERR("takes 1x1x6 inputs but");
   EXPECT_EXIT(65, "train", "class.cfg", "--data", "empty.csv");
-  expect_err("is empty");
+  EXPECT_ERR("is empty");
   EXPECT_EXIT(64, "train", "class.cfg", "--data", "train.csv", "--label", "hue");
-  expect_err("its columns are: x0, x1, x2, x3, x4, x5, colour");
+  EXPECT_ERR("its columns are: x0, x1, x2, x3, x4, x5, colour");
   EXPECT_EXIT(65, "train", "wide.cfg", "--data", "train.csv", "--label", "colour");
-  expect_err("has 6 feature columns (besides the label \"colour\"); set input = 6 in [net]");
+  EXPECT_ERR("has 6 feature columns (besides the label \"colour\"); set input = 6 in [net]");
   EXPECT_EXIT(66, "train", "class.cfg", "--data", "absent.csv");
 }
 
@@ -267,7 +212,7 @@ int main(void) {
       cmocka_unit_test(test_regression),
       cmocka_unit_test(test_bad_files),
   };
-  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  int rc = cmocka_run_group_tests(tests, setup, clt_test_tmpdir_teardown);
   clt_test_ctx_release();
   return rc;
 }

@@ -41,9 +41,7 @@
 #define SIDE    12
 #define N_TRAIN 480
 
-static const char *folder;
-static char device[32];
-static char out_text[1 << 16], err_text[1 << 16];
+static clt_test_cli cli; /* the folder, the device and the last run's output */
 
 static const char small_model[] = "[net]\ninput = 12x12x1\nbatch = 32\nepochs = 1\n"
                                   "optimizer = adam\nlearning_rate = 0.01\nseed = 3\n"
@@ -67,57 +65,22 @@ static void write_set(const char *dir, const char *images, const char *labels, i
 
 static int setup(void **state) {
   (void)state;
-  clt_test_device_spec(device, sizeof device);
-  if (!(folder = clt_test_tmpdir_create())) return -1;
-  write_set(folder, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 0, N_TRAIN);
-  write_set(folder, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", N_TRAIN, 100);
-  clt_test_write_text(folder, "small.cfg", small_model);
-  clt_test_write_text(folder, "nonsense.cfg", "this is not a model\n[[[\n");
+  if (clt_test_cli_init(&cli)) return -1;
+  write_set(cli.folder, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 0, N_TRAIN);
+  write_set(cli.folder, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", N_TRAIN, 100);
+  clt_test_write_text(cli.folder, "small.cfg", small_model);
+  clt_test_write_text(cli.folder, "nonsense.cfg", "this is not a model\n[[[\n");
   return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  clt_test_tmpdir_remove();
-  return 0;
-}
-
-static void slurp_into(const char *name, char *buf, size_t size) {
-  char p[1024];
-  snprintf(p, sizeof p, "%s/%s", folder, name);
-  size_t n;
-  unsigned char *d = clt_test_read_file(p, &n);
-  snprintf(buf, size, "%s", (char *)d);
-  free(d);
-}
-
-/* Runs cltrain (arguments NULL-terminated, then --device dev) in the test folder; returns
- * its exit code (128 + signal when killed), its output in out_text and err_text. */
-static int cltrain_on(const char *dev, const char *first, ...) {
-  const char *argv[48];
-  int argc = 0;
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a && argc < 44; a = va_arg(ap, const char *)) argv[argc++] = a;
-  va_end(ap);
-  argv[argc] = NULL;
-  int rc = clt_test_cltrain_wait(clt_test_cltrain_start(folder, dev, argv));
-  slurp_into("out.txt", out_text, sizeof out_text);
-  slurp_into("err.txt", err_text, sizeof err_text);
-  return rc;
 }
 
 /* The code, and one "cltrain" line on stderr holding want. */
 #define EXPECT_EXIT_ON(dev, code, want, ...)                                                       \
   do {                                                                                             \
-    int rc_ = cltrain_on(dev, __VA_ARGS__, NULL);                                                  \
-    if (rc_ != (code))                                                                             \
-      fail_msg("exit %d, expected %d; stderr: %s; stdout tail: %s", rc_, code, err_text,           \
-               out_text + (strlen(out_text) > 600 ? strlen(out_text) - 600 : 0));                  \
-    if (!strstr(err_text, want)) fail_msg("stderr lacks '%s': %s", want, err_text);                \
-    if (rc_ != 0) fprintf(stderr, "exit %d: %s", rc_, err_text);                                   \
+    CLT_CLI_EXPECT_EXIT_ON(&cli, dev, code, __VA_ARGS__);                                          \
+    CLT_CLI_EXPECT_ERR(&cli, want);                                                                \
+    if ((code) != 0) fprintf(stderr, "exit %d: %s", code, cli.err);                                \
   } while (0)
-#define EXPECT_EXIT(code, want, ...) EXPECT_EXIT_ON(device, code, want, __VA_ARGS__)
+#define EXPECT_EXIT(code, want, ...) EXPECT_EXIT_ON(cli.device, code, want, __VA_ARGS__)
 
 /* ---- tests ------------------------------------------------------------------------------- */
 
@@ -206,9 +169,9 @@ static void test_out_of_device_memory(void **state) {
   setenv("CLTRAIN_DEVICE_MEMORY_BYTES", "1M", 1);
   EXPECT_EXIT(80, "has 1.0 MiB", "train", "small.cfg", "--data", ".", "--batch", "100000000");
   unsetenv("CLTRAIN_DEVICE_MEMORY_BYTES");
-  assert_non_null(strstr(err_text, "(--batch 100000000 cut to the training set's size) needs"));
-  assert_non_null(strstr(err_text, "use --batch "));
-  assert_null(strstr(out_text, "Epoch 1/"));
+  assert_non_null(strstr(cli.err, "(--batch 100000000 cut to the training set's size) needs"));
+  assert_non_null(strstr(cli.err, "use --batch "));
+  assert_null(strstr(cli.out, "Epoch 1/"));
 
   /* The real thing: Fashion-MNIST and the tutorial CNN, on the device's own limits. */
   if (access(CLT_DEFAULT_DATA_DIR "/train-images-idx3-ubyte.gz", R_OK) != 0) {
@@ -218,8 +181,8 @@ static void test_out_of_device_memory(void **state) {
   }
   EXPECT_EXIT(80, "use --batch ", "train", CLT_SOURCE_DIR "/models/fashion_cnn.cfg", "--batch",
               "100000000");
-  assert_non_null(strstr(err_text, "batch 54000 (--batch 100000000 cut"));
-  assert_null(strstr(out_text, "Epoch 1/"));
+  assert_non_null(strstr(cli.err, "batch 54000 (--batch 100000000 cut"));
+  assert_null(strstr(cli.out, "Epoch 1/"));
 }
 
 /* The N of "batch auto: N" in text. */
@@ -232,27 +195,27 @@ static int auto_choice(const char *text) {
 static void test_batch_auto(void **state) {
   (void)state;
   EXPECT_EXIT(0, "", "train", "small.cfg", "--data", ".", "--batch", "auto", "--epochs", "1");
-  int full = auto_choice(out_text);
+  int full = auto_choice(cli.out);
   assert_int_equal(full, 256); /* the largest power of two within the 432 training images */
   /* With 3 MiB (2.4 usable) a smaller batch is chosen, trained and stored. */
   setenv("CLTRAIN_DEVICE_MEMORY_BYTES", "3M", 1);
   EXPECT_EXIT(0, "", "train", "small.cfg", "--data", ".", "--batch", "auto", "--epochs", "1",
               "--save", "auto.ckpt");
   unsetenv("CLTRAIN_DEVICE_MEMORY_BYTES");
-  int small = auto_choice(out_text);
+  int small = auto_choice(cli.out);
   fprintf(stderr, "batch auto: %d on the device, %d in 3 MiB\n", full, small);
   assert_true(small >= 16 && small < full);
-  assert_non_null(strstr(out_text, "Test: loss"));
+  assert_non_null(strstr(cli.out, "Test: loss"));
   char p[1024];
-  snprintf(p, sizeof p, "%s/auto.ckpt", folder);
+  snprintf(p, sizeof p, "%s/auto.ckpt", cli.folder);
   clt_checkpoint ck;
   OK(clt_checkpoint_read(p, &ck));
   assert_int_equal(ck.batch, small);
   clt_checkpoint_free(&ck);
   /* Resumed with --batch auto on the full device: the checkpoint's batch stays. */
   EXPECT_EXIT(0, "", "train", "--resume", "auto.ckpt", "--epochs", "2", "--batch", "auto");
-  assert_int_equal(auto_choice(out_text), small);
-  assert_non_null(strstr(out_text, "Test: loss"));
+  assert_int_equal(auto_choice(cli.out), small);
+  assert_non_null(strstr(cli.out, "Test: loss"));
 }
 
 int main(void) {
@@ -265,5 +228,5 @@ int main(void) {
       cmocka_unit_test(test_out_of_device_memory),
       cmocka_unit_test(test_batch_auto),
   };
-  return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, teardown);
+  return CLT_RUN_DEVICE_TESTS(tests, NULL, setup, clt_test_tmpdir_teardown);
 }

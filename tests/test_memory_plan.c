@@ -27,6 +27,7 @@
 #include "train/trainer.h"
 #include "util/expect.h"
 #include "util/test_util.h"
+#include "util/train_harness.h"
 
 static const char small_model[] = "[net]\ninput = 8x8x1\nbatch = 32\nepochs = 2\n"
                                   "optimizer = adam\nlearning_rate = 0.01\nseed = 7\n"
@@ -73,28 +74,19 @@ static void make_set(int n, clt_dataset *ds) {
  * and the activation arena's chunk count. */
 static unsigned char *train_small(clt_ctx *ctx, const clt_dataset *train, size_t *bytes,
                                   int *chunks) {
-  clt_model *model = parse(small_model);
-  clt_train_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.recipe = model->recipe;
-  cfg.read_every = 4;
-  clt_optim *opt = NULL;
-  OK(clt_optim_create(ctx, &cfg.recipe, &opt));
-  clt_network *net = NULL;
-  OK(clt_network_create(model, ctx, cfg.recipe.batch, clt_optim_state_per_param(opt),
-                        cfg.recipe.seed, &net));
+  clt_test_trainee t;
+  clt_test_trainee_build(ctx, small_model, "memory.cfg", &t);
+  clt_network *net = t.net;
   *chunks = net->activations.chunk_count;
   for (int k = 0; k < net->activations.chunk_count; k++)
     assert_true(clt_arena_chunk_size(&net->activations, k) <= ctx->dev.max_alloc);
-  OK(clt_train(net, opt, train, NULL, &cfg, NULL));
+  OK(clt_train(net, t.opt, train, NULL, &t.cfg, NULL));
   *bytes = net->params.size + net->optimizer.size;
   unsigned char *out = malloc(*bytes);
   assert_non_null(out);
   OK(clt_buffer_read(ctx, net->params.mem, 0, net->params.size, out));
   OK(clt_buffer_read(ctx, net->optimizer.mem, 0, net->optimizer.size, out + net->params.size));
-  clt_network_destroy(net);
-  clt_optim_destroy(opt);
-  clt_model_free(model);
+  clt_test_trainee_destroy(&t);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "idx_bytes.h"
+#include "runtime/rng.h"
 #include "temp_files.h"
 
 size_t clt_test_idx_header(unsigned char *out, unsigned type, int ndims, const uint32_t *dims) {
@@ -47,4 +48,27 @@ void clt_test_write_idx_set(const char *dir, const char *images, const char *lab
   const uint32_t label_dims[1] = {(uint32_t)n};
   write_idx(dir, images, 3, image_dims, pixels, (size_t)n * (size_t)h * (size_t)w);
   write_idx(dir, labels, 1, label_dims, labels_data, (size_t)n);
+}
+
+void clt_test_write_block_idx_set(const char *dir, const char *images, const char *labels,
+                                  int first, int n) {
+  enum { SIDE = CLT_TEST_BLOCK_SIDE };
+  size_t px = (size_t)n * SIDE * SIDE;
+  unsigned char *img = malloc(px), *lab = malloc((size_t)n);
+  assert_non_null(img);
+  assert_non_null(lab);
+  for (int s = 0; s < n; s++) {
+    int k = (int)(clt_hash(21, 1, (uint32_t)(first + s)) % 10u);
+    lab[s] = (unsigned char)k;
+    int top = (k / 4) * 4, left = (k % 4) * 3;
+    for (int i = 0; i < SIDE * SIDE; i++) {
+      int h = i / SIDE, w = i % SIDE;
+      int v = (int)(120.0f * clt_uniform(22, 2, (uint32_t)((first + s) * SIDE * SIDE + i)));
+      if (h >= top && h < top + 4 && w >= left && w < left + 3) v += 130;
+      img[(size_t)s * SIDE * SIDE + i] = (unsigned char)v;
+    }
+  }
+  clt_test_write_idx_set(dir, images, labels, n, SIDE, SIDE, img, lab);
+  free(img);
+  free(lab);
 }

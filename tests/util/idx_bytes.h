@@ -19,4 +19,12 @@ size_t clt_test_idx_header(unsigned char *out, unsigned type, int ndims, const u
 void clt_test_write_idx_set(const char *dir, const char *images, const char *labels, int n, int h,
                             int w, const unsigned char *pixels, const unsigned char *labels_data);
 
+/* The side of the images of clt_test_write_block_idx_set(). */
+#define CLT_TEST_BLOCK_SIDE 12
+/* Writes a learnable data set of n 12x12 grey images, samples first to first + n - 1 of a
+ * seeded stream, as clt_test_write_idx_set() does: sample s has class k = hash(s) % 10, and
+ * its image lights the 4x3 block of class k (row k / 4, column k % 4) over noise. */
+void clt_test_write_block_idx_set(const char *dir, const char *images, const char *labels,
+                                  int first, int n);
+
 #endif
