@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "check/check.h"
+#include "nn/ini.h"
+#include "nn/layer.h"
 
 /* Every output buffer gets this many floats past its end, filled with CHECK_SENTINEL and
  * checked afterwards: launches round the global size up to the work-group size (at most
@@ -57,5 +59,43 @@ void clt_check_failf(clt_check_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void clt_check_skipf(clt_check_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* check_layers.c's reference adapters (check_layer_refs.c): a layer case's inputs and the
+ * reference outputs, in double. */
+typedef struct clt_check_layer_io {
+  const clt_ini_section *sec;
+  int n;
+  clt_shape in, out;
+  int training;
+  uint32_t seed, step;
+  int layer_index;
+  const double *x, *dy;
+  int param_count;
+  size_t param_floats[CLT_MAX_PARAMS];
+  const double *params[CLT_MAX_PARAMS];
+  double *grads[CLT_MAX_PARAMS]; /* starting values; the reference adds */
+  double *state;                 /* in, then out; NULL when the layer has none */
+  size_t state_floats;
+  const int32_t *labels; /* the head */
+  double *y, *dx;        /* the reference's outputs */
+  double loss;           /* the head: mean loss */
+  int correct;
+  /* Tolerances, set by the adapter (relative to the largest magnitude of the reference
+   * tensor, or the floor when larger). */
+  double tol_y, tol_dx, tol_params, tol_state, tol_loss, floor_dx;
+} clt_check_layer_io;
+
+/* Reads the keys as docs/INTERNALS.md defines them and computes the reference outputs.
+ * Returns NULL, or why the layer's buffers do not match what the reference expects. */
+typedef const char *(*clt_check_layer_ref_fn)(clt_check_layer_io *io);
+
+typedef struct clt_check_layer_ref {
+  const char *layer;
+  clt_check_layer_ref_fn run;
+  const char *tolerance; /* for --list */
+} clt_check_layer_ref;
+
+/* The reference adapter of a registry layer type, or NULL when it has none. */
+const clt_check_layer_ref *clt_check_layer_ref_find(const char *layer);
 
 #endif
