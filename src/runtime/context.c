@@ -82,15 +82,18 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
 }
 
 clt_status clt_ctx_finish(clt_ctx *ctx) {
-  CLT_CL_CHECK(clFinish(ctx->transfer));
+  /* Compute first: its commands wait only on uploads already flushed, and once it is done
+   * every event the transfer queue waits on is complete before that queue is flushed here
+   * (an upload left unflushed by a failed clFlush never races a finishing dependency). */
   CLT_CL_CHECK(clFinish(ctx->compute));
+  CLT_CL_CHECK(clFinish(ctx->transfer));
   return CLT_OK;
 }
 
 void clt_ctx_destroy(clt_ctx *ctx) {
   if (!ctx) return;
+  if (ctx->compute) clFinish(ctx->compute); /* compute first: see clt_ctx_finish */
   if (ctx->transfer) clFinish(ctx->transfer);
-  if (ctx->compute) clFinish(ctx->compute);
   clt_profiler_stop(ctx);
   if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
   for (int i = 0; i < ctx->program_count; i++) {

@@ -69,8 +69,8 @@ clt_status clt_device_data_create(clt_ctx *ctx, const clt_dataset *ds, int batch
 
 void clt_device_data_destroy(clt_device_data *dd) {
   if (!dd) return;
+  clFinish(dd->ctx->compute); /* compute first: see clt_ctx_finish */
   clFinish(dd->ctx->transfer);
-  clFinish(dd->ctx->compute);
   clt_buffer_release(&dd->images);
   clt_buffer_release(&dd->labels);
   clt_buffer_release(&dd->order);
