@@ -132,8 +132,10 @@ int main(int argc, char **argv) {
     perror(out);
     return 74;
   }
-  fprintf(stderr, "make-csv: %s: %lld rows, %d features, %s, %.1f MB\n", out, n, features,
-          regression ? "regression target" : "classes", (double)written / 1e6);
+  char target[32];
+  snprintf(target, sizeof target, regression ? "a regression target" : "%d classes", classes);
+  fprintf(stderr, "make-csv: %s: %lld rows, %d features, %s, %.1f MB\n", out, n, features, target,
+          (double)written / 1e6);
   free(offset);
   free(scale);
   free(z);
