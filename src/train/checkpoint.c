@@ -58,7 +58,7 @@ static int sync_folder(const char *path) {
 }
 
 clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
-  clt_ckpt_bytes pos = {0}, shapes = {0};
+  clt_bytes pos = {0}, shapes = {0};
   clt_ckpt_pack_position(ck, &pos);
   clt_ckpt_pack_shapes(ck, &shapes);
   if (pos.failed || shapes.failed) {
@@ -224,7 +224,7 @@ enum {
  * payload. */
 static int take_section(const char *tag, const unsigned char *p, size_t n, clt_checkpoint *ck,
                         unsigned *have) {
-  clt_ckpt_cursor c = {p, n, 0, 0};
+  clt_byte_cursor c = {p, n, 0, 0};
   if (memcmp(tag, "MODL", 4) == 0) {
     if (n > CLT_CKPT_MAX_TEXT_BYTES || memchr(p, '\0', n)) return -2;
     free(ck->model_text);

@@ -36,117 +36,62 @@ uint32_t clt_checkpoint_data_crc(const clt_dataset *ds) {
   return crc_update(c, ds->images, floats * sizeof *ds->images);
 }
 
-/* ---- a growing byte buffer for the small sections --------------------------------------- */
-
-void clt_ckpt_put(clt_ckpt_bytes *b, const void *data, size_t n) {
-  if (b->failed) return;
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    while (cap < b->n + n) cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, data, n);
-  b->n += n;
-}
-
-static void put_u32(clt_ckpt_bytes *b, uint32_t v) {
-  clt_ckpt_put(b, &v, sizeof v);
-}
-static void put_u64(clt_ckpt_bytes *b, uint64_t v) {
-  clt_ckpt_put(b, &v, sizeof v);
-}
-static void put_f64(clt_ckpt_bytes *b, double v) {
-  clt_ckpt_put(b, &v, sizeof v);
-}
-
-static void get(clt_ckpt_cursor *c, void *out, size_t n) {
-  if (c->short_read || c->n - c->at < n) {
-    c->short_read = 1;
-    memset(out, 0, n);
-    return;
-  }
-  memcpy(out, c->p + c->at, n);
-  c->at += n;
-}
-
-static uint32_t get_u32(clt_ckpt_cursor *c) {
-  uint32_t v;
-  get(c, &v, sizeof v);
-  return v;
-}
-static uint64_t get_u64(clt_ckpt_cursor *c) {
-  uint64_t v;
-  get(c, &v, sizeof v);
-  return v;
-}
-static double get_f64(clt_ckpt_cursor *c) {
-  double v;
-  get(c, &v, sizeof v);
-  return v;
-}
-
 /* ---- the POSN and SHAP sections ---------------------------------------------------------- */
 
-void clt_ckpt_pack_position(const clt_checkpoint *ck, clt_ckpt_bytes *b) {
+void clt_ckpt_pack_position(const clt_checkpoint *ck, clt_bytes *b) {
   const clt_train_position *p = &ck->pos;
-  put_u32(b, (uint32_t)p->epoch);
-  put_u32(b, (uint32_t)p->step);
-  put_u64(b, (uint64_t)p->global_step);
-  put_u64(b, (uint64_t)p->global_step); /* optimizer t of the last update */
-  put_u32(b, (uint32_t)ck->epochs);
-  put_u32(b, (uint32_t)ck->steps_per_epoch);
-  put_u32(b, (uint32_t)ck->batch);
-  put_u32(b, ck->seed);
-  put_u32(b, (uint32_t)ck->train_n);
-  put_u32(b, (uint32_t)ck->val_n);
-  put_u32(b, ck->data_crc);
-  put_u32(b, (uint32_t)p->has_best);
-  put_f64(b, p->best_val_accuracy);
-  clt_ckpt_put(b, p->metrics, sizeof p->metrics);
-  put_f64(b, p->epoch_seconds);
+  clt_bytes_put_u32(b, (uint32_t)p->epoch);
+  clt_bytes_put_u32(b, (uint32_t)p->step);
+  clt_bytes_put_u64(b, (uint64_t)p->global_step);
+  clt_bytes_put_u64(b, (uint64_t)p->global_step); /* optimizer t of the last update */
+  clt_bytes_put_u32(b, (uint32_t)ck->epochs);
+  clt_bytes_put_u32(b, (uint32_t)ck->steps_per_epoch);
+  clt_bytes_put_u32(b, (uint32_t)ck->batch);
+  clt_bytes_put_u32(b, ck->seed);
+  clt_bytes_put_u32(b, (uint32_t)ck->train_n);
+  clt_bytes_put_u32(b, (uint32_t)ck->val_n);
+  clt_bytes_put_u32(b, ck->data_crc);
+  clt_bytes_put_u32(b, (uint32_t)p->has_best);
+  clt_bytes_put_f64(b, p->best_val_accuracy);
+  clt_bytes_put(b, p->metrics, sizeof p->metrics);
+  clt_bytes_put_f64(b, p->epoch_seconds);
 }
 
-int clt_ckpt_unpack_position(clt_ckpt_cursor *c, clt_checkpoint *ck) {
+int clt_ckpt_unpack_position(clt_byte_cursor *c, clt_checkpoint *ck) {
   clt_train_position *p = &ck->pos;
-  p->epoch = (int)get_u32(c);
-  p->step = (int)get_u32(c);
-  p->global_step = (long)get_u64(c);
-  (void)get_u64(c); /* optimizer t: equal to global_step in format 1 */
-  ck->epochs = (int)get_u32(c);
-  ck->steps_per_epoch = (int)get_u32(c);
-  ck->batch = (int)get_u32(c);
-  ck->seed = get_u32(c);
-  ck->train_n = (int)get_u32(c);
-  ck->val_n = (int)get_u32(c);
-  ck->data_crc = get_u32(c);
-  p->has_best = (int)get_u32(c);
-  p->best_val_accuracy = get_f64(c);
-  get(c, p->metrics, sizeof p->metrics);
-  p->epoch_seconds = get_f64(c);
+  p->epoch = (int)clt_cursor_u32(c);
+  p->step = (int)clt_cursor_u32(c);
+  p->global_step = (long)clt_cursor_u64(c);
+  (void)clt_cursor_u64(c); /* optimizer t: equal to global_step in format 1 */
+  ck->epochs = (int)clt_cursor_u32(c);
+  ck->steps_per_epoch = (int)clt_cursor_u32(c);
+  ck->batch = (int)clt_cursor_u32(c);
+  ck->seed = clt_cursor_u32(c);
+  ck->train_n = (int)clt_cursor_u32(c);
+  ck->val_n = (int)clt_cursor_u32(c);
+  ck->data_crc = clt_cursor_u32(c);
+  p->has_best = (int)clt_cursor_u32(c);
+  p->best_val_accuracy = clt_cursor_f64(c);
+  clt_cursor_get(c, p->metrics, sizeof p->metrics);
+  p->epoch_seconds = clt_cursor_f64(c);
   return !c->short_read && c->at == c->n && p->epoch >= 0 && p->step >= 0 && p->global_step >= 0 &&
          ck->batch > 0;
 }
 
-void clt_ckpt_pack_shapes(const clt_checkpoint *ck, clt_ckpt_bytes *b) {
-  put_u32(b, (uint32_t)ck->layer_count);
-  put_u32(b, (uint32_t)ck->optimizer_blocks);
+void clt_ckpt_pack_shapes(const clt_checkpoint *ck, clt_bytes *b) {
+  clt_bytes_put_u32(b, (uint32_t)ck->layer_count);
+  clt_bytes_put_u32(b, (uint32_t)ck->optimizer_blocks);
   for (int i = 0; i < ck->layer_count; i++) {
     const clt_checkpoint_layer *l = &ck->layers[i];
-    put_u32(b, (uint32_t)l->param_count);
-    for (int p = 0; p < l->param_count; p++) put_u64(b, l->param_floats[p]);
-    put_u64(b, l->state_floats);
+    clt_bytes_put_u32(b, (uint32_t)l->param_count);
+    for (int p = 0; p < l->param_count; p++) clt_bytes_put_u64(b, l->param_floats[p]);
+    clt_bytes_put_u64(b, l->state_floats);
   }
 }
 
-int clt_ckpt_unpack_shapes(clt_ckpt_cursor *c, clt_checkpoint *ck) {
-  uint32_t count = get_u32(c);
-  ck->optimizer_blocks = (int)get_u32(c);
+int clt_ckpt_unpack_shapes(clt_byte_cursor *c, clt_checkpoint *ck) {
+  uint32_t count = clt_cursor_u32(c);
+  ck->optimizer_blocks = (int)clt_cursor_u32(c);
   if (c->short_read || count > 100000 || ck->optimizer_blocks < 0 || ck->optimizer_blocks > 8)
     return 0;
   ck->layer_count = (int)count;
@@ -154,11 +99,11 @@ int clt_ckpt_unpack_shapes(clt_ckpt_cursor *c, clt_checkpoint *ck) {
   if (!ck->layers) return 0;
   for (uint32_t i = 0; i < count && !c->short_read; i++) {
     clt_checkpoint_layer *l = &ck->layers[i];
-    uint32_t pc = get_u32(c);
+    uint32_t pc = clt_cursor_u32(c);
     if (pc > CLT_MAX_PARAMS) return 0;
     l->param_count = (int)pc;
-    for (uint32_t p = 0; p < pc; p++) l->param_floats[p] = get_u64(c);
-    l->state_floats = get_u64(c);
+    for (uint32_t p = 0; p < pc; p++) l->param_floats[p] = clt_cursor_u64(c);
+    l->state_floats = clt_cursor_u64(c);
   }
   return !c->short_read && c->at == c->n;
 }

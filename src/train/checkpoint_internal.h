@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/bytes.h"
 #include "train/checkpoint.h"
 
 extern const unsigned char clt_ckpt_magic[8];
@@ -17,28 +18,12 @@ extern const unsigned char clt_ckpt_magic[8];
 /* CRC32 (zlib) of n bytes, any length. */
 uint32_t clt_ckpt_crc(const void *data, size_t n);
 
-/* A growing byte buffer for the small sections; failed is set when memory runs out. */
-typedef struct clt_ckpt_bytes {
-  unsigned char *p;
-  size_t n, cap;
-  int failed;
-} clt_ckpt_bytes;
-
-void clt_ckpt_put(clt_ckpt_bytes *b, const void *data, size_t n);
-
-/* A cursor over a payload that reads nothing past its end. */
-typedef struct clt_ckpt_cursor {
-  const unsigned char *p;
-  size_t n, at;
-  int short_read;
-} clt_ckpt_cursor;
-
 /* The POSN and SHAP sections. The unpackers return 1 when the payload is well formed (and
  * used up exactly); unpack_shapes leaves ck->layers NULL when memory ran out. */
-void clt_ckpt_pack_position(const clt_checkpoint *ck, clt_ckpt_bytes *b);
-int clt_ckpt_unpack_position(clt_ckpt_cursor *c, clt_checkpoint *ck);
-void clt_ckpt_pack_shapes(const clt_checkpoint *ck, clt_ckpt_bytes *b);
-int clt_ckpt_unpack_shapes(clt_ckpt_cursor *c, clt_checkpoint *ck);
+void clt_ckpt_pack_position(const clt_checkpoint *ck, clt_bytes *b);
+int clt_ckpt_unpack_position(clt_byte_cursor *c, clt_checkpoint *ck);
+void clt_ckpt_pack_shapes(const clt_checkpoint *ck, clt_bytes *b);
+int clt_ckpt_unpack_shapes(clt_byte_cursor *c, clt_checkpoint *ck);
 
 /* One section to write: a four-letter tag and its payload. */
 typedef struct clt_ckpt_section {

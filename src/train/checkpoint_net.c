@@ -198,7 +198,7 @@ clt_status clt_checkpoint_restore(clt_network *net, const clt_checkpoint *ck, in
 /* ---- text sections ------------------------------------------------------------------------ */
 
 char *clt_checkpoint_device_text(const clt_ctx *ctx) {
-  clt_ckpt_bytes b = {0};
+  clt_bytes b = {0};
   char line[2600];
   const clt_device_info *d = &ctx->dev;
   snprintf(line, sizeof line,
@@ -206,13 +206,13 @@ char *clt_checkpoint_device_text(const clt_ctx *ctx) {
            "device_version = %s\nopencl_c = %s\nbuild_options = %s\n",
            d->name, d->vendor, d->platform_name, d->platform_version, d->driver_version,
            d->device_version, d->opencl_c_version, ctx->std_option);
-  clt_ckpt_put(&b, line, strlen(line));
+  clt_bytes_put(&b, line, strlen(line));
   for (int i = 0; i < ctx->program_count; i++) {
     snprintf(line, sizeof line, "program %s = %s\n", ctx->programs[i].file,
              ctx->programs[i].options ? ctx->programs[i].options : "");
-    clt_ckpt_put(&b, line, strlen(line));
+    clt_bytes_put(&b, line, strlen(line));
   }
-  clt_ckpt_put(&b, "", 1);
+  clt_bytes_put(&b, "", 1);
   if (b.failed) {
     free(b.p);
     return NULL;
