@@ -10,13 +10,13 @@
 #include <stdlib.h>
 
 #include "nn/layers/layers.h"
+#include "nn/layers/head_reduce.h"
 #include "nn/metrics.h"
 #include "runtime/program.h"
 
 typedef struct mse_layer {
   clt_kernel forward_k;
-  clt_kernel reduce_k;
-  size_t reduce_local; /* power of two */
+  clt_head_reduce reduce; /* the metric sums */
   int prepared;
 } mse_layer;
 
@@ -50,14 +50,11 @@ static clt_status mse_prepare(void *self, clt_ctx *ctx) {
   mse_layer *s = self;
   if (s->prepared) return CLT_OK;
   CLT_TRY(clt_kernel_create(ctx, "mse.cl", "mse_forward", "", &s->forward_k));
-  clt_status st = clt_kernel_create(ctx, "softmax.cl", "softmax_xent_reduce", "", &s->reduce_k);
+  clt_status st = clt_head_reduce_prepare(ctx, &s->reduce);
   if (st != CLT_OK) {
     clt_kernel_release(&s->forward_k);
     return st;
   }
-  size_t local = 1;
-  while (local * 2 <= s->reduce_k.local_1d) local *= 2;
-  s->reduce_local = local;
   s->prepared = 1;
   return CLT_OK;
 }
@@ -82,15 +79,7 @@ static clt_status mse_forward(void *self, const clt_pass *pass) {
   clt_arg_int(k, write_dx);
   clt_arg_int(k, n);
   CLT_TRY(clt_run_1d(pass->ctx, k, (size_t)n));
-  if (has_targets && pass->metrics) {
-    clt_kernel *r = &s->reduce_k;
-    clt_arg_mem(r, pass->saved);
-    clt_arg_mem(r, pass->metrics);
-    clt_arg_local(r, s->reduce_local * sizeof(float));
-    clt_arg_local(r, s->reduce_local * sizeof(float));
-    clt_arg_int(r, n);
-    CLT_TRY(clt_run_1d_local(pass->ctx, r, 1, s->reduce_local));
-  }
+  if (has_targets && pass->metrics) CLT_TRY(clt_head_reduce_run(&s->reduce, pass));
   return CLT_OK;
 }
 
@@ -110,7 +99,7 @@ static void mse_destroy(void *self) {
   mse_layer *s = self;
   if (!s) return;
   clt_kernel_release(&s->forward_k);
-  clt_kernel_release(&s->reduce_k);
+  clt_head_reduce_release(&s->reduce);
   free(s);
 }
 

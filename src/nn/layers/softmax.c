@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "nn/layers/layers.h"
+#include "nn/layers/head_reduce.h"
 #include "nn/metrics.h"
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"
@@ -19,8 +20,7 @@
 typedef struct softmax_layer {
   int classes; /* K */
   clt_kernel forward_k;
-  clt_kernel reduce_k;
-  size_t reduce_local; /* power of two, the work-group size of the reduction */
+  clt_head_reduce reduce; /* the metric sums */
   int prepared;
 } softmax_layer;
 
@@ -61,14 +61,11 @@ static clt_status softmax_prepare(void *self, clt_ctx *ctx) {
   softmax_layer *s = self;
   if (s->prepared) return CLT_OK;
   CLT_TRY(clt_kernel_create(ctx, "softmax.cl", "softmax_xent_forward", "", &s->forward_k));
-  clt_status st = clt_kernel_create(ctx, "softmax.cl", "softmax_xent_reduce", "", &s->reduce_k);
+  clt_status st = clt_head_reduce_prepare(ctx, &s->reduce);
   if (st != CLT_OK) {
     clt_kernel_release(&s->forward_k);
     return st;
   }
-  size_t local = 1;
-  while (local * 2 <= s->reduce_k.local_1d) local *= 2;
-  s->reduce_local = local;
   s->prepared = 1;
   return CLT_OK;
 }
@@ -97,15 +94,7 @@ static clt_status softmax_forward(void *self, const clt_pass *pass) {
   clt_arg_int(k, s->classes);
   CLT_TRY(clt_run_1d(pass->ctx, k, (size_t)n));
 
-  if (has_labels && pass->metrics) {
-    clt_kernel *r = &s->reduce_k;
-    clt_arg_mem(r, pass->saved);
-    clt_arg_mem(r, pass->metrics);
-    clt_arg_local(r, s->reduce_local * sizeof(float));
-    clt_arg_local(r, s->reduce_local * sizeof(float));
-    clt_arg_int(r, n);
-    CLT_TRY(clt_run_1d_local(pass->ctx, r, 1, s->reduce_local));
-  }
+  if (has_labels && pass->metrics) CLT_TRY(clt_head_reduce_run(&s->reduce, pass));
   return CLT_OK;
 }
 
@@ -125,7 +114,7 @@ static void softmax_destroy(void *self) {
   softmax_layer *s = self;
   if (!s) return;
   clt_kernel_release(&s->forward_k);
-  clt_kernel_release(&s->reduce_k);
+  clt_head_reduce_release(&s->reduce);
   free(s);
 }
 
