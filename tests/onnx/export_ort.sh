@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# ONNX export against ONNX Runtime (CTest onnx_export_ort): for each model (fashion_cnn,
+# fashion_cnn_bn, resnet8, mlp and tests/onnx/all_layers.cfg), a checkpoint
+# trained for a few steps (1 epoch of --subset 512), `cltrain export`, onnx.checker (Debian's
+# python3-onnx, /usr/bin/python3), then ONNX Runtime (the venv of tools/setup-onnx-venv) on
+# test images A..B-1 against `cltrain predict --json` on the same images: every probability
+# within 1e-4 (tests/onnx/compare.py).
+#   export_ort.sh CLTRAIN SOURCE_DIR WORK_DIR [MODEL.cfg...]
+# Exit 77 (skipped; a failure under CI) when the venv or the OpenCL device is missing.
+set -uo pipefail
+cltrain=$1 src=$2 work=$3
+shift 3
+models=("$@")
+if ((${#models[@]} == 0)); then
+  models=("$src"/models/{fashion_cnn,fashion_cnn_bn,resnet8,mlp}.cfg "$src/tests/onnx/all_layers.cfg")
+fi
+venv=${CLTRAIN_ONNX_VENV:-$HOME/.cache/cltrain/onnx-venv}
+data=${CLTRAIN_TEST_FASHION:-/usr/share/datasets/fashion-mnist}
+images=$data/t10k-images-idx3-ubyte.gz
+a=0 b=100
+compare=$src/tests/onnx/compare.py
+
+if ! "$venv/bin/python" -c "import onnxruntime" 2>/dev/null; then
+  echo "export_ort: no ONNX Runtime in $venv: run tools/setup-onnx-venv (tools/setup.sh does)"
+  exit 77
+fi
+if ! /usr/bin/python3 -c "import onnx" 2>/dev/null; then
+  echo "export_ort: /usr/bin/python3 has no onnx module: apt-get install python3-onnx"
+  exit 77
+fi
+if [[ ! -f $images ]]; then
+  echo "export_ort: $images is missing: apt-get install dataset-fashion-mnist"
+  exit 77
+fi
+rm -rf "$work"
+mkdir -p "$work"
+failed=0
+for cfg in "${models[@]}"; do
+  m=$(basename "$cfg" .cfg)
+  ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.predict.json
+  "$cltrain" train "$cfg" --data "$data" --epochs 1 --subset 512 --batch 32 \
+    --seed 7 --save "$ck" --json >"$work/$m.train.log" 2>&1
+  rc=$?
+  if ((rc == 69)); then
+    echo "export_ort: no OpenCL device: $(tail -1 "$work/$m.train.log")"
+    exit 77
+  fi
+  if ((rc)); then
+    echo "FAIL $m: training exited $rc:"
+    tail -5 "$work/$m.train.log"
+    failed=1
+    continue
+  fi
+  if ! "$cltrain" export "$ck" -o "$onnx"; then
+    echo "FAIL $m: cltrain export"
+    failed=1
+    continue
+  fi
+  if ! "$cltrain" predict "$ck" "$images" --range "$a:$b" --top 1000 --json >"$json"; then
+    echo "FAIL $m: cltrain predict"
+    failed=1
+    continue
+  fi
+  /usr/bin/python3 "$compare" check "$onnx" || { echo "FAIL $m: onnx.checker"; failed=1; continue; }
+  "$venv/bin/python" "$compare" run "$onnx" "$json" "$images" "$a" "$b" ||
+    { echo "FAIL $m: ONNX Runtime and cltrain predict differ"; failed=1; }
+done
+exit $failed
