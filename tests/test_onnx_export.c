@@ -151,6 +151,8 @@ static void export_reads_back(void **state) {
   int seen = 0;
   for (size_t i = 0; i < m->n_metadata_props; i++) {
     const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+    for (size_t j = 0; j < i; j++) /* onnx.checker refuses duplicate keys */
+      assert_string_not_equal(e->key, m->metadata_props[j]->key);
     if (strcmp(e->key, "class_names") == 0) {
       assert_string_equal(e->value, "[\"cat\",\"\\\"dog\\\"\"]");
       seen |= 1;

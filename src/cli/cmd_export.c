@@ -49,9 +49,13 @@ int clt_cmd_export(int argc, char **argv) {
   clt_onnx_summary s;
   clt_status st = clt_onnx_export_file(argv[optind], output, CLT_VERSION, &s);
   if (st != CLT_OK) return clt_report_failure(st);
-  printf("wrote %s: %d layers as %d ONNX nodes, %zu parameters; input \"%s\" [batch, %d, %d, "
-         "%d], output \"%s\" [batch, %d]\n",
-         output, s.layers, s.nodes, s.param_floats, CLT_ONNX_INPUT, s.input.c, s.input.h, s.input.w,
-         s.output, s.outputs);
+  char input[96];
+  if (s.tabular)
+    snprintf(input, sizeof input, "[batch, %d] (CSV features, standardised inside)", s.input.c);
+  else
+    snprintf(input, sizeof input, "[batch, %d, %d, %d] (NCHW)", s.input.c, s.input.h, s.input.w);
+  printf("wrote %s: %d layers as %d ONNX nodes, %zu parameters; input \"%s\" %s, output "
+         "\"%s\" [batch, %d]\n",
+         output, s.layers, s.nodes, s.param_floats, CLT_ONNX_INPUT, input, s.output, s.outputs);
   return CLT_EXIT_OK;
 }

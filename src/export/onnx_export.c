@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/onnx_input.h"
 #include "export/onnx_map.h"
 
 /* Every layer has a mapping and the checkpoint's tensor table fits the model: checked
@@ -85,7 +86,6 @@ static char *class_names_json(const clt_checkpoint *ck, int classes) {
 
 static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkpoint *ck) {
   clt_onnx_add_metadata(g, "producer", "cltrain");
-  clt_onnx_add_metadata(g, "input_layout", "NCHW float32, pixels scaled to [0, 1] as in training");
   clt_onnx_add_metadata(g, "head", m->regression ? "mse" : "softmax");
   if (!m->regression) {
     char *names = class_names_json(ck, m->classes);
@@ -98,9 +98,8 @@ static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkp
 /* Maps every layer in order; values[i] is layer i's output. */
 static clt_status build(clt_onnx_graph *g, const clt_model *m, const clt_checkpoint *ck,
                         clt_onnx_value *values) {
-  const int64_t in_dims[4] = {-1, m->input.c, m->input.h, m->input.w};
-  clt_onnx_add_input(g, CLT_ONNX_INPUT, in_dims, 4);
-  clt_onnx_value x = {CLT_ONNX_INPUT, 1, m->input};
+  clt_onnx_value x;
+  CLT_TRY(clt_onnx_add_graph_input(g, m, ck, &x));
   const float *params = ck->params, *state = ck->state;
   for (int i = 0; i < m->layer_count; i++) {
     const clt_model_layer *ml = &m->layers[i];
@@ -144,6 +143,7 @@ clt_status clt_onnx_export(const clt_checkpoint *ck, const char *path, const cha
   if (st == CLT_OK && summary) {
     memset(summary, 0, sizeof *summary);
     summary->input = m->input;
+    summary->tabular = ck->table != NULL;
     summary->outputs = m->regression ? 1 : m->classes;
     summary->output = m->regression ? CLT_ONNX_PREDICTION : CLT_ONNX_PROBABILITIES;
     summary->layers = m->layer_count;

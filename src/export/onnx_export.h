@@ -1,10 +1,11 @@
 /* cltrain export: a checkpoint's model as an ONNX model (docs/INTERNALS.md "ONNX export").
  *
  * The ONNX model takes the input named CLT_ONNX_INPUT, float32 [batch, C, H, W] (NCHW, batch
- * dynamic), pixels scaled as in training ([0, 1]); it gives CLT_ONNX_PROBABILITIES
- * [batch, classes] for the [softmax] head or CLT_ONNX_PREDICTION [batch, 1] for [mse]. Weights
- * are converted from cltrain's NHWC layouts, so no transposition is left to the user.
- * Opset CLT_ONNX_OPSET, IR version CLT_ONNX_IR_VERSION (export/onnx_graph.h); metadata_props
+ * dynamic), pixels scaled as in training ([0, 1]) (a model trained on a CSV table: [batch,
+ * features], the raw feature columns, standardised inside the graph); it gives
+ * CLT_ONNX_PROBABILITIES [batch, classes] for the [softmax] head or CLT_ONNX_PREDICTION [batch, 1]
+ * for [mse]. Weights are converted from cltrain's NHWC layouts, so no transposition is left to the
+ * user. Opset CLT_ONNX_OPSET, IR version CLT_ONNX_IR_VERSION (export/onnx_graph.h); metadata_props
  * hold the producer, the class names (a JSON array), the head and the model file. */
 #ifndef CLT_EXPORT_ONNX_EXPORT_H
 #define CLT_EXPORT_ONNX_EXPORT_H
@@ -20,6 +21,7 @@
 /* What was written, for the command's report. */
 typedef struct clt_onnx_summary {
   clt_shape input;    /* the model's input, NHWC (the ONNX input is [batch, c, h, w]) */
+  int tabular;        /* 1: trained on a CSV table: the ONNX input is [batch, c], raw features */
   int outputs;        /* classes, or 1 for the regression head */
   const char *output; /* CLT_ONNX_PROBABILITIES or CLT_ONNX_PREDICTION */
   int layers, nodes, initializers;

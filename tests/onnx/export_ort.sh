@@ -4,7 +4,8 @@
 # trained for a few steps (1 epoch of --subset 512), `cltrain export`, onnx.checker (Debian's
 # python3-onnx, /usr/bin/python3), then ONNX Runtime (the venv of tools/setup-onnx-venv) on
 # test images A..B-1 against `cltrain predict --json` on the same images: every probability
-# within 1e-4 (tests/onnx/compare.py).
+# within 1e-4 (tests/onnx/compare.py). Then tabular_mlp and tabular_regression on a CSV
+# table from make-csv: ONNX Runtime on every row against `cltrain eval` (loss, MAE, accuracy).
 #   export_ort.sh CLTRAIN SOURCE_DIR WORK_DIR [MODEL.cfg...]
 # Exit 77 (skipped; a failure under CI) when the venv or the OpenCL device is missing.
 set -uo pipefail
@@ -65,4 +66,29 @@ for cfg in "${models[@]}"; do
   "$venv/bin/python" "$compare" run "$onnx" "$json" "$images" "$a" "$b" ||
     { echo "FAIL $m: ONNX Runtime and cltrain predict differ"; failed=1; }
 done
+
+# Models trained on CSV tables (only with the default list): the raw feature columns go in,
+# standardised inside the graph; compared with `cltrain eval` over the whole file.
+if (($# == 0)); then
+  make_csv=$(dirname "$cltrain")/make-csv
+  for task in classification regression; do
+    m=tabular_mlp flags=() csv_flags=()
+    if [[ $task == regression ]]; then
+      m=tabular_regression flags=(--label target --task regression) csv_flags=(--regression)
+    fi
+    csv=$work/$m.csv ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.eval.json
+    if ! "$make_csv" "$csv" --rows 2000 "${csv_flags[@]}" >/dev/null ||
+      ! "$cltrain" train "$src/models/$m.cfg" --data "$csv" "${flags[@]}" --epochs 1 --seed 7 \
+        --save "$ck" --json >"$work/$m.train.log" 2>&1 ||
+      ! "$cltrain" export "$ck" -o "$onnx" ||
+      ! "$cltrain" eval "$ck" --data "$csv" --json >"$json"; then
+      echo "FAIL $m: make-csv, train, export or eval (see $work)"
+      failed=1
+      continue
+    fi
+    /usr/bin/python3 "$compare" check "$onnx" || { echo "FAIL $m: onnx.checker"; failed=1; continue; }
+    "$venv/bin/python" "$compare" table "$onnx" "$json" "$csv" ||
+      { echo "FAIL $m: ONNX Runtime and cltrain eval differ"; failed=1; }
+  done
+fi
 exit $failed
