@@ -3,7 +3,8 @@
  * protobuf-c: opset, IR version, producer, input and output names and shapes, the nodes in
  * order with their attributes, the converted weights and the metadata. A checkpoint whose
  * tensors do not fit its model and an unwritable path are refused with their messages;
- * every registered layer type has a mapping (a new type must get one or be refused). */
+ * every registered layer type has a mapping (a new type must get one or be refused). The
+ * command `cltrain export` (the built binary, no device needed): its output and exit codes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include "export/onnx_map.h"
 #include "nn/layer.h"
 #include "onnx.pb-c.h"
+#include "util/cltrain_child.h"
 #include "util/expect.h"
 #include "util/temp_files.h"
 
@@ -206,12 +208,63 @@ static void every_layer_type_has_a_mapping(void **state) {
   assert_non_null(strstr(clt_onnx_supported_layers(), "conv, dense"));
 }
 
+/* Runs cltrain export ARGS... in the temporary folder; its exit code, stderr into err. */
+static int run_export(char *err, size_t size, const char *const *args) {
+  const char *argv[8] = {"export"};
+  int n = 1;
+  for (int i = 0; args[i] && n < 7; i++) argv[n++] = args[i];
+  argv[n] = NULL;
+  int rc = clt_test_cltrain_wait(clt_test_cltrain_start(clt_test_tmpdir(), "cpu", argv));
+  size_t got = 0;
+  unsigned char *text = clt_test_read_file(clt_test_tmp_path("err.txt"), &got);
+  snprintf(err, size, "%s", (char *)text);
+  free(text);
+  return rc;
+}
+
+static void command_exit_codes(void **state) {
+  (void)state;
+  clt_checkpoint ck;
+  sample(&ck);
+  ck.batch = 4; /* a readable file needs a position */
+  OK(clt_checkpoint_write(clt_test_tmp_path("tiny.ckpt"), &ck));
+  clt_test_write_file(clt_test_tmp_path("text.ckpt"), "not a checkpoint\n", 17);
+  char err[4096];
+  int rc = run_export(err, sizeof err, (const char *[]){"tiny.ckpt", "-o", "t.onnx", NULL});
+  if (rc != 0) fail_msg("cltrain export exited %d: %s", rc, err);
+  size_t size = 0;
+  unsigned char *out = clt_test_read_file(clt_test_tmp_path("out.txt"), &size);
+  assert_non_null(strstr((char *)out, "wrote t.onnx: 3 layers"));
+  assert_non_null(strstr((char *)out, "input \"input\" [batch, 2, 4, 4] (NCHW)"));
+  free(out);
+  onnx__model_proto__free_unpacked(read_model(clt_test_tmp_path("t.onnx")), NULL);
+
+  struct {
+    const char *args[5];
+    int rc;
+    const char *says;
+  } cases[] = {
+      {{NULL}, 64, "expected one checkpoint and -o"},
+      {{"tiny.ckpt", NULL}, 64, "-o MODEL.onnx"},
+      {{"tiny.ckpt", "tiny.ckpt", "-o", "x.onnx", NULL}, 64, "expected one checkpoint"},
+      {{"missing.ckpt", "-o", "x.onnx", NULL}, 66, "missing.ckpt: no such checkpoint"},
+      {{"text.ckpt", "-o", "x.onnx", NULL}, 65, "text.ckpt"},
+      {{"tiny.ckpt", "-o", "no-folder/x.onnx", NULL}, 74, "no-folder/x.onnx.tmp"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int rc = run_export(err, sizeof err, cases[i].args);
+    if (rc != cases[i].rc || !strstr(err, cases[i].says))
+      fail_msg("case %zu: exit %d (want %d), stderr: %s (want '%s')", i, rc, cases[i].rc, err,
+               cases[i].says);
+  }
+}
+
 int main(void) {
+  if (clt_test_cltrain_missing()) return 1;
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(export_reads_back),
-      cmocka_unit_test(mismatched_tensors_refused),
-      cmocka_unit_test(unwritable_path_refused),
-      cmocka_unit_test(every_layer_type_has_a_mapping),
+      cmocka_unit_test(export_reads_back),       cmocka_unit_test(mismatched_tensors_refused),
+      cmocka_unit_test(unwritable_path_refused), cmocka_unit_test(every_layer_type_has_a_mapping),
+      cmocka_unit_test(command_exit_codes),
   };
   return cmocka_run_group_tests(tests, clt_test_tmpdir_setup, clt_test_tmpdir_teardown);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/device_options.h"
 #include "cli/exit_codes.h"
 #include "export/onnx_export.h"
 
@@ -17,6 +18,7 @@ static void help(FILE *out) {
           "Output \"probabilities\" [batch, classes] (a [softmax] head) or \"prediction\"\n"
           "[batch, 1] (an [mse] head). The class names are in the model's metadata.\n"
           "  -o, --output FILE    the ONNX file to write (replaced atomically)\n"
+          "Runs on the host: --device and the other device options are accepted and ignored.\n"
           "Supported layers: %s.\n",
           clt_onnx_supported_layers());
 }
@@ -25,11 +27,14 @@ int clt_cmd_export(int argc, char **argv) {
   enum { O_HELP = 1 };
   static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                            {"help", no_argument, NULL, O_HELP},
+                                           CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   const char *output = NULL;
+  clt_device_options ignored = {0};
   int opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    if (clt_device_option(&ignored, opt, optarg)) continue; /* accepted as by every command */
     switch (opt) {
     case 'o':
       output = optarg;
