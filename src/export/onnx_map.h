@@ -27,6 +27,7 @@ typedef struct clt_onnx_layer {
   clt_onnx_value x;    /* the previous layer's output (the graph input for the first) */
   clt_onnx_value skip; /* [add]: the output of the layer named by from */
   clt_onnx_value y;
+  int reshapes; /* Reshapes made so far (clt_onnx_spatial), for unique names */
 } clt_onnx_layer;
 
 typedef clt_status (*clt_onnx_map_fn)(clt_onnx_layer *l);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "export/onnx_map.h"
@@ -10,9 +11,12 @@ clt_onnx_value clt_onnx_spatial(clt_onnx_layer *l, clt_onnx_value v) {
   if (v.spatial) return v;
   /* Flat tensors follow dense layers: H = W = 1, so [N, C] -> [N, C, 1, 1] (0 copies N). */
   static const int64_t nc11[4] = {0, -1, 1, 1};
+  /* [add] may reshape both of its inputs (even the same tensor twice): number them. */
+  char suffix[32];
+  snprintf(suffix, sizeof suffix, "_to4d_%d", ++l->reshapes);
+  const char *out = clt_onnx_layer_name(l, suffix);
   const char *in[2] = {v.name,
-                       clt_onnx_int64s(l->g, clt_onnx_layer_name(l, "_to4d_shape"), nc11, 4)};
-  const char *out = clt_onnx_layer_name(l, "_to4d");
+                       clt_onnx_int64s(l->g, clt_onnx_name(l->g, "%s_shape", out), nc11, 4)};
   clt_onnx_add_node(l->g, "Reshape", out, in, 2, out);
   return (clt_onnx_value){out, 1, v.shape};
 }
