@@ -84,8 +84,10 @@ static char *class_names_json(const clt_checkpoint *ck, int classes) {
   return text;
 }
 
-static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkpoint *ck) {
+static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkpoint *ck,
+                         const char *version) {
   clt_onnx_add_metadata(g, "producer", "cltrain");
+  clt_onnx_add_metadata(g, "cltrain_version", version);
   clt_onnx_add_metadata(g, "head", m->regression ? "mse" : "softmax");
   if (!m->regression) {
     char *names = class_names_json(ck, m->classes);
@@ -97,7 +99,7 @@ static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkp
 
 /* Maps every layer in order; values[i] is layer i's output. */
 static clt_status build(clt_onnx_graph *g, const clt_model *m, const clt_checkpoint *ck,
-                        clt_onnx_value *values) {
+                        const char *version, clt_onnx_value *values) {
   clt_onnx_value x;
   CLT_TRY(clt_onnx_add_graph_input(g, m, ck, &x));
   const float *params = ck->params, *state = ck->state;
@@ -123,7 +125,7 @@ static clt_status build(clt_onnx_graph *g, const clt_model *m, const clt_checkpo
   }
   const int64_t out_dims[2] = {-1, m->regression ? 1 : m->classes};
   clt_onnx_add_output(g, x.name, out_dims, 2);
-  add_metadata(g, m, ck);
+  add_metadata(g, m, ck, version);
   return CLT_OK;
 }
 
@@ -138,7 +140,7 @@ clt_status clt_onnx_export(const clt_checkpoint *ck, const char *path, const cha
   clt_onnx_value *values = st == CLT_OK ? calloc((size_t)m->layer_count, sizeof *values) : NULL;
   if (st == CLT_OK && (!g || !values))
     st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory exporting %s", path);
-  if (st == CLT_OK) st = build(g, m, ck, values);
+  if (st == CLT_OK) st = build(g, m, ck, producer_version, values);
   if (st == CLT_OK) st = clt_onnx_graph_write(g, path, "cltrain", producer_version);
   if (st == CLT_OK && summary) {
     memset(summary, 0, sizeof *summary);

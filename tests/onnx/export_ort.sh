@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ONNX export against ONNX Runtime (CTest onnx_export_ort): for each model (fashion_cnn,
 # fashion_cnn_bn, resnet8, mlp and tests/onnx/all_layers.cfg), a checkpoint
-# trained for a few steps (1 epoch of --subset 512), `cltrain export`, onnx.checker (Debian's
+# trained for a few steps (1 epoch of --subset 256, batch 16), `cltrain export`, onnx.checker (Debian's
 # python3-onnx, /usr/bin/python3), then ONNX Runtime (the venv of tools/setup-onnx-venv) on
 # test images A..B-1 against `cltrain predict --json` on the same images: every probability
 # within 1e-4 (tests/onnx/compare.py). Then tabular_mlp and tabular_regression on a CSV
@@ -39,7 +39,7 @@ failed=0
 for cfg in "${models[@]}"; do
   m=$(basename "$cfg" .cfg)
   ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.predict.json
-  "$cltrain" train "$cfg" --data "$data" --epochs 1 --subset 512 --batch 32 \
+  "$cltrain" train "$cfg" --data "$data" --epochs 1 --subset 256 --batch 16 \
     --seed 7 --save "$ck" --json >"$work/$m.train.log" 2>&1
   rc=$?
   if ((rc == 69)); then
@@ -77,7 +77,7 @@ if (($# == 0)); then
       m=tabular_regression flags=(--label target --task regression) csv_flags=(--regression)
     fi
     csv=$work/$m.csv ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.eval.json
-    if ! "$make_csv" "$csv" --rows 2000 "${csv_flags[@]}" >/dev/null ||
+    if ! "$make_csv" "$csv" --rows 2000 "${csv_flags[@]}" >/dev/null 2>&1 ||
       ! "$cltrain" train "$src/models/$m.cfg" --data "$csv" "${flags[@]}" --epochs 1 --seed 7 \
         --save "$ck" --json >"$work/$m.train.log" 2>&1 ||
       ! "$cltrain" export "$ck" -o "$onnx" ||
