@@ -15,7 +15,7 @@ if(NOT PROTOBUF_C_FOUND)
 endif()
 find_file(CLT_ONNX_PROTO onnx.proto PATHS /usr/lib/python3/dist-packages/onnx
           DOC "onnx.proto (proto2, package onnx) for the ONNX export" NO_DEFAULT_PATH)
-if(NOT CLT_ONNX_PROTO)
+if(NOT CLT_ONNX_PROTO OR NOT EXISTS "${CLT_ONNX_PROTO}")
   message(FATAL_ERROR "onnx.proto not found (needed for cltrain export): apt-get install "
                       "python3-onnx, or configure with -DCLT_ONNX_PROTO=/path/to/onnx.proto")
 endif()
