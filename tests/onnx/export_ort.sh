@@ -19,6 +19,7 @@ venv=${CLTRAIN_ONNX_VENV:-$HOME/.cache/cltrain/onnx-venv}
 data=${CLTRAIN_TEST_FASHION:-/usr/share/datasets/fashion-mnist}
 images=$data/t10k-images-idx3-ubyte.gz
 a=0 b=100
+device=(--device "${CLTRAIN_TEST_DEVICE:-pocl}") # as the other device tests
 compare=$src/tests/onnx/compare.py
 
 if ! "$venv/bin/python" -c "import onnxruntime" 2>/dev/null; then
@@ -39,7 +40,7 @@ failed=0
 for cfg in "${models[@]}"; do
   m=$(basename "$cfg" .cfg)
   ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.predict.json
-  "$cltrain" train "$cfg" --data "$data" --epochs 1 --subset 256 --batch 16 \
+  "$cltrain" train "$cfg" "${device[@]}" --data "$data" --epochs 1 --subset 256 --batch 16 \
     --seed 7 --save "$ck" --json >"$work/$m.train.log" 2>&1
   rc=$?
   if ((rc == 69)); then
@@ -57,7 +58,7 @@ for cfg in "${models[@]}"; do
     failed=1
     continue
   fi
-  if ! "$cltrain" predict "$ck" "$images" --range "$a:$b" --top 1000 --json >"$json"; then
+  if ! "$cltrain" predict "$ck" "${device[@]}" "$images" --range "$a:$b" --top 1000 --json >"$json"; then
     echo "FAIL $m: cltrain predict"
     failed=1
     continue
@@ -78,10 +79,10 @@ if (($# == 0)); then
     fi
     csv=$work/$m.csv ck=$work/$m.ckpt onnx=$work/$m.onnx json=$work/$m.eval.json
     if ! "$make_csv" "$csv" --rows 2000 "${csv_flags[@]}" >/dev/null 2>&1 ||
-      ! "$cltrain" train "$src/models/$m.cfg" --data "$csv" "${flags[@]}" --epochs 1 --seed 7 \
+      ! "$cltrain" train "$src/models/$m.cfg" "${device[@]}" --data "$csv" "${flags[@]}" --epochs 1 --seed 7 \
         --save "$ck" --json >"$work/$m.train.log" 2>&1 ||
       ! "$cltrain" export "$ck" -o "$onnx" ||
-      ! "$cltrain" eval "$ck" --data "$csv" --json >"$json"; then
+      ! "$cltrain" eval "$ck" "${device[@]}" --data "$csv" --json >"$json"; then
       echo "FAIL $m: make-csv, train, export or eval (see $work)"
       failed=1
       continue
