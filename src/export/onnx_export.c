@@ -91,7 +91,7 @@ static void add_metadata(clt_onnx_graph *g, const clt_model *m, const clt_checkp
   clt_onnx_add_metadata(g, "head", m->regression ? "mse" : "softmax");
   if (!m->regression) {
     char *names = class_names_json(ck, m->classes);
-    if (names) clt_onnx_add_metadata(g, "class_names", names);
+    clt_onnx_add_metadata(g, "class_names", names);
     free(names);
   }
   clt_onnx_add_metadata(g, "cltrain_model_file", ck->model_text ? ck->model_text : "");

@@ -254,6 +254,7 @@ void clt_onnx_add_output(clt_onnx_graph *g, const char *name, const int64_t *dim
 }
 
 void clt_onnx_add_metadata(clt_onnx_graph *g, const char *key, const char *value) {
+  if (!value) g->failed = 1;
   Onnx__StringStringEntryProto *e = zalloc(g, sizeof *e);
   if (!e) return;
   onnx__string_string_entry_proto__init(e);

@@ -54,7 +54,8 @@ void clt_onnx_attr_float(clt_onnx_graph *g, clt_onnx_node *node, const char *nam
 void clt_onnx_add_input(clt_onnx_graph *g, const char *name, const int64_t *dims, int ndims);
 void clt_onnx_add_output(clt_onnx_graph *g, const char *name, const int64_t *dims, int ndims);
 
-/* A metadata_props entry of the model. */
+/* A metadata_props entry of the model. value NULL (the caller's allocation failed) marks
+ * the graph as failed. */
 void clt_onnx_add_metadata(clt_onnx_graph *g, const char *key, const char *value);
 
 /* Serialises the model (IR version CLT_ONNX_IR_VERSION, default-domain opset

@@ -20,7 +20,7 @@ static void add_names(clt_onnx_graph *g, const char *key, char *const *names, in
   cJSON *arr = cJSON_CreateArray();
   for (int i = 0; arr && i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
   char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
-  if (text) clt_onnx_add_metadata(g, key, text);
+  clt_onnx_add_metadata(g, key, text);
   free(text);
   cJSON_Delete(arr);
 }
