@@ -20,6 +20,9 @@ packages=(
   dataset-fashion-mnist             # the default data set
   python3-matplotlib                # tools/plot-log (training curves)
   clang libclang-rt-14-dev          # tools/fuzz.sh: libFuzzer and clang's sanitizer runtimes
+  libprotobuf-c-dev protobuf-c-compiler # cltrain export: ONNX protobuf code, made at build time
+  python3-onnx                      # ... from its onnx.proto; onnx.checker in the export test
+  python3-venv                      # tools/setup-onnx-venv: ONNX Runtime for the export test
 )
 # tools/bench-vs-pytorch installs these itself when run (CI does not need them):
 #   python3-torch libopenblas0-pthread
@@ -41,6 +44,9 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# ONNX Runtime from PyPI in a venv (~/.cache/cltrain/onnx-venv) for the export test.
+tools/setup-onnx-venv
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build build -j"$(nproc)"

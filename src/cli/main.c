@@ -12,6 +12,7 @@ static const clt_command commands[] = {
     {"predict", clt_cmd_predict, "classify IDX samples or PGM/PPM images with a checkpoint"},
     {"check", clt_cmd_check, "compare every kernel on the device with the float64 reference"},
     {"bench", clt_cmd_bench, "training and inference speed, per-layer time and GFLOP/s"},
+    {"export", clt_cmd_export, "write a checkpoint as an ONNX model (ONNX Runtime, OpenVINO, ...)"},
     {"tune", clt_cmd_tune, "search and store the fastest SGEMM kernel parameters for a model"},
 };
 
