@@ -668,6 +668,7 @@ int clt_cmd_bench(int argc, char **argv) {
   bench_options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
+  clt_cli_device_env(&o.dev, 1);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "cli/args.h"
-#include "cli/eval_csv.h"
+#include "train/eval_csv.h"
 #include "cli/commands.h"
+#include "cli/device_options.h"
 #include "cli/exit_codes.h"
-#include "cli/inference.h"
+#include "train/inference.h"
 #include "data/csv_data.h"
 #include "train/evaluate.h"
 
@@ -247,5 +248,6 @@ int clt_cmd_eval(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
+  clt_cli_device_env(&o.dev, 1);
   return clt_exit_status(run(&o));
 }

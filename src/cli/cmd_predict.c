@@ -10,8 +10,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/device_options.h"
 #include "cli/exit_codes.h"
-#include "cli/inference.h"
+#include "train/inference.h"
 #include "data/cifar.h"
 #include "data/idx.h"
 #include "data/pnm.h"
@@ -368,5 +369,6 @@ int clt_cmd_predict(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
+  clt_cli_device_env(&o.dev, 1);
   return clt_exit_status(run(&o));
 }

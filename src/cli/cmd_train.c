@@ -10,10 +10,10 @@
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
 #include "cli/progress.h"
-#include "cli/summary.h"
+#include "train/summary.h"
 #include "cli/train_args.h"
-#include "cli/train_csv.h"
-#include "cli/train_memory.h"
+#include "train/train_csv.h"
+#include "train/train_memory.h"
 #include "nn/augment_section.h"
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
@@ -482,6 +482,7 @@ int clt_cmd_train(int argc, char **argv) {
   clt_train_options o;
   int rc = clt_train_parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
+  clt_cli_device_env(&o.dev, 1);
   /* With --json, stdout carries only JSON: the summary goes to stderr. */
   clt_status st = run(&o, o.json ? stderr : stdout);
   return clt_exit_status(st);

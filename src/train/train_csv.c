@@ -1,4 +1,4 @@
-#include "cli/train_csv.h"
+#include "train/train_csv.h"
 
 #include <stdlib.h>
 #include <string.h>
