@@ -24,6 +24,7 @@
 #include "runtime/profile.h"
 #include "train/augment.h"
 #include "train/device_data.h"
+#include "train/train_step.h"
 #include "runtime/clock.h"
 
 typedef struct bench_options {
@@ -215,13 +216,7 @@ static clt_status train_step(bench_state *b) {
     clt_profiler_scope(b->ctx, "augment");
     CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
   }
-  clt_profiler_scope(b->ctx, "zero gradients");
-  CLT_TRY(clt_network_zero_grads(net));
-  CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
-  CLT_TRY(clt_network_backward(net, net->batch, (uint32_t)b->step));
-  clt_profiler_scope(b->ctx, "optimizer");
-  CLT_TRY(clt_optim_step(b->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                         clt_network_param_arena_floats(net), 1e-4, b->step + 1));
+  CLT_TRY(clt_train_step(net, b->opt, net->batch, b->step, 1e-4, NULL));
   b->step++;
   return CLT_OK;
 }

@@ -10,6 +10,7 @@
 #include "runtime/profile.h"
 #include "runtime/clock.h"
 #include "train/augment.h"
+#include "train/train_step.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
@@ -111,19 +112,8 @@ static clt_status train_step(run_state *rs, int start, int n, double lr) {
     clt_profiler_scope(net->ctx, "augment");
     CLT_TRY(clt_augmenter_apply(&rs->augment, net->ctx, net->input, n, step));
   }
-  clt_profiler_scope(net->ctx, "zero gradients");
-  CLT_TRY(clt_network_zero_grads(net));
-  CLT_TRY(clt_network_forward(net, n, 1, step));
-  /* The loss of this step is known on the device now: record a first non-finite one. */
-  clt_profiler_scope(net->ctx, "non-finite guard");
-  clt_arg_mem(&rs->guard_kernel, net->metrics);
-  clt_arg_mem(&rs->guard_kernel, rs->guard);
-  clt_arg_uint(&rs->guard_kernel, step + 1u);
-  CLT_TRY(clt_run_1d(net->ctx, &rs->guard_kernel, 1));
-  CLT_TRY(clt_network_backward(net, n, step));
-  clt_profiler_scope(net->ctx, "optimizer");
-  CLT_TRY(clt_optim_step(rs->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                         clt_network_param_arena_floats(net), lr, rs->global_step + 1));
+  clt_step_guard guard = {&rs->guard_kernel, rs->guard};
+  CLT_TRY(clt_train_step(net, rs->opt, n, rs->global_step, lr, &guard));
   rs->global_step++;
   return CLT_OK;
 }
