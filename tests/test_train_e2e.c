@@ -182,7 +182,7 @@ static void run(const run_options *o, run_result *res) {
   clt_network *net = NULL;
   OK(clt_network_create(model, ctx, cfg.recipe.batch, clt_optim_state_per_param(opt),
                         cfg.recipe.seed, &net));
-  clt_train_callbacks cb = {on_progress, on_epoch, &res->rec};
+  clt_train_callbacks cb = {on_progress, on_epoch, &res->rec, NULL};
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   clt_clear_error();

@@ -61,4 +61,13 @@ typedef void (*clt_warning_fn)(const char *message);
 void clt_set_warning_handler(clt_warning_fn fn);
 void clt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While active on this thread, warnings go to fn (NULL: dropped) instead of the hook above:
+ * the public API routes them to the session's callback. Returns the route it replaces. */
+typedef struct clt_warning_route {
+  int active;
+  void (*fn)(const char *text, void *user);
+  void *user;
+} clt_warning_route;
+clt_warning_route clt_warning_route_set(clt_warning_route r);
+
 #endif

@@ -1,33 +1,32 @@
-/* cltrain train MODEL: train a model file on a data set on one device; --save writes
- * checkpoints, --resume goes on from one, --log writes a CSV row per epoch. */
+/* The session: a run composed from its request (train/session.h), moved here from the
+ * cltrain train command, and the public API's session calls (include/cltrain/cltrain.h). */
+#include "train/session.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/args.h"
-#include "cli/commands.h"
-#include "cli/device_options.h"
-#include "cli/exit_codes.h"
-#include "cli/progress.h"
-#include "train/summary.h"
-#include "cli/train_args.h"
-#include "train/train_csv.h"
-#include "train/train_memory.h"
+#include "cltrain/cltrain.h"
 #include "nn/augment_section.h"
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/inference.h"
 #include "train/run_options.h"
+#include "train/summary.h"
+#include "train/train_csv.h"
 #include "train/train_log.h"
+#include "train/train_memory.h"
 #include "train/trainer.h"
 
-static int augment_flags_given(const clt_train_options *o) {
+static int augment_flags_given(const clt_session_request *o) {
   return o->augment_crop >= 0 || o->augment_flip || o->no_augment;
 }
 
 /* --no-augment, --augment-crop and --augment-flip on r, checked against its input shape. */
-static clt_status augment_overrides(const clt_train_options *o, clt_recipe *r) {
+static clt_status augment_overrides(const clt_session_request *o, clt_recipe *r) {
   if (!augment_flags_given(o)) return CLT_OK;
   if (o->no_augment) {
     r->augment_crop = 0;
@@ -42,7 +41,7 @@ static clt_status augment_overrides(const clt_train_options *o, clt_recipe *r) {
   return CLT_OK;
 }
 
-static clt_status apply_overrides(const clt_train_options *o, clt_recipe *r) {
+static clt_status apply_overrides(const clt_session_request *o, clt_recipe *r) {
   if (o->epochs) r->epochs = o->epochs;
   if (o->batch) r->batch = o->batch;
   if (o->lr > 0) r->learning_rate = o->lr;
@@ -107,7 +106,7 @@ static void copy_path(char *dst, const char *src) {
 }
 
 /* The options of a fresh run. */
-static void fresh_options(const clt_train_options *o, clt_run_options *ro) {
+static void fresh_options(const clt_session_request *o, clt_run_options *ro) {
   memset(ro, 0, sizeof *ro);
   copy_path(ro->model, o->model);
   copy_path(ro->data, o->data ? o->data : CLT_DEFAULT_DATA_DIR);
@@ -143,7 +142,7 @@ static clt_status incompatible(const char *option, const char *given, const char
 
 /* Resume: the model, recipe and options from the checkpoint, then the command line on top
  * where that keeps the run the same (epochs, learning rate, saving, logging, display). */
-static clt_status resume_setup(const clt_train_options *o, const clt_checkpoint *ck,
+static clt_status resume_setup(const clt_session_request *o, const clt_checkpoint *ck,
                                clt_run_options *ro, clt_model **model, FILE *info) {
   clt_recipe r;
   CLT_TRY(clt_run_options_parse(ck->options, o->resume, ro, &r));
@@ -263,21 +262,33 @@ static clt_status resume_check(const clt_checkpoint *ck, const train_data *d, co
   return CLT_OK;
 }
 
-/* The display and the --log file, behind the trainer's epoch_end. */
+/* The caller's callbacks and the --log file, behind the trainer's callbacks. */
 typedef struct epoch_sink {
-  clt_progress_display display;
+  clt_callbacks cb; /* the public callbacks (zeroed: none) */
+  int stop;         /* a callback returned non-zero */
   FILE *log;
   const char *log_path;
   clt_status log_status;
 } epoch_sink;
 
 static void sink_progress(const clt_progress *p, void *user) {
-  clt_progress_update(p, &((epoch_sink *)user)->display);
+  epoch_sink *s = user;
+  if (!s->cb.progress) return;
+  clt_progress_info i = {p->epoch,        p->epochs,      p->step,
+                         p->steps,        p->global_step, p->loss,
+                         p->accuracy,     p->elapsed,     p->images_per_second,
+                         p->learning_rate};
+  if (s->cb.progress(&i, s->cb.user)) s->stop = 1;
 }
 
 static void sink_epoch_end(const clt_epoch_report *r, void *user) {
   epoch_sink *s = user;
-  clt_progress_epoch_end(r, &s->display);
+  if (s->cb.epoch_end) {
+    clt_epoch_info i = {r->epoch,         r->epochs,         r->global_step,      r->loss,
+                        r->accuracy,      r->has_validation, r->val_loss,         r->val_accuracy,
+                        r->learning_rate, r->seconds,        r->images_per_second};
+    if (s->cb.epoch_end(&i, s->cb.user)) s->stop = 1;
+  }
   if (s->log && s->log_status == CLT_OK)
     s->log_status = clt_train_log_write(s->log, s->log_path, r);
 }
@@ -358,37 +369,128 @@ static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
   return CLT_OK;
 }
 
-static clt_status train_and_test(const clt_train_options *o, const clt_run_options *ro,
-                                 clt_model *model, clt_ctx *ctx, clt_optim *opt, clt_network *net,
-                                 const train_data *data, const clt_checkpoint *resumed, FILE *info,
-                                 const struct timespec *t0) {
-  epoch_sink sink;
-  memset(&sink, 0, sizeof sink);
-  clt_progress_init(&sink.display, stdout, o->json);
-  sink.display.regression = model->regression;
+/* ---- the session ---- */
+
+struct clt_session {
+  clt_config cfg;
+  clt_session_request o;
+  char *strings[16]; /* copies of every string of cfg and o */
+  int string_count;
+  const char *model_text; /* clt_session_open_text */
+  size_t model_length;
+  clt_run_options *ro;
+  clt_model *model;
+  clt_ctx *ctx;
+  clt_optim *opt;
+  clt_network *net;
+  clt_checkpoint ck;
+  int resumed;
+  clt_inference inf; /* clt_session_open_checkpoint: model, ctx and net are inf's */
+  int inference;
+  train_data data;
+  struct timespec t0;
+  clt_train_position pos; /* where training stands */
+  int trained;            /* clt_session_train ran: the log is appended to from now on */
+  char **names;           /* [classes] of a training session */
+  FILE *notes;            /* the run's notes for a person, handed to cfg.message */
+  char *notes_buf;
+  size_t notes_len, notes_sent;
+};
+
+/* Hands what the notes gained since the last call to the message callback. */
+static void notes_flush(clt_session *s) {
+  if (!s->notes || fflush(s->notes) != 0) return;
+  if (s->notes_len > s->notes_sent && s->cfg.message)
+    s->cfg.message(s->notes_buf + s->notes_sent, s->cfg.user);
+  s->notes_sent = s->notes_len;
+}
+
+/* Warnings of the calls on s go to its callback. */
+static clt_warning_route route_warnings(const clt_session *s) {
+  clt_warning_route r = {1, s->cfg.warning, s->cfg.user};
+  return clt_warning_route_set(r);
+}
+
+static clt_status open_run(clt_session *s) {
+  const clt_session_request *o = &s->o;
+  FILE *info = s->notes;
+  clt_run_options *ro = s->ro;
+  train_data *data = &s->data;
+  clt_status st = CLT_OK;
+  if (o->resume) {
+    st = clt_checkpoint_read(o->resume, &s->ck);
+    if (st == CLT_OK) st = resume_setup(o, &s->ck, ro, &s->model, info);
+    s->resumed = st == CLT_OK;
+  } else {
+    fresh_options(o, ro);
+    st = s->model_text ? clt_model_parse(s->model_text, s->model_length, o->model, &s->model)
+                       : clt_model_load(o->model, &s->model);
+    if (st == CLT_OK) st = apply_overrides(o, &s->model->recipe);
+  }
+  clt_model *model = s->model;
+  /* The device before the data: a batch that cannot fit fails at once (precheck). */
+  if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &s->ctx);
+  if (st == CLT_OK) st = clt_optim_create(s->ctx, &model->recipe, &s->opt);
+  if (st == CLT_OK && !o->batch_auto)
+    st = clt_train_memory_precheck(model, s->ctx, clt_optim_state_per_param(s->opt), ro->data,
+                                   ro->subset, ro->val_split, ro->stream);
+  if (st == CLT_OK) st = load_data(ro, model, data, info);
+  if (st == CLT_OK && o->resume) st = resume_check(&s->ck, data, s->ctx, o->resume);
+  if (st == CLT_OK)
+    st = clt_train_memory_plan(model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
+                               &data->val, &data->test, ro->stream, o->batch_auto,
+                               o->resume != NULL, info);
+  if (st == CLT_OK) {
+    clt_train_summary(info, model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
+                      &data->val, &data->test);
+    int batch = model->recipe.batch < data->train.n ? model->recipe.batch : data->train.n;
+    st = clt_network_create(model, s->ctx, batch, clt_optim_state_per_param(s->opt),
+                            model->recipe.seed, &s->net);
+  }
+  if (st == CLT_OK && o->resume) st = clt_checkpoint_restore(s->net, &s->ck, 1);
+  if (st == CLT_OK) {
+    fprintf(info, "Preparing GEMM kernels...");
+    notes_flush(s);
+    st = clt_gemm_warm_up(s->ctx);
+    fprintf(info, " ready %.1f s after start\n", seconds_since(&s->t0));
+  }
+  if (st == CLT_OK && o->resume) s->pos = s->ck.pos;
+  return st;
+}
+
+static clt_status train_run(clt_session *s, epoch_sink *sink) {
+  const clt_session_request *o = &s->o;
+  const clt_run_options *ro = s->ro;
+  FILE *info = s->notes;
+  clt_model *model = s->model;
+  clt_network *net = s->net;
+  clt_ctx *ctx = s->ctx;
+  const train_data *data = &s->data;
   saver sv;
   memset(&sv, 0, sizeof sv);
   clt_train_saving saving;
   memset(&saving, 0, sizeof saving);
   clt_status st = CLT_OK;
-  if (resumed) saving.start = resumed->pos;
+  saving.start = s->pos;
+  clt_train_position reached = s->pos;
+  saving.reached = &reached;
   if (ro->log[0]) {
-    sink.log_path = ro->log;
-    st = clt_train_log_open(ro->log, resumed != NULL, resumed ? resumed->pos.epoch : 0, &sink.log);
+    sink->log_path = ro->log;
+    st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, &sink->log);
   }
   if (st == CLT_OK && ro->save[0]) {
-    st = saver_init(&sv, net, model, ro, data, &sink);
+    st = saver_init(&sv, net, model, ro, data, sink);
     saving.save = save_now;
     saving.user = &sv;
     saving.save_every = ro->save_every;
   }
   if (st == CLT_OK) {
-    clt_train_callbacks cb = {sink_progress, sink_epoch_end, &sink};
+    clt_train_callbacks cb = {sink_progress, sink_epoch_end, sink, &sink->stop};
     clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression, NULL};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
-      st = clt_train_resumable(net, opt, &data->train, &data->val, &cfg, &cb, &saving);
-    if (st == CLT_OK) st = sink.log_status;
+      st = clt_train_resumable(net, s->opt, &data->train, &data->val, &cfg, &cb, &saving);
+    if (st == CLT_OK) st = sink->log_status;
     if (st == CLT_OK && o->profile) {
       st = clt_profiler_collect(ctx);
       long steps = (long)(model->recipe.epochs - saving.start.epoch) *
@@ -399,91 +501,400 @@ static clt_status train_and_test(const clt_train_options *o, const clt_run_optio
       clt_profiler_stop(ctx);
     }
   }
-  if (sink.log && fclose(sink.log) != 0 && st == CLT_OK)
+  if (sink->log && fclose(sink->log) != 0 && st == CLT_OK)
     st = clt_fail(CLT_ERR_IO, "cannot write log %s", ro->log);
+  sink->log = NULL;
   clt_checkpoint_free(&sv.ck);
   if (st == CLT_OK && ro->save[0])
     fprintf(info, "Checkpoint: %s%s%s\n", ro->save, ro->keep_best ? "; best: " : "",
             ro->keep_best ? sv.best : "");
-  if (st == CLT_OK && data->test.n > 0) { /* CSV data have no test set: cltrain eval */
-    double loss, acc;
-    st = clt_evaluate(net, &data->test, ro->stream, &loss, &acc);
-    if (st == CLT_OK && o->json)
-      printf("{\"test_loss\":%.6f,\"test_accuracy\":%.6f,\"test_samples\":%d,\"seconds\":%.2f}\n",
-             loss, acc, data->test.n, seconds_since(t0));
-    else if (st == CLT_OK)
-      printf("Test: loss %.4f - accuracy %.4f (%d images), %.1f s in all\n", loss, acc,
-             data->test.n, seconds_since(t0));
-  }
+  if (st == CLT_OK && data->csv) clt_cli_csv_report_memory(data->csv, info);
+  if (st == CLT_OK) s->pos = reached;
+  s->trained = 1;
   return st;
 }
 
-static clt_status run(const clt_train_options *o, FILE *info) {
-  clt_model *model = NULL;
-  clt_ctx *ctx = NULL;
-  clt_optim *opt = NULL;
-  clt_network *net = NULL;
-  clt_checkpoint ck;
-  memset(&ck, 0, sizeof ck);
-  clt_run_options *ro = calloc(1, sizeof *ro);
-  train_data data;
-  memset(&data, 0, sizeof data);
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+/* ---- the public API ---- */
 
-  clt_status st = ro ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
-  if (st == CLT_OK && o->resume) {
-    st = clt_checkpoint_read(o->resume, &ck);
-    if (st == CLT_OK) st = resume_setup(o, &ck, ro, &model, info);
-  } else if (st == CLT_OK) {
-    fresh_options(o, ro);
-    st = clt_model_load(o->model, &model);
-    if (st == CLT_OK) st = apply_overrides(o, &model->recipe);
+/* The struct_size prefix of src (at most dst_size bytes) over dst's defaults. */
+static void copy_sized(void *dst, size_t dst_size, const void *src) {
+  if (!src) return;
+  size_t n = *(const size_t *)src;
+  memcpy(dst, src, n < dst_size ? n : dst_size);
+  *(size_t *)dst = dst_size;
+}
+
+const char *clt_version(void) {
+  return CLT_VERSION;
+}
+
+void clt_config_init(clt_config *c) {
+  memset(c, 0, sizeof *c);
+  c->struct_size = sizeof *c;
+  c->kernel_cache = 1;
+  c->gemm_tuning = 1;
+}
+
+void clt_run_config_init(clt_run_config *r) {
+  memset(r, 0, sizeof *r);
+  r->struct_size = sizeof *r;
+  r->val_split = -1.0;
+  r->seed = -1;
+  r->augment_crop = -1;
+  r->regression = -1;
+}
+
+static const char *keep(clt_session *s, const char *text) {
+  if (!text) return NULL;
+  if (s->string_count == (int)(sizeof s->strings / sizeof s->strings[0])) return NULL;
+  char *copy = strdup(text);
+  s->strings[s->string_count++] = copy;
+  return copy;
+}
+
+/* A session with its config and notes stream, before anything is opened. */
+static clt_status session_new(const clt_config *config, clt_session **out) {
+  *out = NULL;
+  clt_session *s = calloc(1, sizeof *s);
+  if (!s) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+  clock_gettime(CLOCK_MONOTONIC, &s->t0);
+  clt_config_init(&s->cfg);
+  copy_sized(&s->cfg, sizeof s->cfg, config);
+  clt_device_options *d = &s->o.dev;
+  d->device = keep(s, s->cfg.device);
+  d->kernel_dir = keep(s, s->cfg.kernel_dir);
+  d->cache_dir = keep(s, s->cfg.cache_dir);
+  d->no_kernel_cache = !s->cfg.kernel_cache;
+  d->no_gemm_tune = !s->cfg.gemm_tuning;
+  d->memory_limit = s->cfg.memory_limit;
+  d->alloc_limit = s->cfg.alloc_limit;
+  s->o.profile = s->cfg.profile;
+  s->o.seed = -1;
+  s->o.augment_crop = -1;
+  s->o.val_split = 0.1;
+  s->notes = open_memstream(&s->notes_buf, &s->notes_len);
+  s->ro = calloc(1, sizeof *s->ro);
+  *out = s;
+  if (!s->notes || !s->ro)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+  return CLT_OK;
+}
+
+/* The run settings of run over the request's "not given" values. */
+static void request_from(clt_session *s, const clt_run_config *given) {
+  clt_run_config run;
+  clt_run_config_init(&run);
+  copy_sized(&run, sizeof run, given);
+  clt_session_request *o = &s->o;
+  o->data = keep(s, run.data);
+  o->subset = run.subset;
+  o->val_split_given = run.val_split >= 0.0;
+  if (o->val_split_given) o->val_split = run.val_split;
+  o->epochs = run.epochs;
+  o->batch = run.batch;
+  o->batch_auto = run.batch_auto;
+  o->lr = run.learning_rate;
+  o->optimizer = keep(s, run.optimizer);
+  o->seed = run.seed;
+  o->read_every = run.read_every;
+  o->stream = run.stream;
+  o->save = keep(s, run.save);
+  o->save_every = run.save_every;
+  o->keep_best = run.keep_best;
+  o->log = keep(s, run.log);
+  o->label = keep(s, run.label);
+  o->task = run.regression < 0 ? NULL : run.regression ? "regression" : "classification";
+  o->skip_bad_rows = run.skip_bad_rows;
+  o->augment_crop = run.augment_crop;
+  o->augment_flip = run.augment_flip;
+  o->no_augment = run.no_augment;
+}
+
+static clt_status class_names(clt_session *s) {
+  int k = s->model->classes;
+  s->names = calloc((size_t)k, sizeof *s->names);
+  if (!s->names) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  const clt_dataset *ds = &s->data.train;
+  for (int i = 0; i < k; i++) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", i);
+    s->names[i] = strdup(ds->class_names && i < ds->classes ? ds->class_names[i] : buf);
+    if (!s->names[i]) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   }
-  /* The device before the data: a batch that cannot fit fails at once (precheck). */
-  if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
-  if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
-  if (st == CLT_OK && !o->batch_auto)
-    st = clt_train_memory_precheck(model, ctx, clt_optim_state_per_param(opt), ro->data, ro->subset,
-                                   ro->val_split, ro->stream);
-  if (st == CLT_OK) st = load_data(ro, model, &data, info);
-  if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
-  if (st == CLT_OK)
-    st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
-                               &data.test, ro->stream, o->batch_auto, o->resume != NULL, info);
+  return CLT_OK;
+}
+
+static clt_status finish_open(clt_session *s, clt_status st, clt_session **out) {
+  if (st == CLT_OK && !s->inference) st = class_names(s);
+  notes_flush(s);
+  if (st != CLT_OK) {
+    clt_session_close(s);
+    s = NULL;
+  }
+  *out = s;
+  return st;
+}
+
+static clt_status open_with(const clt_config *config, const char *model, const char *text,
+                            size_t length, const char *resume, const clt_run_config *run,
+                            clt_session **out) {
+  clt_session *s = NULL;
+  clt_status st = session_new(config, &s);
+  if (!s) return st;
+  clt_warning_route old = route_warnings(s);
   if (st == CLT_OK) {
-    clt_train_summary(info, model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
-                      &data.test);
-    int batch = model->recipe.batch < data.train.n ? model->recipe.batch : data.train.n;
-    st = clt_network_create(model, ctx, batch, clt_optim_state_per_param(opt), model->recipe.seed,
-                            &net);
+    request_from(s, run);
+    s->o.model = keep(s, model);
+    s->o.resume = keep(s, resume);
+    s->model_text = text;
+    s->model_length = length;
+    if (!s->o.model && !resume)
+      st = clt_fail(CLT_ERR_USAGE, "no model given: name a model file or pass its text");
+    if (st == CLT_OK) st = open_run(s);
+    s->model_text = NULL; /* not kept: the model holds its own copy */
   }
-  if (st == CLT_OK && o->resume) st = clt_checkpoint_restore(net, &ck, 1);
+  st = finish_open(s, st, out);
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_open(const clt_config *config, const char *model_path,
+                            const clt_run_config *run, clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open: out is NULL");
+  *out = NULL;
+  if (!model_path) return clt_fail(CLT_ERR_USAGE, "clt_session_open: no model file given");
+  return open_with(config, model_path, NULL, 0, NULL, run, out);
+}
+
+clt_status clt_session_open_text(const clt_config *config, const char *text, size_t length,
+                                 const char *name, const clt_run_config *run, clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open_text: out is NULL");
+  *out = NULL;
+  if (!text) return clt_fail(CLT_ERR_USAGE, "clt_session_open_text: no model text given");
+  return open_with(config, name ? name : "(model text)", text, length, NULL, run, out);
+}
+
+clt_status clt_session_resume(const clt_config *config, const char *checkpoint,
+                              const char *model_path, const clt_run_config *overrides,
+                              clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_resume: out is NULL");
+  *out = NULL;
+  if (!checkpoint) return clt_fail(CLT_ERR_USAGE, "clt_session_resume: no checkpoint given");
+  return open_with(config, model_path, NULL, 0, checkpoint, overrides, out);
+}
+
+clt_status clt_session_open_checkpoint(const clt_config *config, const char *checkpoint, int batch,
+                                       clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open_checkpoint: out is NULL");
+  *out = NULL;
+  if (!checkpoint)
+    return clt_fail(CLT_ERR_USAGE, "clt_session_open_checkpoint: no checkpoint given");
+  clt_session *s = NULL;
+  clt_status st = session_new(config, &s);
+  if (!s) return st;
+  clt_warning_route old = route_warnings(s);
+  s->inference = 1;
+  if (st == CLT_OK) st = clt_inference_open(checkpoint, &s->o.dev, batch, &s->inf);
   if (st == CLT_OK) {
-    fprintf(info, "Preparing GEMM kernels...");
-    fflush(info);
-    st = clt_gemm_warm_up(ctx);
-    fprintf(info, " ready %.1f s after start\n", seconds_since(&t0));
+    s->model = s->inf.model;
+    s->ctx = s->inf.ctx;
+    s->net = s->inf.net;
+    *s->ro = s->inf.run;
+    s->pos = s->inf.ck.pos;
   }
-  if (st == CLT_OK)
-    st = train_and_test(o, ro, model, ctx, opt, net, &data, o->resume ? &ck : NULL, info, &t0);
-  if (st == CLT_OK && data.csv) clt_cli_csv_report_memory(data.csv, info);
-  clt_network_destroy(net);
-  clt_optim_destroy(opt);
-  clt_ctx_destroy(ctx);
-  clt_model_free(model);
-  clt_checkpoint_free(&ck);
+  st = finish_open(s, st, out);
+  clt_warning_route_set(old);
+  return st;
+}
+
+void clt_session_close(clt_session *s) {
+  if (!s) return;
+  if (s->inference) {
+    clt_inference_close(&s->inf);
+  } else {
+    if (s->names && s->model)
+      for (int i = 0; i < s->model->classes; i++) free(s->names[i]);
+    clt_network_destroy(s->net);
+    clt_optim_destroy(s->opt);
+    clt_ctx_destroy(s->ctx);
+    clt_model_free(s->model);
+  }
+  free(s->names);
+  clt_checkpoint_free(&s->ck);
+  free_data(&s->data);
+  free(s->ro);
+  if (s->notes) fclose(s->notes);
+  free(s->notes_buf);
+  for (int i = 0; i < s->string_count; i++) free(s->strings[i]);
+  free(s);
+}
+
+clt_status clt_session_train(clt_session *s, const clt_callbacks *callbacks, int *stopped) {
+  if (stopped) *stopped = 0;
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_train: no session");
+  if (s->inference)
+    return clt_fail(CLT_ERR_USAGE, "a session opened for inference cannot train: resume the "
+                                   "checkpoint instead (clt_session_resume)");
+  clt_warning_route old = route_warnings(s);
+  epoch_sink sink;
+  memset(&sink, 0, sizeof sink);
+  copy_sized(&sink.cb, sizeof sink.cb, callbacks);
+  clt_status st = train_run(s, &sink);
+  notes_flush(s);
+  if (st == CLT_OK && stopped) *stopped = sink.stop;
+  clt_warning_route_set(old);
+  return st;
+}
+
+/* The test split of an IDX or CIFAR folder, checked against the model's input. */
+static clt_status load_test(const clt_session *s, const char *dir, clt_dataset *ds) {
+  CLT_TRY(clt_dataset_load_dir(dir, 1, ds));
+  const clt_model *m = s->model;
+  if (ds->h != m->input.h || ds->w != m->input.w || ds->c != m->input.c)
+    return clt_fail(CLT_ERR_BAD_DATA, "%s takes %dx%dx%d inputs but the data in %s are %dx%dx%d",
+                    m->name, m->input.h, m->input.w, m->input.c, dir, ds->h, ds->w, ds->c);
+  return CLT_OK;
+}
+
+clt_status clt_session_evaluate(clt_session *s, const char *data, double *loss, double *accuracy,
+                                int *samples) {
+  if (loss) *loss = 0;
+  if (accuracy) *accuracy = 0;
+  if (samples) *samples = 0;
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_evaluate: no session");
+  clt_warning_route old = route_warnings(s);
+  clt_dataset own;
+  memset(&own, 0, sizeof own);
+  const clt_dataset *ds = data ? &own : &s->data.test;
+  clt_status st = data ? load_test(s, data, &own) : CLT_OK;
+  double l = 0, a = 0;
+  if (st == CLT_OK && ds->n > 0) st = clt_evaluate(s->net, ds, s->ro->stream, &l, &a);
+  if (st == CLT_OK) {
+    if (loss) *loss = l;
+    if (accuracy) *accuracy = a;
+    if (samples) *samples = ds->n;
+  }
+  clt_dataset_free(&own);
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_predict(clt_session *s, const float *images, int count,
+                               float *probabilities) {
+  if (!s || !images || !probabilities || count < 0)
+    return clt_fail(CLT_ERR_USAGE, "clt_session_predict: a session, images and room for the "
+                                   "probabilities are needed, and a count of 0 or more");
+  clt_warning_route old = route_warnings(s);
+  size_t sample = clt_shape_size(s->model->input);
+  int k = s->model->classes, b = s->net->batch;
+  clt_status st = CLT_OK;
+  for (int start = 0; start < count && st == CLT_OK; start += b) {
+    int n = count - start < b ? count - start : b;
+    st = clt_infer(s->net, images + (size_t)start * sample, NULL, n,
+                   probabilities + (size_t)start * (size_t)k);
+  }
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_save(clt_session *s, const char *path) {
+  if (!s || !path || !*path) return clt_fail(CLT_ERR_USAGE, "clt_session_save: no path given");
+  if (s->inference)
+    return clt_fail(CLT_ERR_USAGE, "a session opened for inference holds no training data to "
+                                   "record: resume the checkpoint to save it again");
+  clt_warning_route old = route_warnings(s);
+  clt_run_options *ro = malloc(sizeof *ro);
+  clt_status st = ro ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
+  epoch_sink sink;
+  memset(&sink, 0, sizeof sink);
+  saver sv;
+  memset(&sv, 0, sizeof sv);
+  if (st == CLT_OK) {
+    *ro = *s->ro;
+    copy_path(ro->save, path);
+    ro->keep_best = 0;
+    st = saver_init(&sv, s->net, s->model, ro, &s->data, &sink);
+  }
+  if (st == CLT_OK) st = save_now(&s->pos, NULL, 0, &sv);
+  clt_checkpoint_free(&sv.ck);
   free(ro);
-  free_data(&data);
+  clt_warning_route_set(old);
   return st;
 }
 
-int clt_cmd_train(int argc, char **argv) {
-  clt_train_options o;
-  int rc = clt_train_parse_args(argc, argv, &o);
-  if (rc) return clt_cli_exit(rc);
-  clt_cli_device_env(&o.dev, 1);
-  /* With --json, stdout carries only JSON: the summary goes to stderr. */
-  clt_status st = run(&o, o.json ? stderr : stdout);
-  return clt_exit_status(st);
+clt_status clt_session_model(const clt_session *s, clt_model_info *info) {
+  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_model: no session or no info");
+  clt_model_info i;
+  memset(&i, 0, sizeof i);
+  const clt_model *m = s->model;
+  i.height = m->input.h;
+  i.width = m->input.w;
+  i.channels = m->input.c;
+  i.classes = m->classes;
+  i.layers = m->layer_count;
+  i.parameters = m->param_floats;
+  i.regression = m->regression;
+  i.batch = s->net->batch;
+  i.epochs = m->recipe.epochs;
+  i.epochs_done = s->pos.epoch;
+  i.train_samples = s->data.train.n;
+  i.val_samples = s->data.val.n;
+  i.test_samples = s->data.test.n;
+  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
+  i.struct_size = n;
+  memcpy(info, &i, n);
+  return CLT_OK;
+}
+
+clt_status clt_session_summary(const clt_session *s, char *buf, size_t size, size_t *needed) {
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_summary: no session");
+  char *text = NULL;
+  size_t length = 0;
+  FILE *f = open_memstream(&text, &length);
+  if (!f) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
+  clt_train_summary(f, s->model, s->ctx, s->net->optimizer_blocks, &s->data.train, &s->data.val,
+                    &s->data.test);
+  int bad = fclose(f) != 0;
+  if (bad || !text) {
+    free(text);
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
+  }
+  if (needed) *needed = length + 1;
+  if (buf && size > 0) snprintf(buf, size, "%s", text);
+  free(text);
+  return CLT_OK;
+}
+
+clt_status clt_session_memory(const clt_session *s, clt_memory_info *info) {
+  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_memory: no session or no info");
+  clt_memory_plan plan;
+  clt_network_plan(s->model, s->ctx, s->net->batch, s->net->optimizer_blocks, &plan);
+  clt_memory_info i;
+  memset(&i, 0, sizeof i);
+  i.parameters = plan.params;
+  i.gradients = plan.grads;
+  i.optimizer = plan.optimizer;
+  i.state = plan.state;
+  i.activations = plan.activations;
+  i.total = plan.total;
+  i.activation_chunks = plan.activation_chunks;
+  const clt_dataset *t = &s->data.train;
+  size_t sample = (size_t)t->h * (size_t)t->w * (size_t)t->c * sizeof(float);
+  i.data = t->source ? 2 * (size_t)s->net->batch * sample
+                     : ((size_t)t->n + (size_t)s->data.val.n) * sample;
+  i.device = s->ctx->dev.global_mem;
+  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
+  i.struct_size = n;
+  memcpy(info, &i, n);
+  return CLT_OK;
+}
+
+clt_status clt_session_class_name(const clt_session *s, int i, const char **name) {
+  if (!s || !name) return clt_fail(CLT_ERR_USAGE, "clt_session_class_name: no session or name");
+  *name = NULL;
+  if (i < 0 || i >= s->model->classes)
+    return clt_fail(CLT_ERR_USAGE, "class %d does not exist: the model has %d classes (0 to %d)", i,
+                    s->model->classes, s->model->classes - 1);
+  *name = s->inference ? s->inf.class_names[i] : s->names[i];
+  return CLT_OK;
 }

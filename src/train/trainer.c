@@ -99,6 +99,8 @@ typedef struct run_state {
   clt_augmenter augment; /* training batches only */
   int has_best;
   double best_val_accuracy;
+  int stopped;                /* a callback asked to stop */
+  clt_train_position reached; /* where a stop left the run */
 } run_state;
 
 /* One optimisation step on samples [start, start + n) of the epoch's order. */
@@ -166,6 +168,11 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
         clt_progress p = {epoch + 1, r->epochs, s + 1, rs->steps_per_epoch,        rs->global_step,
                           loss,      acc,       el,    el > 0 ? images / el : 0.0, lr};
         rs->cb->progress(&p, rs->cb->user);
+        if (rs->cb->stop && *rs->cb->stop) {
+          fill_position(rs, epoch, s + 1, raw, el, &rs->reached);
+          rs->stopped = 1;
+          if (s + 1 < rs->steps_per_epoch) return CLT_OK; /* else: the epoch ends as usual */
+        }
       }
       if (save) {
         clt_train_position pos;
@@ -189,6 +196,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     rep.has_validation = 1;
   }
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
+  if (rs->cb && rs->cb->stop && *rs->cb->stop) rs->stopped = 1;
   int new_best = 0;
   int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
                                         : rep.val_accuracy > rs->best_val_accuracy;
@@ -197,6 +205,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     rs->best_val_accuracy = rep.val_accuracy;
     new_best = 1;
   }
+  fill_position(rs, epoch + 1, 0, NULL, 0.0, &rs->reached);
   if (rs->saving.save) {
     clt_train_position pos;
     fill_position(rs, epoch + 1, 0, NULL, 0.0, &pos);
@@ -264,8 +273,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);
     if (st == CLT_OK) st = clt_device_data_set_order(rs.val_data, rs.val_order);
   }
-  for (int e = start->epoch; e < cfg->recipe.epochs && st == CLT_OK; e++)
+  for (int e = start->epoch; e < cfg->recipe.epochs && st == CLT_OK && !rs.stopped; e++)
     st = run_epoch(&rs, e, e == start->epoch ? start->step : 0, train);
+  if (st == CLT_OK && saving && saving->reached) *saving->reached = rs.reached;
   if (st == CLT_OK)
     st = clt_ctx_finish(net->ctx);
   else
