@@ -50,8 +50,8 @@ typedef struct clt_device_desc {
   char platform[256];               /* platform name */
   char name[256];                   /* device name */
   char vendor[256];                 /* device vendor */
-  char driver[128];                 /* driver version */
-  char kind[16];                    /* "gpu", "cpu", "accelerator" or "other" */
+  char driver[256];                 /* driver version */
+  char kind[16];                    /* "GPU", "CPU", "accelerator" or "other" */
   uint64_t global_memory;           /* bytes */
   uint64_t max_alloc;               /* largest single buffer, bytes */
   int compute_units;
@@ -274,6 +274,16 @@ typedef struct clt_memory_info {
 
 /* clt_session_memory - the session's memory plan. */
 CLT_API clt_status clt_session_memory(const clt_session *session, clt_memory_info *info);
+
+typedef enum clt_split { CLT_SPLIT_TRAIN, CLT_SPLIT_VALIDATION, CLT_SPLIT_TEST } clt_split;
+
+/* clt_session_samples - copies of samples first .. first + count - 1 of the session's data
+ *
+ * images: count x height x width x channels floats, as clt_session_predict takes them;
+ * labels (may be NULL): count class indices. Data streamed from a CSV file are not held in
+ * memory: CLT_ERR_UNSUPPORTED. A range outside the split: CLT_ERR_USAGE. */
+CLT_API clt_status clt_session_samples(const clt_session *session, clt_split split, int first,
+                                       int count, float *images, int *labels);
 
 /* clt_session_class_name - the name of class i ("0", "1", ... when the data named none).
  * The string lives as long as the session. */

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "cli/model_search.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
 #include "runtime/gemm.h"
@@ -151,14 +152,6 @@ static int parse_args(int argc, char **argv, bench_options *o) {
   }
   o->model = argv[optind];
   return -1;
-}
-
-/* A model path as given, else models/NAME.cfg of the source tree for a bare name. */
-static void model_path(const char *model, char *buf, size_t size) {
-  snprintf(buf, size, "%s", model);
-  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
-  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
-  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
 }
 
 /* ---- statistics ---- */
@@ -297,7 +290,7 @@ typedef struct startup_times {
 
 static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
   char path[4096];
-  model_path(o->model, path, sizeof path);
+  clt_cli_model_path(o->model, path, sizeof path);
   CLT_TRY(clt_model_load(path, &b->model));
   t->load = clt_now_seconds() - t0;
   CLT_TRY(clt_open_device(&o->dev, 1, &b->ctx));

@@ -898,3 +898,22 @@ clt_status clt_session_class_name(const clt_session *s, int i, const char **name
   *name = s->inference ? s->inf.class_names[i] : s->names[i];
   return CLT_OK;
 }
+
+clt_status clt_session_samples(const clt_session *s, clt_split split, int first, int count,
+                               float *images, int *labels) {
+  if (!s || !images) return clt_fail(CLT_ERR_USAGE, "clt_session_samples: no session or images");
+  const clt_dataset *ds = split == CLT_SPLIT_TRAIN        ? &s->data.train
+                          : split == CLT_SPLIT_VALIDATION ? &s->data.val
+                                                          : &s->data.test;
+  if (ds->source)
+    return clt_fail(CLT_ERR_UNSUPPORTED, "the session's data are streamed from a file, not held "
+                                         "in memory: read the samples from the file itself");
+  if (first < 0 || count < 0 || first > ds->n - count)
+    return clt_fail(CLT_ERR_USAGE, "samples %d to %d asked for, but the split holds %d", first,
+                    first + count - 1, ds->n);
+  size_t sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
+  if (count > 0)
+    memcpy(images, ds->images + (size_t)first * sample, (size_t)count * sample * sizeof(float));
+  for (int i = 0; labels && i < count; i++) labels[i] = ds->labels[first + i];
+  return CLT_OK;
+}
