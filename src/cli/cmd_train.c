@@ -3,12 +3,14 @@
  * the library's session (include/cltrain/cltrain.h); this file turns the options into its
  * settings and draws what it reports. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/flag_names.h"
 #include "cli/progress.h"
 #include "cli/train_args.h"
 #include "cltrain/cltrain.h"
@@ -22,13 +24,17 @@ static double seconds_since(const struct timespec *t0) {
 /* The session's notes (summary, memory plan, resuming, checkpoints) on the info stream. */
 static void print_notes(const char *text, void *user) {
   FILE *info = user;
-  fputs(text, info);
+  size_t size = 2 * strlen(text) + 4096; /* room for the flags the phrases become */
+  char *words = malloc(size);
+  if (words) clt_cli_flag_names(text, words, size);
+  fputs(words ? words : text, info);
   fflush(info);
+  free(words);
 }
 
 static void print_warning(const char *text, void *user) {
   (void)user;
-  fprintf(stderr, "cltrain: warning: %s\n", text);
+  clt_cli_warning(text);
 }
 
 static void session_config(const clt_train_options *o, FILE *info, clt_config *c) {

@@ -36,8 +36,8 @@ static clt_status augment_overrides(const clt_session_request *o, clt_recipe *r)
   if (o->augment_flip) r->augment_flip = CLT_FLIP_HORIZONTAL;
   char why[320];
   if (clt_augment_problem(r, why, sizeof why))
-    return clt_fail(CLT_ERR_USAGE, "%s: %s",
-                    o->augment_crop > 0 ? "--augment-crop" : "--augment-flip", why);
+    return clt_fail(CLT_ERR_USAGE, "%s: %s", o->augment_crop > 0 ? "augment_crop" : "augment_flip",
+                    why);
   return CLT_OK;
 }
 
@@ -49,8 +49,8 @@ static clt_status apply_overrides(const clt_session_request *o, clt_recipe *r) {
   if (o->optimizer) {
     clt_optimizer kind;
     if (clt_optimizer_from_name(o->optimizer, &kind) != 0)
-      return clt_fail(CLT_ERR_USAGE, "--optimizer %s: unknown; choose one of %s", o->optimizer,
-                      clt_optimizer_choices());
+      return clt_fail(CLT_ERR_USAGE, "optimizer setting %s: unknown; choose one of %s",
+                      o->optimizer, clt_optimizer_choices());
     if (kind == CLT_OPT_ADAMW && r->optimizer != CLT_OPT_ADAMW && !r->weight_decay_set)
       r->weight_decay = CLT_RECIPE_DEFAULT_ADAMW_DECAY;
     r->optimizer = kind;
@@ -134,9 +134,9 @@ static int first_difference(const char *a, size_t na, const char *b, size_t nb) 
 
 static clt_status incompatible(const char *option, const char *given, const char *saved) {
   return clt_fail(CLT_ERR_USAGE,
-                  "--resume: %s %s differs from the checkpoint's %s; a resumed run keeps the "
-                  "batch, optimizer, seed, --subset and --val-split it started with (drop %s, "
-                  "or train afresh without --resume)",
+                  "resuming: %s %s differs from the checkpoint's %s; a resumed run keeps the "
+                  "batch, optimizer, seed, subset and validation split it started with (leave "
+                  "%s unset, or train afresh instead of resuming)",
                   option, given, saved, option);
 }
 
@@ -157,7 +157,7 @@ static clt_status resume_setup(const clt_session_request *o, const clt_checkpoin
       return clt_fail(CLT_ERR_USAGE,
                       "%s differs from the model %s was made with (%s; first difference on line "
                       "%d): resume without the model argument (the checkpoint holds its model), "
-                      "or train %s afresh without --resume",
+                      "or train %s afresh instead of resuming",
                       o->model, o->resume, ro->model, line, o->model);
   }
   char name[CLT_RUN_PATH_MAX + 64];
@@ -167,14 +167,14 @@ static clt_status resume_setup(const clt_session_request *o, const clt_checkpoin
   if (o->batch && o->batch != r.batch) {
     snprintf(given, sizeof given, "%d", o->batch);
     snprintf(saved, sizeof saved, "%d", r.batch);
-    return incompatible("--batch", given, saved);
+    return incompatible("batch", given, saved);
   }
   if (o->optimizer && strcmp(o->optimizer, clt_optimizer_name(r.optimizer)) != 0)
-    return incompatible("--optimizer", o->optimizer, clt_optimizer_name(r.optimizer));
+    return incompatible("optimizer", o->optimizer, clt_optimizer_name(r.optimizer));
   if (o->seed >= 0 && (uint32_t)o->seed != r.seed) {
     snprintf(given, sizeof given, "%lld", o->seed);
     snprintf(saved, sizeof saved, "%u", r.seed);
-    return incompatible("--seed", given, saved);
+    return incompatible("seed", given, saved);
   }
   if (augment_flags_given(o)) {
     clt_recipe a = r;
@@ -184,42 +184,42 @@ static clt_status resume_setup(const clt_session_request *o, const clt_checkpoin
       clt_augment_describe(&a, given, sizeof given);
       clt_augment_describe(&r, saved_aug, sizeof saved_aug);
       return clt_fail(CLT_ERR_USAGE,
-                      "--resume: the augmentation flags ask for %s but the checkpoint's run "
-                      "augments with %s; a resumed run keeps its augmentation (drop the "
-                      "--augment-* flags, or train afresh without --resume)",
+                      "resuming: the augmentation settings ask for %s but the checkpoint's run "
+                      "augments with %s; a resumed run keeps its augmentation (leave the "
+                      "augmentation settings unset, or train afresh instead of resuming)",
                       given, saved_aug);
     }
   }
   if (o->subset && o->subset != ro->subset) {
     snprintf(given, sizeof given, "%d", o->subset);
     snprintf(saved, sizeof saved, "%d", ro->subset);
-    return incompatible("--subset", given, ro->subset ? saved : "(all)");
+    return incompatible("subset", given, ro->subset ? saved : "(all)");
   }
   if (o->val_split_given && o->val_split != ro->val_split) {
     snprintf(given, sizeof given, "%g", o->val_split);
     snprintf(saved, sizeof saved, "%g", ro->val_split);
-    return incompatible("--val-split", given, saved);
+    return incompatible("val_split", given, saved);
   }
   if (o->label && strcmp(o->label, ro->label) != 0) /* CSV data */
-    return incompatible("--label", o->label, ro->label[0] ? ro->label : "(the last column)");
+    return incompatible("label", o->label, ro->label[0] ? ro->label : "(the last column)");
   if (o->task && (strcmp(o->task, "regression") == 0) != ro->regression)
-    return incompatible("--task", o->task, ro->regression ? "regression" : "classification");
+    return incompatible("task", o->task, ro->regression ? "regression" : "classification");
   if (o->epochs && o->epochs != r.epochs) {
     if (r.schedule == CLT_SCHED_COSINE)
-      clt_warn("--epochs %d changes the length of the cosine schedule (it was planned for %d "
+      clt_warn("epochs setting %d changes the length of the cosine schedule (it was planned for %d "
                "epochs): the learning rates from here on differ from the original plan",
                o->epochs, r.epochs);
     r.epochs = o->epochs;
   }
   if (o->lr > 0 && o->lr != r.learning_rate) {
-    clt_warn("--lr %g replaces the checkpoint's learning rate %g from here on", o->lr,
-             r.learning_rate);
+    clt_warn("learning rate setting %g replaces the checkpoint's learning rate %g from here on",
+             o->lr, r.learning_rate);
     r.learning_rate = o->lr;
   }
   if (r.epochs <= ck->pos.epoch) /* said before the data are loaded */
     return clt_fail(CLT_ERR_USAGE,
-                    "%s has finished %d epochs already and --epochs is %d (the total, as in "
-                    "Keras): pass --epochs %d or more to train further",
+                    "%s has finished %d epochs already and the run's epochs setting is %d (the "
+                    "total, as in Keras): set epochs to %d or more to train further",
                     o->resume, ck->pos.epoch, r.epochs, ck->pos.epoch + 1);
   (*model)->recipe = r;
   if (o->data) copy_path(ro->data, o->data);
@@ -246,7 +246,7 @@ static clt_status resume_check(const clt_checkpoint *ck, const train_data *d, co
   if (d->train.n != ck->train_n || d->val.n != ck->val_n)
     return clt_fail(CLT_ERR_USAGE,
                     "%s was trained on %d training and %d validation images but the data now "
-                    "give %d and %d: resume with the data the checkpoint was made with (--data)",
+                    "give %d and %d: resume with the data the checkpoint was made with",
                     path, ck->train_n, ck->val_n, d->train.n, d->val.n);
   if (clt_checkpoint_data_crc(&d->train) != ck->data_crc)
     clt_warn("the training data differ from those %s was trained on: the run goes on, but "
@@ -317,7 +317,7 @@ static clt_status save_now(const clt_train_position *pos, const clt_epoch_report
   if (st == CLT_ERR_NON_FINITE)
     return clt_fail(st,
                     "the parameters became NaN or infinite by step %ld; %s is left as it was; "
-                    "lower the learning rate (--lr)",
+                    "lower the learning rate",
                     pos->global_step, s->path);
   CLT_TRY(st);
   CLT_TRY(clt_checkpoint_write(s->path, &s->ck));
@@ -347,7 +347,7 @@ static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
   s->keep_best = ro->keep_best;
   s->sink = sink;
   if (clt_checkpoint_best_path(ro->save, s->best, sizeof s->best) != 0)
-    return clt_fail(CLT_ERR_USAGE, "--save %s: path too long", ro->save);
+    return clt_fail(CLT_ERR_USAGE, "save path %s: path too long", ro->save);
   clt_checkpoint *ck = &s->ck;
   ck->version = CLT_CHECKPOINT_VERSION;
   ck->model_text = malloc(model->text_length + 1);

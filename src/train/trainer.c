@@ -17,16 +17,16 @@
 static clt_status non_finite(long read_step, long first) {
   if (first > 0 && first == read_step)
     return clt_fail(CLT_ERR_NON_FINITE,
-                    "the loss became NaN or infinite at step %ld; lower the learning rate (--lr) "
+                    "the loss became NaN or infinite at step %ld; lower the learning rate "
                     "or check the input data",
                     first);
   if (first > 0)
     return clt_fail(CLT_ERR_NON_FINITE,
                     "the loss became NaN or infinite by step %ld (first at step %ld); lower the "
-                    "learning rate (--lr) or check the input data",
+                    "learning rate or check the input data",
                     read_step, first);
   return clt_fail(CLT_ERR_NON_FINITE,
-                  "the loss became NaN or infinite by step %ld; lower the learning rate (--lr) "
+                  "the loss became NaN or infinite by step %ld; lower the learning rate "
                   "or check the input data",
                   read_step);
 }
@@ -61,7 +61,7 @@ static clt_status evaluate_on(clt_network *net, clt_device_data *dd, int n, doub
   if (st == CLT_ERR_NON_FINITE && after_step >= 0)
     return clt_fail(st,
                     "the validation loss became NaN or infinite after step %ld; lower the "
-                    "learning rate (--lr) or check the input data",
+                    "learning rate or check the input data",
                     after_step);
   if (st == CLT_ERR_NON_FINITE)
     return clt_fail(st, "the loss on the evaluated data is NaN or infinite: the parameters or the "
@@ -225,8 +225,8 @@ static clt_status check_start(const run_state *rs, const clt_train_position *p, 
                     p->step, p->epoch + 1, p->global_step, rs->steps_per_epoch);
   if (p->epoch >= epochs)
     return clt_fail(CLT_ERR_USAGE,
-                    "the checkpoint has finished %d epochs already and --epochs is %d (the total, "
-                    "as in Keras): pass --epochs %d or more to train further",
+                    "the checkpoint has finished %d epochs already and the run's epochs setting is %d "
+                    "(the total, as in Keras): set epochs to %d or more to train further",
                     p->epoch, epochs, p->epoch + 1);
   return CLT_OK;
 }
