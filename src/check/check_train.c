@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/metrics.h"
 #include "nn/model.h"

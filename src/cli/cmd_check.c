@@ -237,7 +237,7 @@ static void run_device(const run_options *o, const clt_check_list *list, device_
                           o->dev.no_gemm_tune, o->dev.memory_limit,    o->dev.alloc_limit};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(d->info, &copt, &ctx);
+  clt_status st = clt_ctx_open(d->info, &copt, &ctx);
   if (st != CLT_OK) {
     char msg[1200];
     snprintf(msg, sizeof msg, "cannot use the device: %s", clt_last_error());

@@ -112,7 +112,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
                           o->no_gemm_tune, o->memory_limit, o->alloc_limit};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(dev, &copt, &ctx);
+  clt_status st = clt_ctx_open(dev, &copt, &ctx);
   const char *const *files;
   int n = clt_program_files(&files);
   for (int i = 0; i < n && st == CLT_OK; i++) {
@@ -135,7 +135,7 @@ static double warm_gemm(const clt_device_info *dev, const clt_device_options *o)
                           o->no_gemm_tune, o->memory_limit,    o->alloc_limit};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(dev, &copt, &ctx);
+  clt_status st = clt_ctx_open(dev, &copt, &ctx);
   if (st == CLT_OK) st = clt_gemm_warm_up(ctx);
   clt_ctx_destroy(ctx);
   return st == CLT_OK ? clt_now_seconds() - t0 : -1.0;

@@ -7,7 +7,6 @@
 #include "runtime/cl_errors.h"
 #include "runtime/device_limits.h"
 #include "runtime/program.h"
-#include "runtime/gemm_tune.h"
 #include "runtime/program_cache.h"
 #include "runtime/profile.h"
 
@@ -72,7 +71,6 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
     clt_ctx_destroy(ctx);
     return st;
   }
-  clt_gemm_tune_apply_stored(ctx);
   *out = ctx;
   return CLT_OK;
 }

@@ -47,8 +47,9 @@ typedef struct clt_ctx {
 } clt_ctx;
 
 /* Creates the context and both queues on dev. opt may be NULL (no cache, no stored tuning,
- * the device's own limits). An unusable cache folder
- * turns the cache off with one warning (clt_warn), not an error. */
+ * the device's own limits). Stored GEMM tuning is applied one level up (clt_ctx_open in
+ * runtime/device_open.h), so that the context does not depend on the GEMM code. An unusable cache
+ * folder turns the cache off with one warning (clt_warn), not an error. */
 clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt, clt_ctx **out);
 void clt_ctx_destroy(clt_ctx *ctx);
 

@@ -17,7 +17,11 @@ typedef struct clt_device_options {
   uint64_t alloc_limit;   /* > 0: the largest single buffer (lowered only) */
 } clt_device_options;
 
-/* Lists devices, selects one by o->device and creates its context. */
+/* clt_ctx_create, then the GEMM tuning stored in opt->cache_dir for this device applied
+ * (runtime/gemm_tune.h) unless opt->no_gemm_tune. */
+clt_status clt_ctx_open(const clt_device_info *dev, const clt_ctx_options *opt, clt_ctx **out);
+
+/* Lists devices, selects one by o->device and opens its context (clt_ctx_open). */
 clt_status clt_open_device(const clt_device_options *o, int profiling, clt_ctx **ctx);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/device_open.h"
 #include "runtime/devices.h"
 #include "runtime/env_settings.h"
 #include "runtime/memory.h"
@@ -45,7 +46,7 @@ clt_ctx *clt_test_ctx(void) {
   clt_env_settings_read(&env, getenv);
   clt_ctx_options opt = {0};
   clt_env_settings_fill_ctx(&env, &opt);
-  if (clt_ctx_create(&list.devices[index], &opt, &test_ctx) != CLT_OK) {
+  if (clt_ctx_open(&list.devices[index], &opt, &test_ctx) != CLT_OK) {
     fprintf(stderr, "cannot create a context: %s\n", clt_last_error());
     test_ctx = NULL;
   }
@@ -90,8 +91,8 @@ clt_ctx *clt_test_ctx_with(const char *kernel_dir, const char *cache_dir, int no
   clt_env_settings_read(&env, getenv);
   clt_env_settings_fill_ctx(&env, &opt);
   clt_ctx *ctx = NULL;
-  if (clt_ctx_create(&base->dev, &opt, &ctx) != CLT_OK)
-    fail_msg("clt_ctx_create: %s", clt_last_error());
+  if (clt_ctx_open(&base->dev, &opt, &ctx) != CLT_OK)
+    fail_msg("clt_ctx_open: %s", clt_last_error());
   assert_non_null(ctx);
   return ctx;
 }
