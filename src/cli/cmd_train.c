@@ -32,11 +32,6 @@ static void print_notes(const char *text, void *user) {
   free(words);
 }
 
-static void print_warning(const char *text, void *user) {
-  (void)user;
-  clt_cli_warning(text);
-}
-
 static void session_config(const clt_train_options *o, FILE *info, clt_config *c) {
   clt_config_init(c);
   c->device = o->dev.device;
@@ -48,7 +43,7 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->kernel_dir = o->dev.kernel_dir;
   c->profile = o->profile;
   c->message = print_notes;
-  c->warning = print_warning;
+  c->warning = clt_cli_session_warning;
   c->user = info;
 }
 

@@ -44,6 +44,11 @@ void clt_cli_warning(const char *message) {
   fprintf(stderr, "cltrain: warning: %s\n", text);
 }
 
+void clt_cli_session_warning(const char *message, void *user) {
+  (void)user;
+  clt_cli_warning(message);
+}
+
 int clt_exit_status(clt_status status) {
   return status == CLT_OK ? CLT_EXIT_OK : clt_report_failure(status);
 }
