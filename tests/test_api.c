@@ -188,6 +188,29 @@ static void test_train_stop_save_resume_predict(void **state) {
   OK(clt_session_predict(inf, images, K, again));
   assert_memory_equal(probs, again, sizeof probs);
   assert_int_equal(clt_session_train(inf, NULL, NULL), CLT_ERR_USAGE);
+  /* Its full report on the data it was trained on agrees with clt_session_evaluate. */
+  clt_eval_report rep = {.struct_size = sizeof rep};
+  OK(clt_session_report(inf, NULL, 0, &rep));
+  assert_int_equal(rep.samples, TEST_N);
+  assert_int_equal(rep.classes, 10);
+  assert_true(fabs(rep.accuracy - acc) < 1e-9);
+  long total = 0, diagonal = 0;
+  for (int t = 0; t < 10; t++)
+    for (int p = 0; p < 10; p++) {
+      total += rep.confusion[t * 10 + p];
+      if (t == p) diagonal += rep.confusion[t * 10 + p];
+    }
+  assert_int_equal(total, TEST_N);
+  assert_int_equal(diagonal, (long)lround(acc * TEST_N));
+  assert_int_equal(rep.weighted.support, TEST_N);
+  OK(clt_session_report(inf, NULL, 50, &rep));
+  assert_int_equal(rep.samples, 50);
+  clt_model_info ci = {.struct_size = sizeof ci};
+  OK(clt_session_model(inf, &ci));
+  assert_string_equal(ci.name, "api-mlp");
+  assert_string_equal(ci.data, data_dir);
+  assert_int_equal(ci.epochs_done, EPOCHS);
+  assert_int_equal(ci.global_step, (long)EPOCHS * ((mi.train_samples + 31) / 32));
   clt_session_close(inf);
 
   /* Resumed with more epochs: it starts where the save left off. */

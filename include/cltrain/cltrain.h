@@ -223,6 +223,34 @@ CLT_API clt_status clt_session_train(clt_session *session, const clt_callbacks *
 CLT_API clt_status clt_session_evaluate(clt_session *session, const char *data, double *loss,
                                         double *accuracy, int *samples);
 
+typedef struct clt_class_scores {
+  double precision, recall, f1;
+  long support; /* samples of this class */
+} clt_class_scores;
+
+/* What clt_session_report finds. The arrays belong to the session and stay valid until its
+ * next clt_session_report or clt_session_close. */
+typedef struct clt_eval_report {
+  size_t struct_size; /* sizeof(clt_eval_report) */
+  int samples, classes;
+  double loss;                       /* mean loss (regression: the mean squared error) */
+  double accuracy;                   /* top-1 */
+  double top5;                       /* the true class among the 5 most probable */
+  double mae;                        /* regression: the mean absolute error */
+  const long *confusion;             /* [classes x classes]: row true, column predicted */
+  const clt_class_scores *per_class; /* [classes] */
+  clt_class_scores macro, weighted;  /* unweighted and support-weighted means */
+} clt_eval_report;
+
+/* clt_session_report - a full evaluation: accuracy, top-5, per-class precision, recall and
+ * F1, the confusion matrix
+ *
+ * data: an IDX or CIFAR-10 folder (its test split) or a CSV file (read with the training
+ * statistics a checkpoint holds); NULL: the data the session trains or was trained on.
+ * subset > 0: only the first subset samples (IDX and CIFAR data). */
+CLT_API clt_status clt_session_report(clt_session *session, const char *data, int subset,
+                                      clt_eval_report *report);
+
 /* clt_session_predict - class probabilities of images
  *
  * images: count images, each height x width x channels floats (NHWC, the layout and value
@@ -250,6 +278,10 @@ typedef struct clt_model_info {
   int batch, epochs;           /* the run's */
   int epochs_done;             /* finished epochs */
   int train_samples, val_samples, test_samples;
+  long global_step; /* optimizer updates done */
+  const char *name; /* the model's name (its file, or the name given with its
+                       text); lives as long as the session */
+  const char *data; /* the data the run trains on (a checkpoint: was trained on) */
 } clt_model_info;
 
 /* clt_session_model - shape and size of the session's model and run. */

@@ -56,6 +56,7 @@ static const phrase anywhere[] = {
     {"resume with the data the checkpoint was made with",
      "resume with the data the checkpoint was made with (--data)"},
     {"set the task to regression", "pass --task regression"},
+    {"give the data it was trained for", "give the data it was trained for with --data"},
     {"pick another label column", "pick another column with --label"},
     {"check the data path", "check the --data path"},
     {"fix the row or skip bad rows", "fix the row or pass --skip-bad-rows"},

@@ -12,6 +12,7 @@
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
+#include "train/eval_csv.h"
 #include "train/evaluate.h"
 #include "train/inference.h"
 #include "train/run_options.h"
@@ -376,6 +377,7 @@ struct clt_session {
   clt_session_request o;
   char *strings[16]; /* copies of every string of cfg and o */
   int string_count;
+  int strings_lost;       /* a copy failed: out of host memory */
   const char *model_text; /* clt_session_open_text */
   size_t model_length;
   clt_run_options *ro;
@@ -392,7 +394,9 @@ struct clt_session {
   clt_train_position pos; /* where training stands */
   int trained;            /* clt_session_train ran: the log is appended to from now on */
   char **names;           /* [classes] of a training session */
-  FILE *notes;            /* the run's notes for a person, handed to cfg.message */
+  clt_eval_result report; /* the last clt_session_report */
+  clt_class_scores *report_scores;
+  FILE *notes; /* the run's notes for a person, handed to cfg.message */
   char *notes_buf;
   size_t notes_len, notes_sent;
 };
@@ -546,8 +550,12 @@ void clt_run_config_init(clt_run_config *r) {
 
 static const char *keep(clt_session *s, const char *text) {
   if (!text) return NULL;
-  if (s->string_count == (int)(sizeof s->strings / sizeof s->strings[0])) return NULL;
-  char *copy = strdup(text);
+  char *copy =
+      s->string_count < (int)(sizeof s->strings / sizeof s->strings[0]) ? strdup(text) : NULL;
+  if (!copy) {
+    s->strings_lost = 1;
+    return NULL;
+  }
   s->strings[s->string_count++] = copy;
   return copy;
 }
@@ -575,7 +583,7 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   s->notes = open_memstream(&s->notes_buf, &s->notes_len);
   s->ro = calloc(1, sizeof *s->ro);
   *out = s;
-  if (!s->notes || !s->ro)
+  if (!s->notes || !s->ro || s->strings_lost)
     return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
   return CLT_OK;
 }
@@ -648,7 +656,9 @@ static clt_status open_with(const clt_config *config, const char *model, const c
     s->o.resume = keep(s, resume);
     s->model_text = text;
     s->model_length = length;
-    if (!s->o.model && !resume)
+    if (s->strings_lost)
+      st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+    else if (!s->o.model && !resume)
       st = clt_fail(CLT_ERR_USAGE, "no model given: name a model file or pass its text");
     if (st == CLT_OK) st = open_run(s);
     s->model_text = NULL; /* not kept: the model holds its own copy */
@@ -720,6 +730,8 @@ void clt_session_close(clt_session *s) {
     clt_model_free(s->model);
   }
   free(s->names);
+  clt_eval_result_free(&s->report);
+  free(s->report_scores);
   clt_checkpoint_free(&s->ck);
   free_data(&s->data);
   free(s->ro);
@@ -840,6 +852,10 @@ clt_status clt_session_model(const clt_session *s, clt_model_info *info) {
   i.train_samples = s->data.train.n;
   i.val_samples = s->data.val.n;
   i.test_samples = s->data.test.n;
+  i.global_step = s->pos.global_step;
+  i.name = m->name;
+  i.data = s->ro->data;
+  if (s->inference) i.epochs = s->inf.ck.epochs;
   size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
   i.struct_size = n;
   memcpy(info, &i, n);
@@ -916,4 +932,79 @@ clt_status clt_session_samples(const clt_session *s, clt_split split, int first,
     memcpy(images, ds->images + (size_t)first * sample, (size_t)count * sample * sizeof(float));
   for (int i = 0; labels && i < count; i++) labels[i] = ds->labels[first + i];
   return CLT_OK;
+}
+
+/* The test data of an evaluation into test (moved from the cltrain eval command). */
+static clt_status report_data(clt_session *s, const char *dir, int subset, clt_dataset *test,
+                              clt_cli_csv_eval **csv) {
+  const clt_model *m = s->model;
+  clt_status st = CLT_OK;
+  if (clt_csv_data_path(dir) && !s->inference)
+    return clt_fail(CLT_ERR_UNSUPPORTED, "a CSV file is evaluated with the statistics a "
+                                         "checkpoint holds: save the session and open the "
+                                         "checkpoint (clt_session_open_checkpoint)");
+  if (clt_csv_data_path(dir))
+    st = clt_cli_csv_eval_open(&s->inf, dir, csv, test);
+  else
+    st = clt_dataset_load_dir(dir, 1, test);
+  if (st == CLT_OK && *csv && subset)
+    st = clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
+                                 "with fewer rows");
+  if (st == CLT_OK && subset && subset < test->n) st = clt_dataset_subset(test, 0, subset, test);
+  if (st == CLT_OK && (test->h != m->input.h || test->w != m->input.w || test->c != m->input.c))
+    st = clt_fail(CLT_ERR_BAD_DATA,
+                  "the test images in %s are %dx%dx%d but the checkpoint's model takes %dx%dx%d; "
+                  "give the data it was trained for",
+                  dir, test->h, test->w, test->c, m->input.h, m->input.w, m->input.c);
+  if (st == CLT_OK && test->classes > m->classes)
+    st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
+                  test->classes, m->classes);
+  return st;
+}
+
+clt_status clt_session_report(clt_session *s, const char *data, int subset,
+                              clt_eval_report *report) {
+  if (!s || !report) return clt_fail(CLT_ERR_USAGE, "clt_session_report: no session or report");
+  clt_warning_route old = route_warnings(s);
+  clt_eval_result_free(&s->report);
+  free(s->report_scores);
+  s->report_scores = NULL;
+  const char *dir = data ? data : s->ro->data;
+  clt_dataset test;
+  memset(&test, 0, sizeof test);
+  clt_cli_csv_eval *csv = NULL;
+  clt_eval_result *r = &s->report;
+  clt_status st = report_data(s, dir, subset, &test, &csv);
+  if (st == CLT_OK) st = clt_evaluate_detailed(s->net, &test, r);
+  if (st == CLT_OK) {
+    s->report_scores = calloc((size_t)(r->classes > 0 ? r->classes : 1), sizeof *s->report_scores);
+    if (!s->report_scores) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  }
+  if (st == CLT_OK) {
+    clt_eval_report e;
+    memset(&e, 0, sizeof e);
+    e.samples = r->n;
+    e.classes = r->classes;
+    e.loss = r->loss;
+    e.accuracy = r->accuracy;
+    e.top5 = r->top5;
+    e.mae = r->mae;
+    e.confusion = r->confusion;
+    for (int c = 0; c < r->classes && r->per_class; c++) {
+      const clt_class_stats *p = &r->per_class[c];
+      s->report_scores[c] = (clt_class_scores){p->precision, p->recall, p->f1, p->support};
+    }
+    e.per_class = s->report_scores;
+    e.macro =
+        (clt_class_scores){r->macro.precision, r->macro.recall, r->macro.f1, r->macro.support};
+    e.weighted = (clt_class_scores){r->weighted.precision, r->weighted.recall, r->weighted.f1,
+                                    r->weighted.support};
+    size_t n = report->struct_size < sizeof e ? report->struct_size : sizeof e;
+    e.struct_size = n;
+    memcpy(report, &e, n);
+  }
+  clt_dataset_free(&test);
+  clt_cli_csv_eval_close(csv);
+  clt_warning_route_set(old);
+  return st;
 }
