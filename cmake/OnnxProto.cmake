@@ -36,5 +36,6 @@ add_custom_command(
   COMMENT "Generating the ONNX protobuf-c code from ${CLT_ONNX_PROTO}"
   VERBATIM)
 add_library(clt_onnx_proto STATIC ${CLT_ONNX_GEN_DIR}/onnx.pb-c.c)
+set_target_properties(clt_onnx_proto PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
 target_include_directories(clt_onnx_proto PUBLIC ${CLT_ONNX_GEN_DIR})
 target_link_libraries(clt_onnx_proto PUBLIC PkgConfig::PROTOBUF_C)

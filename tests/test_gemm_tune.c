@@ -103,7 +103,7 @@ static void test_file_round_trip(void **state) {
   }
 }
 
-/* A stored file in the cache folder is applied by clt_ctx_create; "defaults", a damaged
+/* A stored file in the cache folder is applied by clt_ctx_open; "defaults", a damaged
  * file and CLTRAIN_GEMM_TUNE=0 apply nothing. */
 static void test_applied_at_start_up(void **state) {
   (void)state;

@@ -391,25 +391,25 @@ static void test_default_dir(void **state) {
   setenv("CLTRAIN_CACHE_DIR", "/tmp/own-cache", 1);
   setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
   setenv("HOME", "/tmp/home", 1);
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/own-cache");
 
   unsetenv("CLTRAIN_CACHE_DIR");
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/xdg/cltrain");
 
   setenv("XDG_CACHE_HOME", "", 1);
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/home/.cache/cltrain");
 
   unsetenv("XDG_CACHE_HOME");
   unsetenv("HOME");
-  assert_int_not_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_not_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
 
   /* Too small a buffer is a failure, not a truncated path. */
   setenv("HOME", "/tmp/home", 1);
   char tiny[8];
-  assert_int_not_equal(clt_cache_default_dir(tiny, sizeof tiny), 0);
+  assert_int_not_equal(clt_cache_default_dir(tiny, sizeof tiny, getenv), 0);
 
   restore_env("CLTRAIN_CACHE_DIR", own);
   restore_env("XDG_CACHE_HOME", xdg);

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   cmake make gcc pkg-config         # build tools
+  g++ binutils                      # the install test: headers as C++, nm and objdump
   ocl-icd-opencl-dev opencl-headers # OpenCL ICD loader and headers
   libclblast-dev                    # GEMM
   clinfo                            # device listing (tests compare with it)

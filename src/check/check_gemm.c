@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "runtime/gemm.h"
 #include "runtime/memory.h"

@@ -1,4 +1,5 @@
-/* Shared by the check groups in src/check (not used outside it). */
+/* Shared by the check groups in src/check (not used outside it): the helpers of
+ * check_util.c. The groups' registration functions are in check_groups.h. */
 #ifndef CLT_CHECK_CHECK_INTERNAL_H
 #define CLT_CHECK_CHECK_INTERNAL_H
 
@@ -15,17 +16,6 @@
  * 256 here), so a kernel that forgets its index guard writes there. */
 #define CHECK_PAD      256
 #define CHECK_SENTINEL 7.25
-
-/* The groups' registration functions (one file each). */
-clt_status clt_check_add_build(clt_check_list *list, int quick);
-clt_status clt_check_add_layers(clt_check_list *list, int quick);
-clt_status clt_check_add_residual(clt_check_list *list, int quick);
-/* 1 for the layer types check_residual.c covers (check_layers.c skips them). */
-int clt_check_residual_covers(const char *layer);
-clt_status clt_check_add_optim(clt_check_list *list, int quick);
-clt_status clt_check_add_gemm(clt_check_list *list, int quick);
-clt_status clt_check_add_train(clt_check_list *list, int quick);
-clt_status clt_check_add_augment(clt_check_list *list, int quick);
 
 /* Appends a check; name and tolerance are copied (truncated to their fields). */
 clt_status clt_check_add(clt_check_list *list, const char *name, const char *tolerance,

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "cli/model_search.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
 #include "runtime/gemm.h"
@@ -24,6 +25,7 @@
 #include "runtime/profile.h"
 #include "train/augment.h"
 #include "train/device_data.h"
+#include "train/train_step.h"
 #include "runtime/clock.h"
 
 typedef struct bench_options {
@@ -152,14 +154,6 @@ static int parse_args(int argc, char **argv, bench_options *o) {
   return -1;
 }
 
-/* A model path as given, else models/NAME.cfg of the source tree for a bare name. */
-static void model_path(const char *model, char *buf, size_t size) {
-  snprintf(buf, size, "%s", model);
-  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
-  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
-  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
-}
-
 /* ---- statistics ---- */
 
 typedef struct stats {
@@ -215,13 +209,7 @@ static clt_status train_step(bench_state *b) {
     clt_profiler_scope(b->ctx, "augment");
     CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
   }
-  clt_profiler_scope(b->ctx, "zero gradients");
-  CLT_TRY(clt_network_zero_grads(net));
-  CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
-  CLT_TRY(clt_network_backward(net, net->batch, (uint32_t)b->step));
-  clt_profiler_scope(b->ctx, "optimizer");
-  CLT_TRY(clt_optim_step(b->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                         clt_network_param_arena_floats(net), 1e-4, b->step + 1));
+  CLT_TRY(clt_train_step(net, b->opt, net->batch, b->step, 1e-4, NULL));
   b->step++;
   return CLT_OK;
 }
@@ -302,7 +290,7 @@ typedef struct startup_times {
 
 static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
   char path[4096];
-  model_path(o->model, path, sizeof path);
+  clt_cli_model_path(o->model, path, sizeof path);
   CLT_TRY(clt_model_load(path, &b->model));
   t->load = clt_now_seconds() - t0;
   CLT_TRY(clt_open_device(&o->dev, 1, &b->ctx));
@@ -668,6 +656,7 @@ int clt_cmd_bench(int argc, char **argv) {
   bench_options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
+  clt_cli_device_env(&o.dev, 1);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "cli/model_search.h"
 #include "nn/network.h"
 #include "runtime/gemm_tune.h"
 #include "runtime/memory.h"
@@ -86,13 +87,6 @@ static int parse_args(int argc, char **argv, tune_options *o) {
   return -1;
 }
 
-static void model_path(const char *model, char *buf, size_t size) {
-  snprintf(buf, size, "%s", model);
-  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
-  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
-  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
-}
-
 /* The SGEMM calls of one training step (forward and backward), from the profiler's
  * kernel names "SCOPE/sgemm_TT MxNxK". */
 static clt_status collect_shapes(clt_network *net, clt_gemm_shape **out, int *count) {
@@ -165,7 +159,7 @@ static void report(int index, const clt_gemm_params *p, double seconds, int vali
 
 static clt_status run(const tune_options *o) {
   char path[4096], tune_path[2048];
-  model_path(o->model, path, sizeof path);
+  clt_cli_model_path(o->model, path, sizeof path);
   clt_model *model = NULL;
   clt_ctx *ctx = NULL;
   clt_network *net = NULL;
@@ -240,6 +234,7 @@ int clt_cmd_tune(int argc, char **argv) {
   tune_options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
+  clt_cli_device_env(&o.dev, 1);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

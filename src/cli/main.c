@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "runtime/context.h"
 
 static const clt_command commands[] = {
     {"devices", clt_cmd_devices, "list OpenCL platforms and devices; --check builds every kernel"},
@@ -26,6 +27,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  clt_set_warning_handler(clt_cli_warning);
   if (argc < 2) {
     usage(stderr);
     return CLT_EXIT_USAGE;

@@ -49,7 +49,7 @@ clt_status clt_csv_open(const char *path, clt_csv_reader **out) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) {
     if (errno == ENOENT)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; check the --data path", path);
+      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; check the data path", path);
     return clt_fail(CLT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   }
   clt_csv_reader *r = calloc(1, sizeof *r);

@@ -118,10 +118,8 @@ clt_status clt_gemm_params_apply(clt_ctx *ctx, const clt_gemm_params *p) {
 
 int clt_gemm_tune_path(const clt_ctx *ctx, char *buf, size_t size) {
   char dir[1024];
-  if (ctx->cache_dir[0])
-    snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
-  else if (clt_cache_default_dir(dir, sizeof dir) != 0)
-    return -1;
+  if (!ctx->cache_dir[0]) return -1; /* the context was given no cache folder */
+  snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
   static const char what[] = "clblast-1.5-xgemm-tune-1";
   clt_cache_key_parts parts = {what,          sizeof what - 1,         "",
                                ctx->dev.name, ctx->dev.driver_version, ctx->dev.platform_version};
@@ -218,8 +216,7 @@ clt_status clt_gemm_tune_save(const char *path, const clt_gemm_params *p, const 
 
 void clt_gemm_tune_apply_stored(clt_ctx *ctx) {
   ctx->gemm_tuned = 0;
-  const char *env = getenv("CLTRAIN_GEMM_TUNE");
-  if (env && strcmp(env, "0") == 0) return;
+  if (ctx->no_gemm_tune) return;
   char path[2048];
   if (clt_gemm_tune_path(ctx, path, sizeof path) != 0) return;
   clt_gemm_params p;

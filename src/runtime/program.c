@@ -47,7 +47,7 @@ static clt_status read_part(const clt_ctx *ctx, const char *name, char **text, s
   snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, name);
   FILE *f = fopen(path, "rb");
   if (!f)
-    return clt_fail(CLT_ERR_MISSING_INPUT, "kernel file %s not found (from --kernel-dir %s)", path,
+    return clt_fail(CLT_ERR_MISSING_INPUT, "kernel file %s not found (from the kernel folder %s)", path,
                     ctx->kernel_dir);
   fseek(f, 0, SEEK_END);
   long size = ftell(f);

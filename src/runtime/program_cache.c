@@ -39,10 +39,10 @@ void clt_cache_key(const clt_cache_key_parts *p, char key[33]) {
   snprintf(key, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-int clt_cache_default_dir(char *buf, size_t size) {
-  const char *own = getenv("CLTRAIN_CACHE_DIR");
-  const char *xdg = getenv("XDG_CACHE_HOME");
-  const char *home = getenv("HOME");
+int clt_cache_default_dir(char *buf, size_t size, char *(*get)(const char *name)) {
+  const char *own = get("CLTRAIN_CACHE_DIR");
+  const char *xdg = get("XDG_CACHE_HOME");
+  const char *home = get("HOME");
   int n;
   if (own && *own)
     n = snprintf(buf, size, "%s", own);

@@ -27,8 +27,9 @@ typedef struct clt_cache_key_parts {
 void clt_cache_key(const clt_cache_key_parts *parts, char key[33]);
 
 /* The cache folder: $CLTRAIN_CACHE_DIR, else $XDG_CACHE_HOME/cltrain, else
- * $HOME/.cache/cltrain. Returns 0 on success. */
-int clt_cache_default_dir(char *buf, size_t size);
+ * $HOME/.cache/cltrain, the variables read through get (the CLI passes getenv). Returns 0 on
+ * success. */
+int clt_cache_default_dir(char *buf, size_t size, char *(*get)(const char *name));
 
 /* Creates dir (and parents) and checks that a file can be written there.
  * CLT_ERR_IO with a message when it cannot. */

@@ -122,7 +122,7 @@ clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
 /* ---- reading ------------------------------------------------------------------------------ */
 
 static const char *const fix_damaged =
-    "the file is damaged: use another copy (the -best file when training used --keep-best) or "
+    "the file is damaged: use another copy (the -best file when training kept the best epoch) or "
     "train again";
 
 static clt_status read_file(const char *path, unsigned char **data, size_t *size) {
@@ -164,14 +164,14 @@ static clt_status check_header(const char *path, const unsigned char *p, size_t 
                       "%s: truncated: the file ends inside its header (%zu bytes); %s", path, n,
                       fix_damaged);
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s is not a cltrain checkpoint (%zu bytes, too short); give a file written by "
-                    "cltrain train --save",
+                    "%s is not a cltrain checkpoint (%zu bytes, too short); give a checkpoint "
+                    "that training saved",
                     path, n);
   }
   if (memcmp(p, clt_ckpt_magic, 8) != 0)
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s is not a cltrain checkpoint (wrong magic number); give a file written by "
-                    "cltrain train --save",
+                    "%s is not a cltrain checkpoint (wrong magic number); give a checkpoint "
+                    "that training saved",
                     path);
   uint32_t version, mark, crc;
   memcpy(&version, p + 8, 4);

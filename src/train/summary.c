@@ -1,4 +1,4 @@
-#include "cli/summary.h"
+#include "train/summary.h"
 
 #include "nn/augment_section.h"
 

@@ -1,9 +1,9 @@
 /* What `cltrain eval` and `cltrain predict` share: a checkpoint opened for inference (its
  * model on a device, its parameters and layer state restored) and the class names. */
-#ifndef CLT_CLI_INFERENCE_H
-#define CLT_CLI_INFERENCE_H
+#ifndef CLT_TRAIN_INFERENCE_H
+#define CLT_TRAIN_INFERENCE_H
 
-#include "cli/device_options.h"
+#include "runtime/device_open.h"
 #include "nn/network.h"
 #include "train/checkpoint.h"
 #include "train/run_options.h"

@@ -1,4 +1,4 @@
-#include "cli/inference.h"
+#include "train/inference.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* What `cltrain train` prints before the first step: the device, the model
  * (layers, output shapes, parameters), the data and the memory plan. */
-#ifndef CLT_CLI_SUMMARY_H
-#define CLT_CLI_SUMMARY_H
+#ifndef CLT_TRAIN_SUMMARY_H
+#define CLT_TRAIN_SUMMARY_H
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* cltrain train's memory step, before the network is created: --batch auto, then the whole
  * run's device memory (train/memory_budget.h) checked against the device. */
-#ifndef CLT_CLI_TRAIN_MEMORY_H
-#define CLT_CLI_TRAIN_MEMORY_H
+#ifndef CLT_TRAIN_TRAIN_MEMORY_H
+#define CLT_TRAIN_TRAIN_MEMORY_H
 
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-#include "cli/train_memory.h"
+#include "train/train_memory.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* cltrain train --data FILE.csv: the CSV options of the run into a streamed data set, with
  * the checks that tie it to the model (input = number of features, outputs = classes). */
-#ifndef CLT_CLI_TRAIN_CSV_H
-#define CLT_CLI_TRAIN_CSV_H
+#ifndef CLT_TRAIN_TRAIN_CSV_H
+#define CLT_TRAIN_TRAIN_CSV_H
 
 #include <stdio.h>
 

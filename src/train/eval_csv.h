@@ -1,10 +1,10 @@
 /* cltrain eval on a CSV file: the file read with the checkpoint's CSV statistics (section
  * TABL): its features standardised with the training mean and standard deviation, its
  * labels mapped to the training classes; streamed in file order. */
-#ifndef CLT_CLI_EVAL_CSV_H
-#define CLT_CLI_EVAL_CSV_H
+#ifndef CLT_TRAIN_EVAL_CSV_H
+#define CLT_TRAIN_EVAL_CSV_H
 
-#include "cli/inference.h"
+#include "train/inference.h"
 #include "data/dataset.h"
 
 typedef struct clt_cli_csv_eval clt_cli_csv_eval;

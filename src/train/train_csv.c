@@ -1,4 +1,4 @@
-#include "cli/train_csv.h"
+#include "train/train_csv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_csv_data **csv,
                             clt_dataset *train, clt_dataset *val, FILE *info) {
   if (ro->subset)
-    return clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
+    return clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
                                    "with fewer rows (head -n N+1 FILE.csv)");
   clt_csv_options o;
   memset(&o, 0, sizeof o);
@@ -28,12 +28,12 @@ clt_status clt_cli_csv_load(const clt_run_options *ro, const clt_model *m, clt_c
                     t->column_names[t->label_column], t->features);
   if (t->regression && !m->regression)
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "--task regression needs a model that ends in the [mse] head (a [dense] "
+                    "a regression task needs a model that ends in the [mse] head (a [dense] "
                     "layer with units = 1, then [mse]); %s ends in [softmax]",
                     m->name);
   if (!t->regression && m->regression)
     return clt_fail(CLT_ERR_USAGE,
-                    "%s ends in [mse], a regression head: pass --task regression (the label "
+                    "%s ends in [mse], a regression head: set the task to regression (the label "
                     "\"%s\" is then a numeric target)",
                     m->name, t->column_names[t->label_column]);
   if (!t->regression && t->classes != m->classes)

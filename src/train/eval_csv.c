@@ -1,4 +1,4 @@
-#include "cli/eval_csv.h"
+#include "train/eval_csv.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,141 @@
+/* clt_dataset_load_dir (data/dataset.h): a data folder in whichever format it holds, IDX or
+ * CIFAR-10 binary. Moved from dataset.c, unchanged, so that the readers (idx.c, cifar.c)
+ * depend on the container (dataset.c) and this dispatcher on them, not both ways. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/cifar.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+
+/* Case-insensitive search for an ASCII lower-case word. */
+static int contains_word(const char *s, const char *word) {
+  size_t n = strlen(word);
+  for (; *s; s++) {
+    size_t i = 0;
+    while (i < n && s[i] && tolower((unsigned char)s[i]) == word[i]) i++;
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
+/* dir without trailing slashes (but "/" stays "/"). */
+static size_t dir_len(const char *dir) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  return n;
+}
+
+static int is_default_dir(const char *dir) {
+  size_t n = dir_len(dir);
+  return n == strlen(CLT_DEFAULT_DATA_DIR) && strncmp(dir, CLT_DEFAULT_DATA_DIR, n) == 0;
+}
+
+static int is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Sets path to dir/name.gz or dir/name, whichever exists (.gz first). */
+static clt_status find_file(const char *dir, const char *name, char *path, size_t size) {
+  int len = (int)dir_len(dir);
+  int k = snprintf(path, size, "%.*s/%s.gz", len, dir, name);
+  if (k < 0 || (size_t)k >= size)
+    return clt_fail(CLT_ERR_USAGE, "%s: folder path too long; use a shorter path", dir);
+  if (is_file(path)) return CLT_OK;
+  path[k - 3] = '\0'; /* drop ".gz" */
+  if (is_file(path)) return CLT_OK;
+  if (is_default_dir(dir))
+    return clt_fail(CLT_ERR_MISSING_INPUT,
+                    "%s: neither %s.gz nor %s found; reinstall Fashion-MNIST with: sudo "
+                    "apt-get install --reinstall dataset-fashion-mnist",
+                    dir, name, name);
+  return clt_fail(CLT_ERR_MISSING_INPUT,
+                  "%s: neither %s.gz nor %s found; put the MNIST-layout IDX files "
+                  "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                  "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in that folder",
+                  dir, name, name);
+}
+
+/* Whether dir holds any of the four MNIST-layout IDX files, plain or gzipped. */
+static int has_idx_files(const char *dir) {
+  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  int len = (int)dir_len(dir);
+  char path[4200];
+  for (int i = 0; i < 4; i++)
+    for (int gz = 0; gz < 2; gz++) {
+      snprintf(path, sizeof path, "%.*s/%s%s", len, dir, names[i], gz ? ".gz" : "");
+      if (is_file(path)) return 1;
+    }
+  return 0;
+}
+
+/* The one line for a folder with neither format: what was looked for. */
+static clt_status no_known_data(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%.*s/data_batch_1", (int)dir_len(dir), dir);
+  const char *python = is_file(path) ? " (data_batch_1 without .bin is CIFAR-10's python "
+                                       "version: use the binary version)"
+                                     : "";
+  return clt_fail(CLT_ERR_MISSING_INPUT,
+                  "%s: no data set found%s; looked for MNIST-layout IDX files "
+                  "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+                  "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and CIFAR-10 binary "
+                  "batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin, "
+                  "batches.meta.txt); put one of these sets in the folder",
+                  dir, python);
+}
+
+clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
+  memset(out, 0, sizeof *out);
+  if (test_split != 0 && test_split != 1)
+    return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
+                    test_split);
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    const char *what = stat(dir, &st) != 0 ? "no such folder" : "not a folder";
+    if (is_default_dir(dir))
+      return clt_fail(CLT_ERR_MISSING_INPUT,
+                      "%s: %s; install Fashion-MNIST with: sudo apt-get install "
+                      "dataset-fashion-mnist",
+                      dir, what);
+    return clt_fail(CLT_ERR_MISSING_INPUT,
+                    "%s: %s; give a folder that holds the MNIST-layout IDX files "
+                    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
+                    dir, what);
+  }
+  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
+  if (!has_idx_files(dir) && !is_default_dir(dir)) {
+    if (clt_cifar_dir_has_batches(dir)) return clt_cifar_load_dir(dir, test_split, out);
+    return no_known_data(dir);
+  }
+  const char *prefix = test_split ? "t10k" : "train";
+  char name[64], images_path[4096], labels_path[4096];
+  snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
+  clt_status s = find_file(dir, name, images_path, sizeof images_path);
+  if (s != CLT_OK) return s;
+  snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
+  s = find_file(dir, name, labels_path, sizeof labels_path);
+  if (s != CLT_OK) return s;
+  s = clt_dataset_load_idx(images_path, labels_path, out);
+  if (s != CLT_OK) return s;
+  if (contains_word(dir, "fashion")) {
+    for (int i = 0; i < out->n; i++) {
+      if (out->labels[i] >= 10) {
+        s = clt_fail(CLT_ERR_BAD_DATA,
+                     "%s: label %d of sample %d is out of range for Fashion-MNIST's 10 "
+                     "classes; %s",
+                     labels_path, (int)out->labels[i], i, clt_idx_fix_hint(labels_path));
+        clt_dataset_free(out);
+        return s;
+      }
+    }
+    out->class_names = clt_fashion_mnist_class_names();
+  }
+  if (out->classes < 10) out->classes = 10;
+  return CLT_OK;
+}
