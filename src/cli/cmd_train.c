@@ -19,6 +19,7 @@
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
 #include "train/run_options.h"
+#include "train/save_targets.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
 
@@ -226,10 +227,9 @@ static clt_status resume_setup(const clt_train_options *o, const clt_checkpoint 
   if (o->data) copy_path(ro->data, o->data);
   if (o->read_every) ro->read_every = o->read_every;
   if (o->stream) ro->stream = 1;
-  if (o->save)
-    copy_path(ro->save, o->save);
-  else if (!ro->save[0])
-    copy_path(ro->save, o->resume);
+  /* Saves go to the --resume file (as the help says), not to the path recorded inside it:
+   * resuming from a copy must not overwrite the run it was copied from. */
+  copy_path(ro->save, o->save ? o->save : o->resume);
   if (o->save_every) ro->save_every = o->save_every;
   if (o->keep_best) ro->keep_best = 1;
   if (o->log) copy_path(ro->log, o->log);
@@ -374,7 +374,8 @@ static clt_status train_and_test(const clt_train_options *o, const clt_run_optio
   if (resumed) saving.start = resumed->pos;
   if (ro->log[0]) {
     sink.log_path = ro->log;
-    st = clt_train_log_open(ro->log, resumed != NULL, resumed ? resumed->pos.epoch : 0, &sink.log);
+    st = clt_train_log_open(ro->log, resumed != NULL, resumed ? resumed->pos.epoch : 0,
+                            o->overwrite, &sink.log);
   }
   if (st == CLT_OK && ro->save[0]) {
     st = saver_init(&sv, net, model, ro, data, &sink);
@@ -440,6 +441,8 @@ static clt_status run(const clt_train_options *o, FILE *info) {
     st = clt_model_load(o->model, &model);
     if (st == CLT_OK) st = apply_overrides(o, &model->recipe);
   }
+  /* The files the run writes, before anything slow. */
+  if (st == CLT_OK) st = clt_save_targets_check(ro->save, ro->keep_best, ro->log, o->overwrite);
   /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
