@@ -59,8 +59,8 @@ static clt_status not_regular(const char *path, unsigned mode, const char *what)
     return clt_fail(CLT_ERR_MISSING_INPUT, "%s: is a folder, not a %s; give the %s's path", path,
                     what, what);
   return clt_fail(CLT_ERR_MISSING_INPUT,
-                  "%s: is %s, not a regular file; cltrain reads a %s only from a regular file "
-                  "(a pipe or device may block or never end): copy it to a file first",
+                  "%s: is %s, not a regular %s; cltrain reads only regular files (a pipe or "
+                  "device may block or never end): copy it to a file first",
                   path, clt_file_type_name(mode), what);
 }
 
@@ -207,6 +207,36 @@ static clt_status copy_real(const char *from, char *real, size_t size) {
   return CLT_OK;
 }
 
+/* The new file a chain of symbolic links that ends in a missing name points at (the file to
+ * create: the links stay). */
+static clt_status dangling_target(const char *path, char *real, size_t size) {
+  char cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+  if (strlen(path) >= sizeof cur)
+    return clt_fail(CLT_ERR_USAGE, "%s: the path is too long; give a shorter one", path);
+  strcpy(cur, path);
+  for (int hops = 0; hops < 40; hops++) {
+    ssize_t n = readlink(cur, target, sizeof target - 1);
+    if (n < 0) break;
+    target[n] = '\0';
+    const char *slash = strrchr(cur, '/');
+    int k = target[0] == '/' || !slash
+                ? snprintf(next, sizeof next, "%s", target)
+                : snprintf(next, sizeof next, "%.*s/%s", (int)(slash - cur), cur, target);
+    if (k < 0 || (size_t)k >= sizeof next) break;
+    struct stat lb;
+    if (lstat(next, &lb) != 0) {
+      if (errno != ENOENT) break;
+      return copy_real(next, real, size); /* created by the write, through the links */
+    }
+    if (!S_ISLNK(lb.st_mode)) break; /* appeared meanwhile: give up rather than guess */
+    strcpy(cur, next);
+  }
+  return clt_fail(CLT_ERR_USAGE,
+                  "%s: a symbolic link that cannot be followed to a file; point it at a file or "
+                  "give another path",
+                  path);
+}
+
 clt_status clt_file_write_target(const char *path, const char *what, char *real, size_t size,
                                  int *exists) {
   int dummy;
@@ -243,11 +273,7 @@ clt_status clt_file_write_target(const char *path, const char *what, char *real,
                       "%s: too many levels of symbolic links (a link loop); point the link at "
                       "a real file or give another path",
                       path);
-    if (e == ENOENT)
-      return clt_fail(CLT_ERR_USAGE,
-                      "%s: a symbolic link to a file that does not exist; create the file, "
-                      "remove the link, or give another path",
-                      path);
+    if (e == ENOENT) return dangling_target(path, real, size);
     return clt_fail(CLT_ERR_IO, "%s: cannot follow the symbolic link: %s", path, strerror(e));
   }
   char resolved[PATH_MAX];

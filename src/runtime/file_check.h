@@ -54,8 +54,9 @@ clt_status clt_file_read_head(const char *path, const char *what, void *buf, siz
 /* Checks a path to write (what: "checkpoint", "log") and gives the file to write, into real:
  * path itself when it does not exist yet or is a regular file, the regular file a symbolic
  * link names (resolved to an absolute path) when it is one. *exists says whether real exists
- * (may be NULL). A folder, device, FIFO or socket (directly or through links), a dangling
- * link or a link loop is CLT_ERR_USAGE; a real path longer than size is CLT_ERR_USAGE. */
+ * (may be NULL); a link to a name that does not exist yet gives that name (the file is
+ * created there, the link stays). A folder, device, FIFO or socket (directly or through
+ * links) or a link loop is CLT_ERR_USAGE; a real path longer than size is CLT_ERR_USAGE. */
 clt_status clt_file_write_target(const char *path, const char *what, char *real, size_t size,
                                  int *exists);
 
