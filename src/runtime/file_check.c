@@ -283,3 +283,43 @@ clt_status clt_file_write_target(const char *path, const char *what, char *real,
   *exists = 1;
   return copy_real(resolved, real, size);
 }
+
+int clt_file_create_fresh(const char *path) {
+  if (unlink(path) != 0 && errno != ENOENT) return -1;
+  return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+}
+
+clt_status clt_file_fopen_write(const char *real, const char *path, const char *what, int append,
+                                FILE **f) {
+  *f = NULL;
+  int fd = open(
+      real, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (append ? O_APPEND : 0), 0644);
+  if (fd < 0)
+    return clt_fail(CLT_ERR_IO,
+                    "cannot open %s %s: %s; check that the folder exists and is writable", what,
+                    path, strerror(errno));
+  struct stat sb;
+  if (fstat(fd, &sb) != 0) {
+    int e = errno;
+    close(fd);
+    return clt_fail(CLT_ERR_IO, "cannot open %s %s: %s", what, path, strerror(e));
+  }
+  if (!S_ISREG(sb.st_mode)) { /* swapped in after the check */
+    close(fd);
+    return refuse_target(path, NULL, sb.st_mode, what);
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (!append && ftruncate(fd, 0) != 0) {
+    int e = errno;
+    close(fd);
+    return clt_fail(CLT_ERR_IO, "cannot empty %s %s: %s", what, path, strerror(e));
+  }
+  *f = fdopen(fd, append ? "a" : "w");
+  if (!*f) {
+    int e = errno;
+    close(fd);
+    return clt_fail(CLT_ERR_IO, "cannot open %s %s: %s", what, path, strerror(e));
+  }
+  return CLT_OK;
+}

@@ -60,4 +60,15 @@ clt_status clt_file_read_head(const char *path, const char *what, void *buf, siz
 clt_status clt_file_write_target(const char *path, const char *what, char *real, size_t size,
                                  int *exists);
 
+/* Creates path anew as an empty regular file for writing (a temporary file beside a target):
+ * whatever was there is removed first, and O_EXCL makes sure that a link or pipe put there
+ * meanwhile is neither followed nor opened. Returns the descriptor, or -1 with errno. */
+int clt_file_create_fresh(const char *path);
+
+/* Opens the checked write target real (clt_file_write_target) as a stdio stream: appended to
+ * (append) or emptied. The open cannot block (O_NONBLOCK, then cleared) and the opened file
+ * must be a regular file; CLT_ERR_IO or CLT_ERR_USAGE naming path on failure. */
+clt_status clt_file_fopen_write(const char *real, const char *path, const char *what, int append,
+                                FILE **f);
+
 #endif

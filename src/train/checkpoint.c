@@ -93,7 +93,7 @@ clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
     st = clt_fail(CLT_ERR_USAGE, "checkpoint path too long: %s", path);
   if (st == CLT_OK) {
     path = real;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = clt_file_create_fresh(tmp);
     if (fd < 0) {
       st =
           clt_fail(CLT_ERR_IO, "cannot create %s: %s; check that the folder exists and is writable",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/file_check.h"
 #include "train/checkpoint.h"
@@ -39,8 +40,10 @@ static clt_status trim(const char *real, const char *path, int finished) {
   CLT_TRY(clt_file_fopen_read(real, "log", NULL, &f, NULL));
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", real);
-  FILE *out = fopen(tmp, "w");
+  int fd = clt_file_create_fresh(tmp);
+  FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!out) {
+    if (fd >= 0) close(fd);
     fclose(f);
     return clt_fail(CLT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
   }
@@ -73,11 +76,8 @@ clt_status clt_train_log_open(const char *path, int resume, int finished_epochs,
   char real[4096];
   CLT_TRY(clt_train_log_target(path, overwrite, real, sizeof real));
   if (resume) CLT_TRY(trim(real, path, finished_epochs));
-  FILE *f = fopen(real, resume ? "a" : "w");
-  if (!f)
-    return clt_fail(CLT_ERR_IO,
-                    "cannot open log %s: %s; check that the folder exists and is writable", path,
-                    strerror(errno));
+  FILE *f;
+  CLT_TRY(clt_file_fopen_write(real, path, "log", resume, &f));
   if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) {
     fprintf(f, "%s\n", CLT_TRAIN_LOG_HEADER);
     if (fflush(f) != 0) {
