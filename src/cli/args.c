@@ -71,7 +71,12 @@ int clt_cli_bad_option(const char *cmd, char **argv, int opt) {
     snprintf(name, sizeof name, "-%c", optopt);
   else
     snprintf(name, sizeof name, "%.60s", word);
-  if (opt == ':')
+  if (opt != ':' && strncmp(word, "--", 2) == 0 && strchr(word, '='))
+    fprintf(stderr,
+            "cltrain %s: unknown option '%s', or one that takes no value ('%.60s'); see "
+            "'cltrain %s --help'\n",
+            cmd, name, word, cmd);
+  else if (opt == ':')
     fprintf(stderr, "cltrain %s: option '%s' needs a value; see 'cltrain %s --help'\n", cmd, name,
             cmd);
   else
