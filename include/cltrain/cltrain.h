@@ -123,6 +123,9 @@ typedef struct clt_run_config {
   int augment_crop;      /* >= 0: random-crop padding in pixels; -1 (default): the model's */
   int augment_flip;      /* 1: random horizontal flips */
   int no_augment;        /* 1: no augmentation at all */
+  int overwrite;         /* 1: save and log may replace an existing file that is not a
+                            checkpoint (save) or a log (log); never a folder, device, pipe
+                            or socket */
 } clt_run_config;
 
 /* Sets struct_size and the defaults: val_split, seed, augment_crop and regression -1, the

@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_BATCH:
@@ -139,11 +139,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      fprintf(stderr,
-              "cltrain bench: unknown or incomplete option '%s'; see 'cltrain bench "
-              "--help'\n",
-              argv[optind - 1]);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("bench", argv, opt);
     }
   }
   if (optind != argc - 1) {

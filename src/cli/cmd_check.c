@@ -281,7 +281,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case 'q':
@@ -304,8 +304,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
       help(stdout);
       return -1;
     default:
-      help(stderr);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("check", argv, opt);
     }
   }
   if (optind < argc) return clt_cli_unexpected("check", argv[optind]);

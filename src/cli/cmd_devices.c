@@ -224,7 +224,7 @@ int clt_cmd_devices(int argc, char **argv) {
   clt_device_options o = {0};
   int json = 0, check = 0, opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o, opt, optarg)) continue;
     switch (opt) {
     case 'j':
@@ -237,8 +237,7 @@ int clt_cmd_devices(int argc, char **argv) {
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      help(stderr);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("devices", argv, opt);
     }
   }
   if (optind < argc) return clt_cli_unexpected("devices", argv[optind]);

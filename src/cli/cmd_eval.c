@@ -46,7 +46,7 @@ static int parse_args(int argc, char **argv, eval_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt, rc = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1 && rc == 0) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1 && rc == 0) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_DATA:
@@ -65,7 +65,7 @@ static int parse_args(int argc, char **argv, eval_options *o) {
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("eval", argv, opt);
       return -1;
     }
   }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
@@ -33,18 +34,18 @@ int clt_cmd_export(int argc, char **argv) {
   clt_device_options ignored = {0};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS "o:", longopts, NULL)) != -1) {
     if (clt_device_option(&ignored, opt, optarg)) continue; /* accepted as by every command */
     switch (opt) {
     case 'o':
       output = optarg;
       break;
+    case 'h':
     case O_HELP:
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      help(stderr);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("export", argv, opt);
     }
   }
   if (optind != argc - 1 || !output) {

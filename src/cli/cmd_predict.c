@@ -16,7 +16,11 @@
 #include "data/cifar.h"
 #include "data/idx.h"
 #include "data/pnm.h"
+#include "runtime/file_check.h"
 #include "train/evaluate.h"
+
+/* A bound on the read of a CIFAR batch given to predict (its own size is read, never more). */
+#define CLT_PREDICT_MAX_FILE_BYTES ((uint64_t)1 << 34)
 
 typedef struct predict_options {
   clt_device_options dev;
@@ -67,7 +71,7 @@ static int parse_args(int argc, char **argv, predict_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_TOP:
@@ -91,7 +95,7 @@ static int parse_args(int argc, char **argv, predict_options *o) {
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("predict", argv, opt);
       return -1;
     }
   }
@@ -218,23 +222,11 @@ static clt_status add_idx(const predict_options *o, const char *path, clt_shape 
 
 /* Samples of a CIFAR-10 binary batch (records of a label byte and 3072 planar pixels). */
 static clt_status add_cifar(const predict_options *o, const char *path, clt_shape in, samples *s) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  size_t cap = 1 << 20, size = 0;
-  uint8_t *bytes = malloc(cap);
-  while (bytes) {
-    size += fread(bytes + size, 1, cap - size, f);
-    if (size < cap) break;
-    uint8_t *more = realloc(bytes, cap *= 2);
-    if (!more) free(bytes);
-    bytes = more;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!bytes) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", path);
+  unsigned char *bytes;
+  size_t size;
+  CLT_TRY(clt_file_read_all(path, "file", NULL, CLT_PREDICT_MAX_FILE_BYTES, NULL, &bytes, &size));
   clt_dataset ds;
-  clt_status st = bad ? clt_fail(CLT_ERR_IO, "%s: read error; check the file", path)
-                      : clt_cifar_parse(bytes, size, path, CLT_CIFAR_CLASSES, &ds);
+  clt_status st = clt_cifar_parse(bytes, size, path, CLT_CIFAR_CLASSES, &ds);
   free(bytes);
   if (st != CLT_OK) return st;
   long a = o->has_range ? o->range_a : 0, b = o->has_range ? o->range_b : ds.n;
@@ -260,14 +252,9 @@ static int ends_with(const char *s, const char *end) {
 }
 
 static clt_status add_input(const predict_options *o, const char *path, clt_shape in, samples *s) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file", path);
-    return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  }
   unsigned char head[2] = {0, 0};
-  size_t got = fread(head, 1, 2, f);
-  fclose(f);
+  size_t got;
+  CLT_TRY(clt_file_read_head(path, "file", head, sizeof head, &got));
   if (got == 2 && head[0] == 'P' && strchr("2356", head[1])) {
     clt_image img;
     CLT_TRY(clt_pnm_read(path, &img));

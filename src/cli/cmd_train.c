@@ -70,6 +70,7 @@ static void run_config(const clt_train_options *o, clt_run_config *r) {
   r->augment_crop = o->augment_crop;
   r->augment_flip = o->augment_flip;
   r->no_augment = o->no_augment;
+  r->overwrite = o->overwrite;
 }
 
 static int show_progress(const clt_progress_info *p, void *display) {

@@ -52,7 +52,7 @@ static int parse_args(int argc, char **argv, tune_options *o) {
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_BATCH:
@@ -73,10 +73,7 @@ static int parse_args(int argc, char **argv, tune_options *o) {
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      fprintf(stderr,
-              "cltrain tune: unknown or incomplete option '%s'; see 'cltrain tune --help'\n",
-              argv[optind - 1]);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("tune", argv, opt);
     }
   }
   if (optind < argc - 1) {

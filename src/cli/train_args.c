@@ -49,13 +49,16 @@ static void help(FILE *out) {
           "  --keep-best          also keep the checkpoint of the best validation accuracy\n"
           "                       in FILE with -best before its extension (run-best.ckpt)\n"
           "  --resume FILE        go on from checkpoint FILE exactly where it stopped: the\n"
-          "                       model, recipe, data options, --save, --save-every,\n"
-          "                       --keep-best and --log come from it; --epochs is the total\n"
-          "                       (as in Keras); saves go to FILE unless --save says else\n"
+          "                       model, recipe, data options, --save-every, --keep-best\n"
+          "                       and --log come from it; --epochs is the total (as in\n"
+          "                       Keras); saves go to FILE unless --save says else\n"
           "  --log FILE.csv       one row per epoch (loss, accuracy, val_loss, val_accuracy,\n"
           "                       learning rate, seconds, images/s); appended on --resume,\n"
-          "                       started anew otherwise (plot it with "
-          "tools/plot-log)\n" CLT_DEVICE_OPTIONS_HELP,
+          "                       started anew otherwise (plot it with tools/plot-log)\n"
+          "  --overwrite          let --save replace an existing file that is not a\n"
+          "                       checkpoint, and --log one that is not a log (without it\n"
+          "                       such a run stops at once); folders, devices, pipes and\n"
+          "                       sockets are never written\n" CLT_DEVICE_OPTIONS_HELP,
           CLT_AUTO_BATCH_MIN, CLT_AUTO_BATCH_MAX, 100 * CLT_AUTO_BATCH_FRACTION);
 }
 
@@ -84,7 +87,8 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_SKIP_BAD,
     O_AUG_CROP,
     O_AUG_FLIP,
-    O_NO_AUG
+    O_NO_AUG,
+    O_OVERWRITE
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -110,6 +114,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
                                            {"augment-crop", required_argument, NULL, O_AUG_CROP},
                                            {"augment-flip", no_argument, NULL, O_AUG_FLIP},
                                            {"no-augment", no_argument, NULL, O_NO_AUG},
+                                           {"overwrite", no_argument, NULL, O_OVERWRITE},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -118,7 +123,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
   o->augment_crop = -1;
   int opt, rc = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1 && rc == 0) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1 && rc == 0) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_DATA:
@@ -198,11 +203,14 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     case O_NO_AUG:
       o->no_augment = 1;
       break;
+    case O_OVERWRITE:
+      o->overwrite = 1;
+      break;
     case O_HELP:
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("train", argv, opt);
       return -1;
     }
   }

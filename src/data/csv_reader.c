@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "runtime/file_check.h"
+
 struct clt_csv_reader {
   char *name;
   int fd;                   /* -1: memory */
@@ -46,12 +48,8 @@ static clt_status alloc_record(clt_csv_reader *r) {
 
 clt_status clt_csv_open(const char *path, clt_csv_reader **out) {
   *out = NULL;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; check the data path", path);
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  }
+  int fd;
+  CLT_TRY(clt_file_open_read(path, "file", "check the data path", &fd, NULL));
   clt_csv_reader *r = calloc(1, sizeof *r);
   if (!r) {
     close(fd);

@@ -2,13 +2,16 @@
  * CIFAR-10 binary. Moved from dataset.c, unchanged, so that the readers (idx.c, cifar.c)
  * depend on the container (dataset.c) and this dispatcher on them, not both ways. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "runtime/file_check.h"
 
 /* Case-insensitive search for an ASCII lower-case word. */
 static int contains_word(const char *s, const char *word) {
@@ -95,8 +98,15 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
     return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
                     test_split);
   struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    const char *what = stat(dir, &st) != 0 ? "no such folder" : "not a folder";
+  int found = stat(dir, &st) == 0;
+  if (!found && errno != ENOENT && errno != ENOTDIR) /* permission denied, a link loop, ... */
+    return clt_file_read_error(errno, dir, "data folder", NULL);
+  if (found && S_ISDIR(st.st_mode) && access(dir, R_OK | X_OK) != 0)
+    return clt_file_read_error(errno, dir, "data folder", NULL);
+  if (!found || !S_ISDIR(st.st_mode)) {
+    char what[96];
+    snprintf(what, sizeof what, found ? "is %s, not a folder or a regular .csv file" : "%s",
+             found ? clt_file_type_name(st.st_mode) : "no such folder");
     if (is_default_dir(dir))
       return clt_fail(CLT_ERR_MISSING_INPUT,
                       "%s: %s; install Fashion-MNIST with: sudo apt-get install "

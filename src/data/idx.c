@@ -2,12 +2,14 @@
 #include "data/idx.h"
 
 #include "data/dataset.h"
+#include "runtime/file_check.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* One source of bytes: a plain FILE or a zlib stream. */
@@ -259,22 +261,10 @@ static clt_status read_body(reader *r, off_t file_size, clt_idx *out) {
 
 clt_status clt_idx_read(const char *path, clt_idx *out) {
   memset(out, 0, sizeof *out);
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    int e = errno;
-    if (e == ENOENT || e == ENOTDIR)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; %s", path, missing_hint(path));
-    return clt_fail(CLT_ERR_IO, "%s: cannot access the file: %s", path, strerror(e));
-  }
-  if (S_ISDIR(st.st_mode))
-    return clt_fail(CLT_ERR_MISSING_INPUT,
-                    "%s: is a folder, not an IDX file; give a file such as "
-                    "train-images-idx3-ubyte.gz",
-                    path);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s; check the file's permissions", path,
-                    strerror(errno));
+  /* Type-checked before it is opened: a FIFO, device or folder is refused, never read. */
+  FILE *f;
+  uint64_t file_size;
+  CLT_TRY(clt_file_fopen_read(path, "file", missing_hint(path), &f, &file_size));
   unsigned char magic[2];
   size_t k = fread(magic, 1, 2, f);
   if (k < 2 && ferror(f)) {
@@ -285,9 +275,12 @@ clt_status clt_idx_read(const char *path, clt_idx *out) {
   }
   reader r = {.path = path};
   if (k == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    /* zlib reads the file already opened (and checked), from its start. */
+    int fd = dup(fileno(f));
     fclose(f);
     errno = 0;
-    r.gz = gzopen(path, "rb");
+    r.gz = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? gzdopen(fd, "rb") : NULL;
+    if (!r.gz && fd >= 0) close(fd);
     if (!r.gz) {
       if (errno == 0)
         return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: out of memory opening the gzip stream", path);
@@ -299,7 +292,7 @@ clt_status clt_idx_read(const char *path, clt_idx *out) {
     rewind(f);
     r.f = f;
   }
-  clt_status s = read_body(&r, st.st_size, out);
+  clt_status s = read_body(&r, (off_t)file_size, out);
   if (r.gz) gzclose_r(r.gz);
   if (r.f) fclose(r.f);
   if (s != CLT_OK) clt_idx_free(out);

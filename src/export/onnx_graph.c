@@ -1,3 +1,5 @@
+#include "runtime/file_check.h"
+#include "train/checkpoint.h"
 #include "export/onnx_graph.h"
 
 #include <errno.h>
@@ -263,12 +265,27 @@ void clt_onnx_add_metadata(clt_onnx_graph *g, const char *key, const char *value
   PUSH(g, g->metadata, g->n_metadata, e);
 }
 
-/* Writes n bytes to path through PATH.tmp, fsync and rename. */
-static clt_status write_atomically(const char *path, const uint8_t *bytes, size_t n) {
-  char tmp[4096];
+/* Writes n bytes to path through a temporary file beside it, fsync and rename. Only a regular
+ * file (or a new path) is written, through a symbolic link to its target; a folder, device,
+ * pipe or socket is refused, and so is a cltrain checkpoint (an easy slip: export run.ckpt -o
+ * run.ckpt would destroy the only copy of the trained model). */
+static clt_status write_atomically(const char *target, const uint8_t *bytes, size_t n) {
+  char path[4096], tmp[4200];
+  int exists = 0;
+  CLT_TRY(clt_file_write_target(target, "model export", path, sizeof path, &exists));
+  if (exists) {
+    unsigned char head[16];
+    size_t got = 0;
+    CLT_TRY(clt_file_read_head(path, "model export", head, sizeof head, &got));
+    if (clt_checkpoint_has_magic(head, got))
+      return clt_fail(CLT_ERR_USAGE,
+                      "%s is a cltrain checkpoint: exporting there would replace it; choose "
+                      "another output path (e.g. model.onnx)",
+                      target);
+  }
   if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-    return clt_fail(CLT_ERR_USAGE, "output path too long: %s", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return clt_fail(CLT_ERR_USAGE, "output path too long: %s", target);
+  int fd = clt_file_create_fresh(tmp);
   if (fd < 0)
     return clt_fail(CLT_ERR_IO,
                     "cannot create %s: %s; check that the folder exists and is writable", tmp,

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "runtime/memory.h"
 #include "runtime/program_cache.h"
 #include "runtime/clock.h"
+#include "runtime/file_check.h"
 
 const char *const clt_gemm_param_names[CLT_GEMM_PARAMS] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
@@ -155,8 +157,11 @@ static int parse_values(char *rest, const char *const *names, int n, size_t *v) 
 /* File: comment lines "# ...", then "defaults", or lines "Xgemm ...", "XgemmDirect ...",
  * "GemmRoutine ..." with every parameter of the kernel. */
 int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  FILE *f;        /* type-checked first: a FIFO or device is skipped, not read */
+  struct stat sb; /* a miss is not an error: no message recorded */
+  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+      clt_file_fopen_read(path, "GEMM tuning file", NULL, &f, NULL) != CLT_OK)
+    return 0;
   char line[1024];
   clt_gemm_params q;
   memset(&q, 0, sizeof q);

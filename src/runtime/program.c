@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/file_check.h"
 #include "runtime/kernel_sources.h"
 #include "runtime/program_cache.h"
 
@@ -33,6 +34,9 @@ static const clt_kernel_source *embedded(const char *name) {
   return NULL;
 }
 
+/* A bound on the read of one --kernel-dir file. */
+#define CLT_KERNEL_FILE_MAX_BYTES ((uint64_t)16 << 20)
+
 static clt_status read_part(const clt_ctx *ctx, const char *name, char **text, size_t *len) {
   if (!ctx->kernel_dir[0]) {
     const clt_kernel_source *src = embedded(name);
@@ -45,23 +49,12 @@ static clt_status read_part(const clt_ctx *ctx, const char *name, char **text, s
   }
   char path[1200];
   snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return clt_fail(CLT_ERR_MISSING_INPUT, "kernel file %s not found (from the kernel folder %s)", path,
-                    ctx->kernel_dir);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-  if (!*text || fread(*text, 1, (size_t)size, f) != (size_t)size) {
-    fclose(f);
-    free(*text);
-    *text = NULL;
-    return clt_fail(CLT_ERR_IO, "cannot read kernel file %s", path);
-  }
-  fclose(f);
-  (*text)[size] = '\0';
-  *len = (size_t)size;
+  char hint[1300];
+  snprintf(hint, sizeof hint, "the kernel folder %s must hold every file of cl/", ctx->kernel_dir);
+  unsigned char *data;
+  CLT_TRY(
+      clt_file_read_all(path, "kernel file", hint, CLT_KERNEL_FILE_MAX_BYTES, NULL, &data, len));
+  *text = (char *)data;
   return CLT_OK;
 }
 

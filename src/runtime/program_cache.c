@@ -10,6 +10,8 @@
 #include <xxhash.h>
 #include <zlib.h>
 
+#include "runtime/file_check.h"
+
 static const char cache_magic[8] = {'C', 'L', 'T', 'P', 'C', 'A', 'C', 'H'};
 
 static void hash_field(XXH3_state_t *st, const char *text, size_t length) {
@@ -83,8 +85,11 @@ static void entry_path(char *buf, size_t size, const char *dir, const char key[3
 int clt_cache_load(const char *dir, const char key[33], unsigned char **binary, size_t *size) {
   char path[4200];
   entry_path(path, sizeof path, dir, key);
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
+  FILE *f; /* type-checked first: a FIFO or device in the cache folder is skipped, not read */
+  struct stat sb; /* a miss is not an error: no message recorded */
+  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+      clt_file_fopen_read(path, "program cache entry", NULL, &f, NULL) != CLT_OK)
+    return 0;
   char magic[8];
   uint32_t format = 0, crc = 0;
   uint64_t n = 0;

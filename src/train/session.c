@@ -1,5 +1,6 @@
 /* The session: a run composed from its request (train/session.h), moved here from the
  * cltrain train command, and the public API's session calls (include/cltrain/cltrain.h). */
+#include "train/save_targets.h"
 #include "train/session.h"
 
 #include <stdio.h>
@@ -226,10 +227,9 @@ static clt_status resume_setup(const clt_session_request *o, const clt_checkpoin
   if (o->data) copy_path(ro->data, o->data);
   if (o->read_every) ro->read_every = o->read_every;
   if (o->stream) ro->stream = 1;
-  if (o->save)
-    copy_path(ro->save, o->save);
-  else if (!ro->save[0])
-    copy_path(ro->save, o->resume);
+  /* Saves go to the resumed file, not to the path recorded inside it: resuming from a copy
+   * must not overwrite the run it was copied from. */
+  copy_path(ro->save, o->save ? o->save : o->resume);
   if (o->save_every) ro->save_every = o->save_every;
   if (o->keep_best) ro->keep_best = 1;
   if (o->log) copy_path(ro->log, o->log);
@@ -432,6 +432,8 @@ static clt_status open_run(clt_session *s) {
     if (st == CLT_OK) st = apply_overrides(o, &s->model->recipe);
   }
   clt_model *model = s->model;
+  /* The files the run writes, before anything slow. */
+  if (st == CLT_OK) st = clt_save_targets_check(ro->save, ro->keep_best, ro->log, o->overwrite);
   /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &s->ctx);
   if (st == CLT_OK) st = clt_optim_create(s->ctx, &model->recipe, &s->opt);
@@ -480,7 +482,8 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
   saving.reached = &reached;
   if (ro->log[0]) {
     sink->log_path = ro->log;
-    st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, &sink->log);
+    st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, o->overwrite,
+                            &sink->log);
   }
   if (st == CLT_OK && ro->save[0]) {
     st = saver_init(&sv, net, model, ro, data, sink);
@@ -616,6 +619,7 @@ static void request_from(clt_session *s, const clt_run_config *given) {
   o->augment_crop = run.augment_crop;
   o->augment_flip = run.augment_flip;
   o->no_augment = run.no_augment;
+  o->overwrite = run.overwrite;
 }
 
 static clt_status class_names(clt_session *s) {

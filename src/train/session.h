@@ -23,6 +23,7 @@ typedef struct clt_session_request {
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
   int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
+  int overwrite; /* save and log may replace an existing file of another kind */
 } clt_session_request;
 
 #endif
