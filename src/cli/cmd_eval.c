@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
 #include "data/csv_data.h"
+#include "train/data_check.h"
 #include "train/evaluate.h"
 
 typedef struct eval_options {
@@ -210,22 +211,15 @@ static clt_status run(const eval_options *o) {
   if (st == CLT_OK && clt_csv_data_path(dir))
     st = clt_cli_csv_eval_open(&inf, dir, &csv, &test);
   else if (st == CLT_OK)
-    st = clt_dataset_load_dir(dir, 1, &test);
+    st = clt_dataset_load_dir_for(
+        dir, 1, &(clt_data_expect){inf.model->input.h, inf.model->input.w, inf.model->input.c},
+        &test);
   if (st == CLT_OK && csv && o->subset)
     st = clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
                                  "with fewer rows");
   if (st == CLT_OK && o->subset && o->subset < test.n)
     st = clt_dataset_subset(&test, 0, o->subset, &test);
-  if (st == CLT_OK && (test.h != inf.model->input.h || test.w != inf.model->input.w ||
-                       test.c != inf.model->input.c))
-    st = clt_fail(CLT_ERR_BAD_DATA,
-                  "the test images in %s are %dx%dx%d but the checkpoint's model takes %dx%dx%d; "
-                  "give the data it was trained for with --data",
-                  dir, test.h, test.w, test.c, inf.model->input.h, inf.model->input.w,
-                  inf.model->input.c);
-  if (st == CLT_OK && test.classes > inf.model->classes)
-    st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
-                  test.classes, inf.model->classes);
+  if (st == CLT_OK) st = clt_data_check_model(&test, inf.model, "test set", dir);
   if (st == CLT_OK) st = clt_evaluate_detailed(inf.net, &test, &r);
   if (st == CLT_OK && inf.model->regression) {
     print_regression(o, &inf, dir, &r);

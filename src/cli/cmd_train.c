@@ -18,6 +18,7 @@
 #include "runtime/gemm.h"
 #include "runtime/profile.h"
 #include "train/checkpoint.h"
+#include "train/data_check.h"
 #include "train/run_options.h"
 #include "train/train_log.h"
 #include "train/trainer.h"
@@ -68,24 +69,27 @@ static clt_status load_data(const clt_run_options *ro, const clt_model *m, train
                             FILE *info) {
   const char *dir = ro->data;
   if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
-  CLT_TRY(clt_dataset_load_dir(dir, 0, &d->all));
-  CLT_TRY(clt_dataset_load_dir(dir, 1, &d->test));
+  const clt_data_expect expect = {m->input.h, m->input.w, m->input.c};
+  CLT_TRY(clt_dataset_load_dir_for(dir, 0, &expect, &d->all));
+  CLT_TRY(clt_dataset_load_dir_for(dir, 1, &expect, &d->test));
   if (ro->subset) {
     if (ro->subset < d->all.n) CLT_TRY(clt_dataset_subset(&d->all, 0, ro->subset, &d->all));
     if (ro->subset < d->test.n) CLT_TRY(clt_dataset_subset(&d->test, 0, ro->subset, &d->test));
   }
-  if (d->all.h != m->input.h || d->all.w != m->input.w || d->all.c != m->input.c)
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s takes %dx%dx%d inputs but the data in %s are %dx%dx%d; set input = "
-                    "%dx%dx%d in [net] or use a model made for this data",
-                    m->name, m->input.h, m->input.w, m->input.c, dir, d->all.h, d->all.w, d->all.c,
-                    d->all.h, d->all.w, d->all.c);
-  if (d->all.classes > m->classes)
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "the data in %s have %d classes but %s ends in %d outputs; set units = %d in "
-                    "the [dense] layer before [softmax]",
-                    dir, d->all.classes, m->name, m->classes, d->all.classes);
+  /* Every set the run uses, before the first step: the test set too. */
+  CLT_TRY(clt_data_check_model(&d->all, m, "training set", dir));
+  CLT_TRY(clt_data_check_model(&d->test, m, "test set", dir));
   return clt_dataset_split(&d->all, ro->val_split, &d->train, &d->val);
+}
+
+/* Options for one kind of data, given with the other kind: refused, never ignored. */
+static clt_status data_kind_options(const clt_train_options *o, const char *data) {
+  if (o->label) CLT_TRY(clt_data_option_check(data, "--label", 1));
+  if (o->task) CLT_TRY(clt_data_option_check(data, "--task", 1));
+  if (o->skip_bad_rows) CLT_TRY(clt_data_option_check(data, "--skip-bad-rows", 1));
+  if (o->augment_crop >= 0) CLT_TRY(clt_data_option_check(data, "--augment-crop", 0));
+  if (o->augment_flip) CLT_TRY(clt_data_option_check(data, "--augment-flip", 0));
+  return CLT_OK;
 }
 
 static void free_data(train_data *d) {
@@ -163,7 +167,7 @@ static clt_status resume_setup(const clt_train_options *o, const clt_checkpoint 
   }
   char name[CLT_RUN_PATH_MAX + 64];
   snprintf(name, sizeof name, "%s", ro->model[0] ? ro->model : o->resume);
-  CLT_TRY(clt_model_parse(ck->model_text, ck->model_length, name, model));
+  CLT_TRY(clt_checkpoint_model(ck, o->resume, name, model));
   char given[64], saved[64];
   if (o->batch && o->batch != r.batch) {
     snprintf(given, sizeof given, "%d", o->batch);
@@ -440,6 +444,10 @@ static clt_status run(const clt_train_options *o, FILE *info) {
     st = clt_model_load(o->model, &model);
     if (st == CLT_OK) st = apply_overrides(o, &model->recipe);
   }
+  /* Options the data would ignore, and --keep-best without a validation split: at once. */
+  if (st == CLT_OK) st = data_kind_options(o, ro->data);
+  if (st == CLT_OK && ro->keep_best && ro->val_split == 0)
+    st = clt_keep_best_check(1, &data.val);
   /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);
@@ -447,6 +455,7 @@ static clt_status run(const clt_train_options *o, FILE *info) {
     st = clt_train_memory_precheck(model, ctx, clt_optim_state_per_param(opt), ro->data, ro->subset,
                                    ro->val_split, ro->stream);
   if (st == CLT_OK) st = load_data(ro, model, &data, info);
+  if (st == CLT_OK) st = clt_keep_best_check(ro->keep_best && ro->save[0], &data.val);
   if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK)
     st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
                                               "Coat",        "Sandal",    "Shirt",    "Sneaker",
@@ -29,9 +30,22 @@ void clt_dataset_free(clt_dataset *ds) {
   memset(ds, 0, sizeof *ds);
 }
 
-/* Builds out from a decoded image file [n, h, w] and label file [n]. */
-static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
-                           const char *labels_path, clt_dataset *out) {
+/* The host memory of this machine in bytes, or 0 when unknown. */
+static uint64_t host_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+static const char *shape_or_any(int v, char *buf) {
+  if (v <= 0) return "any";
+  snprintf(buf, 16, "%d", v);
+  return buf;
+}
+
+/* The headers of an image file [n, h, w] and a label file [n], checked against each other,
+ * expect and the host's memory before any data is read. */
+static clt_status check_headers(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                                const char *labels_path, const clt_data_expect *expect) {
   char dims[64];
   if (im->ndims != 3) {
     clt_idx_dims_string(im, dims, sizeof dims);
@@ -59,6 +73,33 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
                     "smaller data set",
                     images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
                     (unsigned)im->dims[2]);
+  if (expect && ((expect->h > 0 && (uint32_t)expect->h != im->dims[1]) ||
+                 (expect->w > 0 && (uint32_t)expect->w != im->dims[2]) ||
+                 (expect->c > 0 && expect->c != 1))) {
+    char h[16], w[16], c[16];
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s: the images are %ux%ux1 but the model takes %sx%sx%s; use data of the "
+                    "model's input size (or a model made for this data)",
+                    images_path, (unsigned)im->dims[1], (unsigned)im->dims[2],
+                    shape_or_any(expect->h, h), shape_or_any(expect->w, w),
+                    shape_or_any(expect->c, c));
+  }
+  /* The file's bytes, their floats and the labels, all held at once while loading. */
+  uint64_t need = (uint64_t)im->count * (1 + sizeof(float)) + (uint64_t)lb->count * 5;
+  uint64_t have = host_memory();
+  if (have && need > have)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "%s: %u images of %ux%u pixels need %.1f GiB of host memory to load, more "
+                    "than this machine's %.1f GiB; use a smaller data set",
+                    images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
+                    (unsigned)im->dims[2], (double)need / 1073741824.0,
+                    (double)have / 1073741824.0);
+  return CLT_OK;
+}
+
+/* Builds out from a decoded image file [n, h, w] and label file [n] (headers checked). */
+static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                           clt_dataset *out) {
   out->n = (int)im->dims[0];
   out->h = (int)im->dims[1];
   out->w = (int)im->dims[2];
@@ -82,18 +123,30 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
   return CLT_OK;
 }
 
-clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
-                                clt_dataset *out) {
+static clt_status load_idx(const char *images_path, const char *labels_path,
+                           const clt_data_expect *expect, clt_dataset *out) {
   memset(out, 0, sizeof *out);
   clt_idx im, lb;
-  clt_status s = clt_idx_read(images_path, &im);
-  if (s != CLT_OK) return s;
-  s = clt_idx_read(labels_path, &lb);
-  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, labels_path, out);
+  clt_idx_file *fi = NULL, *fl = NULL;
+  memset(&lb, 0, sizeof lb);
+  clt_status s = clt_idx_open(images_path, &fi, &im);
+  if (s == CLT_OK) s = clt_idx_open(labels_path, &fl, &lb);
+  /* Both headers, before anything large is read: the labels first (the smaller file). */
+  if (s == CLT_OK) s = check_headers(&im, images_path, &lb, labels_path, expect);
+  if (s == CLT_OK) s = clt_idx_read_data(fl, &lb);
+  if (s == CLT_OK) s = clt_idx_read_data(fi, &im);
+  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, out);
+  clt_idx_close(fi);
+  clt_idx_close(fl);
   clt_idx_free(&im);
   clt_idx_free(&lb);
   if (s != CLT_OK) clt_dataset_free(out);
   return s;
+}
+
+clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
+                                clt_dataset *out) {
+  return load_idx(images_path, labels_path, NULL, out);
 }
 
 /* Case-insensitive search for an ASCII lower-case word. */
@@ -176,6 +229,11 @@ static clt_status no_known_data(const char *dir) {
 }
 
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
+  return clt_dataset_load_dir_for(dir, test_split, NULL, out);
+}
+
+clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
+                                    clt_dataset *out) {
   memset(out, 0, sizeof *out);
   if (test_split != 0 && test_split != 1)
     return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
@@ -196,7 +254,17 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
   }
   /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
   if (!has_idx_files(dir) && !is_default_dir(dir)) {
-    if (clt_cifar_dir_has_batches(dir)) return clt_cifar_load_dir(dir, test_split, out);
+    if (clt_cifar_dir_has_batches(dir)) {
+      if (expect && ((expect->h > 0 && expect->h != CLT_CIFAR_SIDE) ||
+                     (expect->w > 0 && expect->w != CLT_CIFAR_SIDE) ||
+                     (expect->c > 0 && expect->c != CLT_CIFAR_CHANNELS)))
+        return clt_fail(CLT_ERR_BAD_DATA,
+                        "%s: CIFAR-10 images are %dx%dx%d but the model takes %dx%dx%d; use data "
+                        "of the model's input size (or a model made for this data)",
+                        dir, CLT_CIFAR_SIDE, CLT_CIFAR_SIDE, CLT_CIFAR_CHANNELS, expect->h,
+                        expect->w, expect->c);
+      return clt_cifar_load_dir(dir, test_split, out);
+    }
     return no_known_data(dir);
   }
   const char *prefix = test_split ? "t10k" : "train";
@@ -207,22 +275,14 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
   snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
   s = find_file(dir, name, labels_path, sizeof labels_path);
   if (s != CLT_OK) return s;
-  s = clt_dataset_load_idx(images_path, labels_path, out);
+  s = load_idx(images_path, labels_path, expect, out);
   if (s != CLT_OK) return s;
-  if (contains_word(dir, "fashion")) {
-    for (int i = 0; i < out->n; i++) {
-      if (out->labels[i] >= 10) {
-        s = clt_fail(CLT_ERR_BAD_DATA,
-                     "%s: label %d of sample %d is out of range for Fashion-MNIST's 10 "
-                     "classes; %s",
-                     labels_path, (int)out->labels[i], i, clt_idx_fix_hint(labels_path));
-        clt_dataset_free(out);
-        return s;
-      }
-    }
-    out->class_names = fashion_names;
-  }
   if (out->classes < 10) out->classes = 10;
+  /* Fashion-MNIST's names for a folder that looks like it (its name, or the default folder)
+   * and holds its 10 classes; a set with more classes keeps plain numbers, whatever its
+   * folder is called. */
+  if ((contains_word(dir, "fashion") || is_default_dir(dir)) && out->classes == 10)
+    out->class_names = fashion_names;
   return CLT_OK;
 }
 
