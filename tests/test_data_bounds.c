@@ -68,8 +68,7 @@ static void test_headers_checked_before_images_inflated(void **state) {
   const char *labels = clt_test_tmp_write("eight-labels", b, n);
   free(b);
   clt_dataset ds;
-  EXPECT_FAIL(clt_dataset_load_idx(images, labels, &ds), CLT_ERR_BAD_DATA,
-              "holds 100 images but");
+  EXPECT_FAIL(clt_dataset_load_idx(images, labels, &ds), CLT_ERR_BAD_DATA, "holds 100 images but");
   assert_null(ds.images);
 }
 

@@ -596,7 +596,7 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   for (size_t i = size / 2; i < size / 2 + 16; i++) data[i] ^= 0xff;
   clt_test_write_file(path, data, size);
   free(data);
-  probe_expect(cache, 0, 1, 1); /* builds fine, counts a miss */
+  probe_expect(cache, 0, 1, 1);                     /* builds fine, counts a miss */
   assert_int_equal(probe_entry(cache, NULL, 0), 1); /* rewritten, valid again */
   probe_expect(cache, 1, 0, 1);
 

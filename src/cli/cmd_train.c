@@ -446,8 +446,7 @@ static clt_status run(const clt_train_options *o, FILE *info) {
   }
   /* Options the data would ignore, and --keep-best without a validation split: at once. */
   if (st == CLT_OK) st = data_kind_options(o, ro->data);
-  if (st == CLT_OK && ro->keep_best && ro->val_split == 0)
-    st = clt_keep_best_check(1, &data.val);
+  if (st == CLT_OK && ro->keep_best && ro->val_split == 0) st = clt_keep_best_check(1, &data.val);
   /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &ctx);
   if (st == CLT_OK) st = clt_optim_create(ctx, &model->recipe, &opt);

@@ -24,8 +24,7 @@ clt_status clt_cli_csv_eval_open(const clt_inference *inf, const char *path, clt
                     inf->path, path);
   clt_cli_csv_eval *e = calloc(1, sizeof *e);
   if (!e) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
-  clt_status st =
-      clt_csv_schema_decode(inf->ck.table, inf->ck.table_length, inf->path, &e->schema);
+  clt_status st = clt_csv_schema_decode(inf->ck.table, inf->ck.table_length, inf->path, &e->schema);
   if (st == CLT_OK) st = clt_data_check_schema(&e->schema, inf->model, inf->path);
   clt_csv_options o;
   memset(&o, 0, sizeof o);

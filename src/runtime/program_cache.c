@@ -90,16 +90,15 @@ static void put_field(unsigned char **p, const char *text, size_t length) {
 
 /* The full key an entry stores and proves: every part, length-prefixed (the 32-digit key
  * alone when parts is NULL). malloc'd; *size its length. */
-static unsigned char *full_key(const char key[33], const clt_cache_key_parts *parts,
-                               size_t *size) {
+static unsigned char *full_key(const char key[33], const clt_cache_key_parts *parts, size_t *size) {
   if (!parts) {
     *size = 32;
     unsigned char *k = malloc(32);
     if (k) memcpy(k, key, 32);
     return k;
   }
-  const char *text[5] = {parts->source, parts->options, parts->device_name,
-                         parts->driver_version, parts->platform_version};
+  const char *text[5] = {parts->source, parts->options, parts->device_name, parts->driver_version,
+                         parts->platform_version};
   size_t len[5] = {parts->source_length, strlen(parts->options), strlen(parts->device_name),
                    strlen(parts->driver_version), strlen(parts->platform_version)};
   *size = 0;

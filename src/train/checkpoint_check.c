@@ -58,7 +58,8 @@ static clt_status check_finite(const clt_checkpoint *ck, const clt_model *m, con
     layer_sizes(m, i, &s);
     for (int p = 0; p < s.param_count; p++) {
       size_t n = s.params[p].count, k = first_non_finite(ck->params + pi, n);
-      if (k < n) return non_finite(name, "parameter", i, m, s.params[p].name, k, ck->params[pi + k]);
+      if (k < n)
+        return non_finite(name, "parameter", i, m, s.params[p].name, k, ck->params[pi + k]);
       for (int b = 0; b < ck->optimizer_blocks; b++) {
         const float *o = ck->optimizer + (size_t)b * ck->param_floats + pi;
         k = first_non_finite(o, n);
@@ -71,14 +72,15 @@ static clt_status check_finite(const clt_checkpoint *ck, const clt_model *m, con
       pi += n;
     }
     size_t n = s.state_floats, k = first_non_finite(ck->state + si, n);
-    if (k < n) return non_finite(name, "layer state", i, m, "(running statistics)", k, ck->state[si + k]);
+    if (k < n)
+      return non_finite(name, "layer state", i, m, "(running statistics)", k, ck->state[si + k]);
     si += n;
   }
   return CLT_OK;
 }
 
-clt_status clt_checkpoint_model(const clt_checkpoint *ck, const char *name,
-                                const char *model_name, clt_model **out) {
+clt_status clt_checkpoint_model(const clt_checkpoint *ck, const char *name, const char *model_name,
+                                clt_model **out) {
   *out = NULL;
   clt_model *m = NULL;
   CLT_TRY(clt_model_parse(ck->model_text, ck->model_length, model_name, &m));
