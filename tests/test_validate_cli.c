@@ -8,7 +8,7 @@
  *   - a checkpoint (CRC-valid) holding a NaN parameter or an infinite optimizer state:
  *     refused by eval, predict and resume (65), naming the tensor; one whose model text asks
  *     for a huge network: "does not match the stored tensors" (65), not out of memory (80);
- *   - --keep-best without a validation set: refused (64), no file written;
+ *   - --keep-best without a validation set, predict --range for a single image: refused (64);
  *   - eval of an image checkpoint on a CSV file names the checkpoint;
  *   - a gzip training file with a damaged stream whose header does not fit the model: the
  *     header is refused (65, the shapes), before the stream is inflated.
@@ -221,6 +221,21 @@ static void test_checkpoint_model_text_not_its_tensors(void **state) {
   EXPECT_ERR("does not match the stored tensors");
 }
 
+static void test_predict_range_refused_for_an_image(void **state) {
+  (void)state;
+  need_checkpoint();
+  write_text("one.pgm", "P2\n12 12\n255\n" /* a 12x12 grey ramp */
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n"
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n"
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n"
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n"
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n"
+                        "0 1 2 3 4 5 6 7 8 9 10 11\n0 1 2 3 4 5 6 7 8 9 10 11\n");
+  EXPECT_EXIT(0, "predict", "good.ckpt", "one.pgm");
+  EXPECT_EXIT(64, "predict", "good.ckpt", "one.pgm", "--range", "3:5");
+  EXPECT_ERR("--range selects samples of IDX files");
+}
+
 static void test_keep_best_without_validation_refused(void **state) {
   (void)state;
   EXPECT_EXIT(64, "train", "tiny.cfg", "--data", good_dir, "--val-split", "0", "--save", "kb.ckpt",
@@ -285,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_csv_huge_value_refused),
       cmocka_unit_test(test_non_finite_checkpoint_refused),
       cmocka_unit_test(test_checkpoint_model_text_not_its_tensors),
+      cmocka_unit_test(test_predict_range_refused_for_an_image),
       cmocka_unit_test(test_keep_best_without_validation_refused),
       cmocka_unit_test(test_eval_csv_names_the_checkpoint),
       cmocka_unit_test(test_gzip_header_checked_before_inflating),
