@@ -10,6 +10,7 @@
 #include "runtime/profile.h"
 #include "runtime/clock.h"
 #include "train/augment.h"
+#include "train/data_check.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
@@ -70,6 +71,8 @@ static clt_status evaluate_on(clt_network *net, clt_device_data *dd, int n, doub
 
 clt_status clt_evaluate(clt_network *net, const clt_dataset *ds, int force_stream, double *loss,
                         double *accuracy) {
+  /* A set of another shape would make the batch gather write past the input buffer. */
+  CLT_TRY(clt_data_check_model(ds, net->model, "evaluated set", "the data given"));
   clt_device_data *dd = NULL;
   int32_t *order = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *order);
   if (!order) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the evaluation");
@@ -242,6 +245,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
                                const clt_dataset *val, const clt_train_config *cfg,
                                const clt_train_callbacks *cb, const clt_train_saving *saving) {
   if (train->n < 1) return clt_fail(CLT_ERR_BAD_DATA, "the training set is empty");
+  CLT_TRY(clt_data_check_model(train, net->model, "training set", "the data given"));
+  if (val && val->n > 0)
+    CLT_TRY(clt_data_check_model(val, net->model, "validation set", "the data given"));
   run_state rs;
   memset(&rs, 0, sizeof rs);
   rs.net = net;
