@@ -33,6 +33,10 @@ void clt_check_fill(double *a, size_t n, double lo, double hi, uint32_t seed, ui
  * pad sentinels. */
 clt_status clt_check_upload(clt_ctx *ctx, const double *a, size_t n, size_t pad, cl_mem *out);
 /* Reads n floats (blocking) into doubles. */
+/* Overwrites all n floats of mem with junk (-3e7): a workspace that must not survive. All
+ * of it, never a part: Oclgrind 21.10 takes a buffer the host wrote in part for
+ * uninitialised outside that part from then on (docs/PORTABILITY.md). */
+clt_status clt_check_spoil(clt_ctx *ctx, cl_mem mem, size_t n);
 clt_status clt_check_download(clt_ctx *ctx, cl_mem mem, size_t n, double *out);
 /* Reads the pad floats after the first n and fails r if any is not the sentinel. */
 clt_status clt_check_tail(clt_ctx *ctx, cl_mem mem, size_t n, size_t pad, const char *what,

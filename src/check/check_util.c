@@ -135,6 +135,15 @@ clt_status clt_check_upload(clt_ctx *ctx, const double *a, size_t n, size_t pad,
   return st;
 }
 
+clt_status clt_check_spoil(clt_ctx *ctx, cl_mem mem, size_t n) {
+  float *junk = malloc((n ? n : 1) * sizeof *junk);
+  if (!junk) return clt_check_oom();
+  for (size_t i = 0; i < n; i++) junk[i] = -3e7f;
+  clt_status st = clt_buffer_write(ctx, mem, 0, n * sizeof *junk, junk);
+  free(junk);
+  return st;
+}
+
 clt_status clt_check_download(clt_ctx *ctx, cl_mem mem, size_t n, double *out) {
   if (n == 0) return CLT_OK;
   float *f = malloc(n * sizeof *f);

@@ -256,6 +256,11 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
   size_t got;
   CLT_TRY(clt_file_read_head(path, "file", head, sizeof head, &got));
   if (got == 2 && head[0] == 'P' && strchr("2356", head[1])) {
+    if (o->has_range) /* one image: no samples to choose from */
+      return clt_fail(CLT_ERR_USAGE,
+                      "--range selects samples of IDX files and CIFAR-10 batches, but %s is one "
+                      "image: drop --range (or give the samples' file)",
+                      path);
     clt_image img;
     CLT_TRY(clt_pnm_read(path, &img));
     float *x = malloc(clt_shape_size(in) * sizeof *x);

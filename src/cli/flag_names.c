@@ -31,6 +31,15 @@ static const phrase openings[] = {
     {"label column ", "--label "},
     {"validation split ", "--val-split "},
     {"No label column given:", "No --label given:"},
+    {"the label setting applies", "--label applies"},
+    {"the task setting applies", "--task applies"},
+    {"the skip_bad_rows setting applies", "--skip-bad-rows applies"},
+    {"the augment_crop setting applies", "--augment-crop applies"},
+    {"the augment_flip setting applies", "--augment-flip applies"},
+    {"keeping the best checkpoint needs a validation set, but this run has none; set a "
+     "validation split above 0 or do not keep the best",
+     "--keep-best keeps the checkpoint of the best validation accuracy, but this run has no "
+     "validation set; give --val-split X (X > 0) or drop --keep-best"},
 };
 
 /* Replaced wherever they occur, in this order. */
@@ -60,6 +69,7 @@ static const phrase anywhere[] = {
     {"give the data it was trained for", "give the data it was trained for with --data"},
     {"pick another label column", "pick another column with --label"},
     {"check the data path", "check the --data path"},
+    {"; leave it unset", "; drop it"},
     {" and save path ", " and --save "},
     {"(did you mean to save there?)", "(did you mean --save?)"},
     {"give another log file", "give another --log path"},

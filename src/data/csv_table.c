@@ -100,6 +100,11 @@ static clt_status check_record(const clt_csv_table *t, const clt_csv_reader *r, 
     if (k == -2)
       return bad_row(r, clt_csv_field_column(r, c), "\"%s\" in column \"%s\" is not finite",
                      shown(s, buf, sizeof buf), t->column_names[c]);
+    if (fabs(values[j]) > CLT_CSV_MAX_FEATURE)
+      return bad_row(r, clt_csv_field_column(r, c),
+                     "\"%s\" in column \"%s\" is too large to standardise (beyond +-1e100: "
+                     "its square overflows the statistics); rescale the column",
+                     shown(s, buf, sizeof buf), t->column_names[c]);
   }
   return CLT_OK;
 }
@@ -113,6 +118,11 @@ static clt_status record_label(const clt_csv_table *t, const clt_csv_reader *r, 
     double v;
     if (parse_number(s, &v) != 0)
       return bad_row(r, col, "the target \"%s\" in column \"%s\" is not a finite number",
+                     shown(s, buf, sizeof buf), t->column_names[t->label_column]);
+    if (fabs(v) > CLT_CSV_MAX_TARGET)
+      return bad_row(r, col,
+                     "the target \"%s\" in column \"%s\" is too large (beyond +-1e18: its "
+                     "squared error overflows a float); rescale the column",
                      shown(s, buf, sizeof buf), t->column_names[t->label_column]);
     float f = (float)v;
     memcpy(label, &f, sizeof f);

@@ -93,6 +93,11 @@ static clt_status no_known_data(const char *dir) {
 }
 
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
+  return clt_dataset_load_dir_for(dir, test_split, NULL, out);
+}
+
+clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
+                                    clt_dataset *out) {
   memset(out, 0, sizeof *out);
   if (test_split != 0 && test_split != 1)
     return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
@@ -120,7 +125,17 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
   }
   /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
   if (!has_idx_files(dir) && !is_default_dir(dir)) {
-    if (clt_cifar_dir_has_batches(dir)) return clt_cifar_load_dir(dir, test_split, out);
+    if (clt_cifar_dir_has_batches(dir)) {
+      if (expect && ((expect->h > 0 && expect->h != CLT_CIFAR_SIDE) ||
+                     (expect->w > 0 && expect->w != CLT_CIFAR_SIDE) ||
+                     (expect->c > 0 && expect->c != CLT_CIFAR_CHANNELS)))
+        return clt_fail(CLT_ERR_BAD_DATA,
+                        "%s: CIFAR-10 images are %dx%dx%d but the model takes %dx%dx%d; use data "
+                        "of the model's input size (or a model made for this data)",
+                        dir, CLT_CIFAR_SIDE, CLT_CIFAR_SIDE, CLT_CIFAR_CHANNELS, expect->h,
+                        expect->w, expect->c);
+      return clt_cifar_load_dir(dir, test_split, out);
+    }
     return no_known_data(dir);
   }
   const char *prefix = test_split ? "t10k" : "train";
@@ -131,21 +146,13 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
   snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
   s = find_file(dir, name, labels_path, sizeof labels_path);
   if (s != CLT_OK) return s;
-  s = clt_dataset_load_idx(images_path, labels_path, out);
+  s = clt_dataset_load_idx_for(images_path, labels_path, expect, out);
   if (s != CLT_OK) return s;
-  if (contains_word(dir, "fashion")) {
-    for (int i = 0; i < out->n; i++) {
-      if (out->labels[i] >= 10) {
-        s = clt_fail(CLT_ERR_BAD_DATA,
-                     "%s: label %d of sample %d is out of range for Fashion-MNIST's 10 "
-                     "classes; %s",
-                     labels_path, (int)out->labels[i], i, clt_idx_fix_hint(labels_path));
-        clt_dataset_free(out);
-        return s;
-      }
-    }
-    out->class_names = clt_fashion_mnist_class_names();
-  }
   if (out->classes < 10) out->classes = 10;
+  /* Fashion-MNIST's names for a folder that looks like it (its name, or the default folder)
+   * and holds its 10 classes; a set with more classes keeps plain numbers, whatever its
+   * folder is called. */
+  if ((contains_word(dir, "fashion") || is_default_dir(dir)) && out->classes == 10)
+    out->class_names = clt_fashion_mnist_class_names();
   return CLT_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
                                               "Coat",        "Sandal",    "Shirt",    "Sneaker",
@@ -26,9 +27,22 @@ void clt_dataset_free(clt_dataset *ds) {
   memset(ds, 0, sizeof *ds);
 }
 
-/* Builds out from a decoded image file [n, h, w] and label file [n]. */
-static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
-                           const char *labels_path, clt_dataset *out) {
+/* The host memory of this machine in bytes, or 0 when unknown. */
+static uint64_t host_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+static const char *shape_or_any(int v, char *buf) {
+  if (v <= 0) return "any";
+  snprintf(buf, 16, "%d", v);
+  return buf;
+}
+
+/* The headers of an image file [n, h, w] and a label file [n], checked against each other,
+ * expect and the host's memory before any data is read. */
+static clt_status check_headers(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                                const char *labels_path, const clt_data_expect *expect) {
   char dims[64];
   if (im->ndims != 3) {
     clt_idx_dims_string(im, dims, sizeof dims);
@@ -56,6 +70,33 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
                     "smaller data set",
                     images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
                     (unsigned)im->dims[2]);
+  if (expect && ((expect->h > 0 && (uint32_t)expect->h != im->dims[1]) ||
+                 (expect->w > 0 && (uint32_t)expect->w != im->dims[2]) ||
+                 (expect->c > 0 && expect->c != 1))) {
+    char h[16], w[16], c[16];
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s: the images are %ux%ux1 but the model takes %sx%sx%s; use data of the "
+                    "model's input size (or a model made for this data)",
+                    images_path, (unsigned)im->dims[1], (unsigned)im->dims[2],
+                    shape_or_any(expect->h, h), shape_or_any(expect->w, w),
+                    shape_or_any(expect->c, c));
+  }
+  /* The file's bytes, their floats and the labels, all held at once while loading. */
+  uint64_t need = (uint64_t)im->count * (1 + sizeof(float)) + (uint64_t)lb->count * 5;
+  uint64_t have = host_memory();
+  if (have && need > have)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "%s: %u images of %ux%u pixels need %.1f GiB of host memory to load, more "
+                    "than this machine's %.1f GiB; use a smaller data set",
+                    images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
+                    (unsigned)im->dims[2], (double)need / 1073741824.0,
+                    (double)have / 1073741824.0);
+  return CLT_OK;
+}
+
+/* Builds out from a decoded image file [n, h, w] and label file [n] (headers checked). */
+static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                           clt_dataset *out) {
   out->n = (int)im->dims[0];
   out->h = (int)im->dims[1];
   out->w = (int)im->dims[2];
@@ -79,18 +120,30 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
   return CLT_OK;
 }
 
-clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
-                                clt_dataset *out) {
+clt_status clt_dataset_load_idx_for(const char *images_path, const char *labels_path,
+                                    const clt_data_expect *expect, clt_dataset *out) {
   memset(out, 0, sizeof *out);
   clt_idx im, lb;
-  clt_status s = clt_idx_read(images_path, &im);
-  if (s != CLT_OK) return s;
-  s = clt_idx_read(labels_path, &lb);
-  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, labels_path, out);
+  clt_idx_file *fi = NULL, *fl = NULL;
+  memset(&lb, 0, sizeof lb);
+  clt_status s = clt_idx_open(images_path, &fi, &im);
+  if (s == CLT_OK) s = clt_idx_open(labels_path, &fl, &lb);
+  /* Both headers, before anything large is read: the labels first (the smaller file). */
+  if (s == CLT_OK) s = check_headers(&im, images_path, &lb, labels_path, expect);
+  if (s == CLT_OK) s = clt_idx_read_data(fl, &lb);
+  if (s == CLT_OK) s = clt_idx_read_data(fi, &im);
+  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, out);
+  clt_idx_close(fi);
+  clt_idx_close(fl);
   clt_idx_free(&im);
   clt_idx_free(&lb);
   if (s != CLT_OK) clt_dataset_free(out);
   return s;
+}
+
+clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
+                                clt_dataset *out) {
+  return clt_dataset_load_idx_for(images_path, labels_path, NULL, out);
 }
 
 clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_dataset *out) {

@@ -88,6 +88,14 @@ void clt_checkpoint_free(clt_checkpoint *ck);
  * infinite value anywhere is CLT_ERR_NON_FINITE (ck unchanged): no checkpoint holds one. */
 clt_status clt_checkpoint_capture(clt_network *net, clt_checkpoint *ck);
 
+/* Parses ck's model text (model_name for its messages) into *out and checks it against the
+ * tensors of checkpoint ck (read from name)
+ * before anything is planned or allocated: a tensor table that is not the model's and a NaN
+ * or infinite parameter, optimizer-state or layer-state float are CLT_ERR_BAD_DATA naming the
+ * layer (and the tensor and index). Eval, predict and resume read checkpoints through it. */
+clt_status clt_checkpoint_model(const clt_checkpoint *ck, const char *name, const char *model_name,
+                                clt_model **out);
+
 /* Writes ck's tensors into net: the parameters and layer state always, the optimizer
  * state when with_optimizer (then its layout must match net's optimizer). A tensor
  * table that differs from net's model is CLT_ERR_BAD_DATA naming the first difference. */

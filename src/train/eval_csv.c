@@ -5,6 +5,7 @@
 
 #include "data/csv_schema.h"
 #include "data/csv_stream.h"
+#include "train/data_check.h"
 
 struct clt_cli_csv_eval {
   clt_csv_schema schema;
@@ -18,13 +19,13 @@ clt_status clt_cli_csv_eval_open(const clt_inference *inf, const char *path, clt
   *out = NULL;
   if (!inf->ck.table)
     return clt_fail(CLT_ERR_USAGE,
-                    "%s was not trained on CSV data (it holds no CSV statistics); evaluate it on "
-                    "the kind of data it was trained on",
-                    path);
+                    "%s was not trained on CSV data (it holds no CSV statistics), so it cannot "
+                    "be evaluated on %s; give --data the kind of data it was trained on",
+                    inf->path, path);
   clt_cli_csv_eval *e = calloc(1, sizeof *e);
   if (!e) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
-  clt_status st =
-      clt_csv_schema_decode(inf->ck.table, inf->ck.table_length, "the checkpoint", &e->schema);
+  clt_status st = clt_csv_schema_decode(inf->ck.table, inf->ck.table_length, inf->path, &e->schema);
+  if (st == CLT_OK) st = clt_data_check_schema(&e->schema, inf->model, inf->path);
   clt_csv_options o;
   memset(&o, 0, sizeof o);
   o.fixed = &e->schema;

@@ -28,12 +28,13 @@ static clt_status names_from(clt_inference *inf) {
 clt_status clt_inference_open(const char *path, const clt_device_options *dev, int batch,
                               clt_inference *out) {
   memset(out, 0, sizeof *out);
+  out->path = path;
   clt_recipe r;
   CLT_TRY(clt_checkpoint_read(path, &out->ck));
   CLT_TRY(clt_run_options_parse(out->ck.options, path, &out->run, &r));
   char name[CLT_RUN_PATH_MAX + 64];
   snprintf(name, sizeof name, "%s", out->run.model[0] ? out->run.model : path);
-  CLT_TRY(clt_model_parse(out->ck.model_text, out->ck.model_length, name, &out->model));
+  CLT_TRY(clt_checkpoint_model(&out->ck, path, name, &out->model));
   out->model->recipe = r;
   CLT_TRY(names_from(out));
   CLT_TRY(clt_open_device(dev, 0, &out->ctx));

@@ -9,6 +9,7 @@
 #include "train/run_options.h"
 
 typedef struct clt_inference {
+  const char *path; /* the checkpoint file (borrowed from clt_inference_open's caller) */
   clt_checkpoint ck;
   clt_run_options run; /* the options the checkpoint was trained with */
   clt_model *model;

@@ -1,5 +1,6 @@
 /* The session: a run composed from its request (train/session.h), moved here from the
  * cltrain train command, and the public API's session calls (include/cltrain/cltrain.h). */
+#include "train/data_check.h"
 #include "train/save_targets.h"
 #include "train/session.h"
 
@@ -69,24 +70,27 @@ static clt_status load_data(const clt_run_options *ro, const clt_model *m, train
                             FILE *info) {
   const char *dir = ro->data;
   if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
-  CLT_TRY(clt_dataset_load_dir(dir, 0, &d->all));
-  CLT_TRY(clt_dataset_load_dir(dir, 1, &d->test));
+  const clt_data_expect expect = {m->input.h, m->input.w, m->input.c};
+  CLT_TRY(clt_dataset_load_dir_for(dir, 0, &expect, &d->all));
+  CLT_TRY(clt_dataset_load_dir_for(dir, 1, &expect, &d->test));
   if (ro->subset) {
     if (ro->subset < d->all.n) CLT_TRY(clt_dataset_subset(&d->all, 0, ro->subset, &d->all));
     if (ro->subset < d->test.n) CLT_TRY(clt_dataset_subset(&d->test, 0, ro->subset, &d->test));
   }
-  if (d->all.h != m->input.h || d->all.w != m->input.w || d->all.c != m->input.c)
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s takes %dx%dx%d inputs but the data in %s are %dx%dx%d; set input = "
-                    "%dx%dx%d in [net] or use a model made for this data",
-                    m->name, m->input.h, m->input.w, m->input.c, dir, d->all.h, d->all.w, d->all.c,
-                    d->all.h, d->all.w, d->all.c);
-  if (d->all.classes > m->classes)
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "the data in %s have %d classes but %s ends in %d outputs; set units = %d in "
-                    "the [dense] layer before [softmax]",
-                    dir, d->all.classes, m->name, m->classes, d->all.classes);
+  /* Every set the run uses, before the first step: the test set too. */
+  CLT_TRY(clt_data_check_model(&d->all, m, "training set", dir));
+  CLT_TRY(clt_data_check_model(&d->test, m, "test set", dir));
   return clt_dataset_split(&d->all, ro->val_split, &d->train, &d->val);
+}
+
+/* Options for one kind of data, given with the other kind: refused, never ignored. */
+static clt_status data_kind_options(const clt_session_request *o, const char *data) {
+  if (o->label) CLT_TRY(clt_data_option_check(data, "label", 1));
+  if (o->task) CLT_TRY(clt_data_option_check(data, "task", 1));
+  if (o->skip_bad_rows) CLT_TRY(clt_data_option_check(data, "skip_bad_rows", 1));
+  if (o->augment_crop >= 0) CLT_TRY(clt_data_option_check(data, "augment_crop", 0));
+  if (o->augment_flip) CLT_TRY(clt_data_option_check(data, "augment_flip", 0));
+  return CLT_OK;
 }
 
 static void free_data(train_data *d) {
@@ -164,7 +168,7 @@ static clt_status resume_setup(const clt_session_request *o, const clt_checkpoin
   }
   char name[CLT_RUN_PATH_MAX + 64];
   snprintf(name, sizeof name, "%s", ro->model[0] ? ro->model : o->resume);
-  CLT_TRY(clt_model_parse(ck->model_text, ck->model_length, name, model));
+  CLT_TRY(clt_checkpoint_model(ck, o->resume, name, model));
   char given[64], saved[64];
   if (o->batch && o->batch != r.batch) {
     snprintf(given, sizeof given, "%d", o->batch);
@@ -434,6 +438,9 @@ static clt_status open_run(clt_session *s) {
   clt_model *model = s->model;
   /* The files the run writes, before anything slow. */
   if (st == CLT_OK) st = clt_save_targets_check(ro->save, ro->keep_best, ro->log, o->overwrite);
+  /* Options the data would ignore, and keeping the best without a validation split: at once. */
+  if (st == CLT_OK) st = data_kind_options(o, ro->data);
+  if (st == CLT_OK && ro->keep_best && ro->val_split == 0) st = clt_keep_best_check(1, &data->val);
   /* The device before the data: a batch that cannot fit fails at once (precheck). */
   if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &s->ctx);
   if (st == CLT_OK) st = clt_optim_create(s->ctx, &model->recipe, &s->opt);
@@ -441,6 +448,7 @@ static clt_status open_run(clt_session *s) {
     st = clt_train_memory_precheck(model, s->ctx, clt_optim_state_per_param(s->opt), ro->data,
                                    ro->subset, ro->val_split, ro->stream);
   if (st == CLT_OK) st = load_data(ro, model, data, info);
+  if (st == CLT_OK) st = clt_keep_best_check(ro->keep_best && ro->save[0], &data->val);
   if (st == CLT_OK && o->resume) st = resume_check(&s->ck, data, s->ctx, o->resume);
   if (st == CLT_OK)
     st = clt_train_memory_plan(model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
@@ -950,19 +958,13 @@ static clt_status report_data(clt_session *s, const char *dir, int subset, clt_d
   if (clt_csv_data_path(dir))
     st = clt_cli_csv_eval_open(&s->inf, dir, csv, test);
   else
-    st = clt_dataset_load_dir(dir, 1, test);
+    st = clt_dataset_load_dir_for(dir, 1, &(clt_data_expect){m->input.h, m->input.w, m->input.c},
+                                  test);
   if (st == CLT_OK && *csv && subset)
     st = clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
                                  "with fewer rows");
   if (st == CLT_OK && subset && subset < test->n) st = clt_dataset_subset(test, 0, subset, test);
-  if (st == CLT_OK && (test->h != m->input.h || test->w != m->input.w || test->c != m->input.c))
-    st = clt_fail(CLT_ERR_BAD_DATA,
-                  "the test images in %s are %dx%dx%d but the checkpoint's model takes %dx%dx%d; "
-                  "give the data it was trained for",
-                  dir, test->h, test->w, test->c, m->input.h, m->input.w, m->input.c);
-  if (st == CLT_OK && test->classes > m->classes)
-    st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
-                  test->classes, m->classes);
+  if (st == CLT_OK) st = clt_data_check_model(test, m, "test set", dir);
   return st;
 }
 

@@ -11,6 +11,7 @@
 #include "runtime/clock.h"
 #include "train/augment.h"
 #include "train/train_step.h"
+#include "train/data_check.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
@@ -71,6 +72,8 @@ static clt_status evaluate_on(clt_network *net, clt_device_data *dd, int n, doub
 
 clt_status clt_evaluate(clt_network *net, const clt_dataset *ds, int force_stream, double *loss,
                         double *accuracy) {
+  /* A set of another shape would make the batch gather write past the input buffer. */
+  CLT_TRY(clt_data_check_model(ds, net->model, "evaluated set", "the data given"));
   clt_device_data *dd = NULL;
   int32_t *order = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *order);
   if (!order) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the evaluation");
@@ -224,10 +227,11 @@ static clt_status check_start(const run_state *rs, const clt_train_position *p, 
                     "epoch: the batch size or the training data differ from the checkpoint's run",
                     p->step, p->epoch + 1, p->global_step, rs->steps_per_epoch);
   if (p->epoch >= epochs)
-    return clt_fail(CLT_ERR_USAGE,
-                    "the checkpoint has finished %d epochs already and the run's epochs setting is %d "
-                    "(the total, as in Keras): set epochs to %d or more to train further",
-                    p->epoch, epochs, p->epoch + 1);
+    return clt_fail(
+        CLT_ERR_USAGE,
+        "the checkpoint has finished %d epochs already and the run's epochs setting is %d "
+        "(the total, as in Keras): set epochs to %d or more to train further",
+        p->epoch, epochs, p->epoch + 1);
   return CLT_OK;
 }
 
@@ -241,6 +245,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
                                const clt_dataset *val, const clt_train_config *cfg,
                                const clt_train_callbacks *cb, const clt_train_saving *saving) {
   if (train->n < 1) return clt_fail(CLT_ERR_BAD_DATA, "the training set is empty");
+  CLT_TRY(clt_data_check_model(train, net->model, "training set", "the data given"));
+  if (val && val->n > 0)
+    CLT_TRY(clt_data_check_model(val, net->model, "validation set", "the data given"));
   run_state rs;
   memset(&rs, 0, sizeof rs);
   rs.net = net;
