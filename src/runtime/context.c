@@ -7,6 +7,7 @@
 #include "runtime/cl_errors.h"
 #include "runtime/device_limits.h"
 #include "runtime/program.h"
+#include "runtime/gemm_engine.h"
 #include "runtime/gemm_tune.h"
 #include "runtime/program_cache.h"
 #include "runtime/profile.h"
@@ -96,6 +97,7 @@ void clt_ctx_destroy(clt_ctx *ctx) {
   if (ctx->transfer) clFinish(ctx->transfer);
   clt_profiler_stop(ctx);
   if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
+  clt_gemm_state_free(ctx);
   for (int i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs[i].options);

@@ -36,6 +36,7 @@ typedef struct clt_ctx {
   struct clt_profiler *profiler; /* non-NULL while recording (runtime/profile.h) */
   cl_mem gemm_temp;              /* CLBlast's GEMM scratch, shared by every call (gemm.c) */
   size_t gemm_temp_size;         /* its size in bytes; grows only for a larger shape */
+  struct clt_gemm_state *gemm;   /* engine GEMM kernels, scratch and choices (gemm_engine.h) */
   clt_built_program *programs;
   int program_count, program_capacity;
 } clt_ctx;

@@ -3,10 +3,12 @@
 #include <clblast_c.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static clt_status clblast_status(CLBlastStatusCode code, size_t m, size_t n, size_t k) {
   if (code == CLBlastSuccess) return CLT_OK;
@@ -40,22 +42,10 @@ static clt_status ensure_temp(clt_ctx *ctx, CLBlastTranspose ta, CLBlastTranspos
   return CLT_OK;
 }
 
-clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
-                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
-                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
-  if (m == 0 || n == 0) return CLT_OK;
-  char name[64];
-  cl_event *event = NULL;
-  if (ctx->profiler) {
-    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu", ta == CLT_T ? 'T' : 'N',
-             tb == CLT_T ? 'T' : 'N', m, n, k);
-    /* CLBlast's indirect path enqueues pad/transpose kernels before the GEMM kernel and
-     * returns the last command's event: time the call from a marker enqueued before it. */
-    cl_event *start = NULL;
-    event = clt_profile_event_span(ctx, name, &start);
-    if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
-      *start = NULL;
-  }
+static clt_status clblast_run(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                              size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                              size_t ldc, cl_event *event) {
   CLBlastTranspose tra = ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLBlastTranspose trb = tb == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLT_TRY(ensure_temp(ctx, tra, trb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc));
@@ -63,6 +53,60 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
       CLBlastLayoutRowMajor, tra, trb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
       ldc, &ctx->compute, event, ctx->gemm_temp);
   return clblast_status(code, m, n, k);
+}
+
+clt_status clt_gemm_run_variant(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
+                                size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                                size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+                                cl_mem c, size_t c_off, size_t ldc) {
+  if (v->kind == CLT_GEMM_CLBLAST ||
+      !clt_gemm_engine_accepts(m, n, k, a_off, lda, b_off, ldb, c_off, ldc, ta, tb))
+    return clblast_run(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                       ldc, NULL);
+  return clt_gemm_engine_run(ctx, v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                             c_off, ldc);
+}
+
+clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
+                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
+  if (m == 0 || n == 0) return CLT_OK;
+  clt_gemm_variant v;
+  CLT_TRY(clt_gemm_choose(ctx, ta, tb, m, n, k, &v));
+  if (v.kind != CLT_GEMM_CLBLAST &&
+      (!clt_gemm_variant_fits(ctx, &v) ||
+       !clt_gemm_engine_accepts(m, n, k, a_off, lda, b_off, ldb, c_off, ldc, ta, tb)))
+    memset(&v, 0, sizeof v); /* CLBlast takes what the engine cannot index */
+  clt_gemm_state *s = ctx->gemm;
+  s->last.ta = ta, s->last.tb = tb, s->last.m = m, s->last.n = n, s->last.k = k;
+  s->last.variant = v;
+  char name[160], vname[48];
+  cl_event *event = NULL;
+  if (ctx->profiler) {
+    clt_gemm_variant_name(&v, vname, sizeof vname);
+    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu %s", ta == CLT_T ? 'T' : 'N',
+             tb == CLT_T ? 'T' : 'N', m, n, k, vname);
+    /* Packing kernels (engine) or CLBlast's pad/transpose kernels may run before the GEMM
+     * kernel: time the call from a marker enqueued before it to one enqueued after. */
+    cl_event *start = NULL;
+    event = clt_profile_event_span(ctx, name, &start);
+    if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
+      *start = NULL;
+  }
+  clt_status st;
+  if (v.kind == CLT_GEMM_CLBLAST)
+    return clblast_run(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                       ldc, event);
+  /* The span covers the packing and GEMM launches: they record no events of their own. */
+  struct clt_profiler *profiler = ctx->profiler;
+  ctx->profiler = NULL;
+  st = clt_gemm_engine_run(ctx, &v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                           c_off, ldc);
+  ctx->profiler = profiler;
+  if (st == CLT_OK && event &&
+      clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, event) != CL_SUCCESS)
+    *event = NULL;
+  return st;
 }
 
 clt_status clt_gemm_warm_up(clt_ctx *ctx) {

@@ -1,0 +1,107 @@
+/* Engine SGEMM for CPU devices (PoCL): C = alpha * op(A) op(B) + beta * C, row-major.
+ *
+ * One work-item per work-group computes an MR x (16 * NV) tile of C in MR * NV float16
+ * accumulators: per k it loads NV float16 of op(B)'s row k and MR scalars of op(A)'s
+ * column k (broadcast), and does MR * NV vector FMAs. With a work-group of 1 PoCL
+ * compiles the work-item body as is, so the explicit vectors become AVX/AVX-512 code.
+ *
+ * Build options (#defines, see src/runtime/gemm_engine.c):
+ *   MR  rows per tile; NV  float16 column vectors per tile (NR = 16 NV columns);
+ *   KU  K-loop unroll; TA  0: op(A)[i][p] = A[i lda + p], 1: A[p lda + i];
+ *   AP  1: A packed by gemm_pack into K-major panels of MR rows (zero-padded; TA, lda unused);
+ *   BP  1: B packed into panels of NR columns (zero-padded), else op(B)[p][j] = B[p ldb + j]
+ *       (the host packs whenever B is transposed or n is not a multiple of NR).
+ * Every C element is a sum over p = 0 .. k-1 in order, one fma per term, then
+ * alpha * sum (+ beta * C): the same bits as every other engine variant (gemm_local.cl). */
+
+#define NR (16 * NV)
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gemm_cpu(const int m, const int n, const int k, const float alpha, __global const float *a,
+         const int a_off, const int lda, __global const float *b, const int b_off, const int ldb,
+         const float beta, __global float *c, const int c_off, const int ldc) {
+  const int ti = get_global_id(0), tj = get_global_id(1);
+  const int row0 = ti * MR, col0 = tj * NR;
+  if (row0 >= m || col0 >= n) return;
+  a += a_off;
+  b += b_off;
+  c += c_off;
+
+#if AP
+  __global const float *ap = a + (size_t)ti * k * MR;
+#define A_AT(r, p) ap[(p) * MR + (r)]
+#else
+  /* Rows past m read row m - 1 (valid memory); their results are never stored. */
+  int arow[MR];
+#pragma unroll
+  for (int r = 0; r < MR; r++) arow[r] = min(row0 + r, m - 1);
+#if TA
+#define A_AT(r, p) a[(size_t)(p) * lda + arow[r]]
+#else
+#define A_AT(r, p) a[(size_t)arow[r] * lda + (p)]
+#endif
+#endif
+
+#if BP
+  __global const float *bp = b + (size_t)tj * k * NR;
+#define B_ROW(p) (bp + (size_t)(p) * NR)
+#else
+  __global const float *bp = b + col0;
+#define B_ROW(p) (bp + (size_t)(p) * ldb)
+#endif
+
+  float16 acc[MR][NV];
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
+
+#define STEP(p)                                                                                    \
+  {                                                                                                \
+    float16 bv[NV];                                                                                \
+    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, B_ROW(p));                   \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                               \
+      const float16 av = (float16)(A_AT(r, p));                                                    \
+      _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);        \
+    }                                                                                              \
+  }
+
+  int p = 0;
+  for (; p + KU <= k; p += KU) {
+#pragma unroll
+    for (int u = 0; u < KU; u++) STEP(p + u)
+  }
+  for (; p < k; p++) STEP(p)
+
+  const int full = row0 + MR <= m && col0 + NR <= n;
+#pragma unroll
+  for (int r = 0; r < MR; r++) {
+#pragma unroll
+    for (int v = 0; v < NV; v++) {
+      __global float *cr = c + (size_t)(row0 + r) * ldc + col0 + 16 * v;
+      if (full) {
+        float16 out = alpha * acc[r][v];
+        if (beta != 0.0f) out = fma((float16)alpha, acc[r][v], beta * vload16(0, cr));
+        vstore16(out, 0, cr);
+      } else if (row0 + r < m) {
+        float t[16];
+        vstore16(acc[r][v], 0, t);
+        for (int e = 0; e < 16 && col0 + 16 * v + e < n; e++)
+          cr[e] = beta != 0.0f ? fma(alpha, t[e], beta * cr[e]) : alpha * t[e];
+      }
+    }
+  }
+}
+
+/* Packs a logical matrix X (D x K, X(d, p) = src[off + d sd + p sk]) into panels of W
+ * rows of d: dst[(d / W) K W + p W + d % W], zero for d >= D up to dpad (a multiple of W).
+ * Dimension 0 walks d when d_fast (unit-stride d), else p, so reads are contiguous. */
+__kernel void gemm_pack(__global const float *src, const int off, const int sd, const int sk,
+                        const int d_count, const int k, const int w, const int dpad,
+                        const int d_fast, __global float *dst, const int dst_off) {
+  const int g0 = get_global_id(0), g1 = get_global_id(1);
+  const int d = d_fast ? g0 : g1, p = d_fast ? g1 : g0;
+  if (d >= dpad || p >= k) return;
+  const float x = d < d_count ? src[off + (size_t)d * sd + (size_t)p * sk] : 0.0f;
+  dst[dst_off + (size_t)(d / w) * k * w + (size_t)p * w + d % w] = x;
+}
