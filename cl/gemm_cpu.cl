@@ -10,11 +10,59 @@
  *   KU  K-loop unroll; TA  0: op(A)[i][p] = A[i lda + p], 1: A[p lda + i];
  *   AP  1: A packed by gemm_pack into K-major panels of MR rows (zero-padded; TA, lda unused);
  *   BP  1: B packed into panels of NR columns (zero-padded), else op(B)[p][j] = B[p ldb + j]
- *       (the host packs whenever B is transposed or n is not a multiple of NR).
+ *       (the host packs whenever B is transposed or n is not a multiple of NR);
+ *   MB, KC  (gemm_cpu_blocked, A and B packed) tiles per work-item and the K block.
  * Every C element is a sum over p = 0 .. k-1 in order, one fma per term, then
  * alpha * sum (+ beta * C): the same bits as every other engine variant (gemm_local.cl). */
 
+/* Defaults, so that the file builds on its own (cltrain check's build group). */
+#ifndef MR
+#define MR 8
+#endif
+#ifndef NV
+#define NV 2
+#endif
+#ifndef KU
+#define KU 4
+#endif
+#ifndef TA
+#define TA 0
+#endif
+#ifndef AP
+#define AP 0
+#endif
+#ifndef BP
+#define BP 0
+#endif
+
 #define NR (16 * NV)
+
+/* acc[r][v] += op(A)[r][p] * op(B)[p][16 v ..], with A_AT and B_ROW defined by the kernel. */
+#define STEP(p)                                                                                    \
+  {                                                                                                \
+    float16 bv[NV];                                                                                \
+    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, B_ROW(p));                   \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                               \
+      const float16 av = (float16)(A_AT(r, p));                                                    \
+      _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);        \
+    }                                                                                              \
+  }
+
+/* C[trow + r][col0 + 16 v ..] = alpha * sum (+ beta * C), element-wise guarded unless full. */
+#define STORE(sum, trow, r, v, full)                                                               \
+  {                                                                                                \
+    __global float *cr = c + (size_t)((trow) + (r)) * ldc + col0 + 16 * (v);                       \
+    if (full) {                                                                                    \
+      float16 out = alpha * (sum);                                                                 \
+      if (beta != 0.0f) out = fma((float16)alpha, (sum), beta * vload16(0, cr));                   \
+      vstore16(out, 0, cr);                                                                        \
+    } else if ((trow) + (r) < m) {                                                                 \
+      float t_[16];                                                                                \
+      vstore16((sum), 0, t_);                                                                      \
+      for (int e = 0; e < 16 && col0 + 16 * (v) + e < n; e++)                                      \
+        cr[e] = beta != 0.0f ? fma(alpha, t_[e], beta * cr[e]) : alpha * t_[e];                    \
+    }                                                                                              \
+  }
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
 gemm_cpu(const int m, const int n, const int k, const float alpha, __global const float *a,
@@ -56,16 +104,6 @@ gemm_cpu(const int m, const int n, const int k, const float alpha, __global cons
 #pragma unroll
     for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
 
-#define STEP(p)                                                                                    \
-  {                                                                                                \
-    float16 bv[NV];                                                                                \
-    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, B_ROW(p));                   \
-    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                               \
-      const float16 av = (float16)(A_AT(r, p));                                                    \
-      _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);        \
-    }                                                                                              \
-  }
-
   int p = 0;
   for (; p + KU <= k; p += KU) {
 #pragma unroll
@@ -75,27 +113,73 @@ gemm_cpu(const int m, const int n, const int k, const float alpha, __global cons
 
   const int full = row0 + MR <= m && col0 + NR <= n;
 #pragma unroll
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < MR; r++)
 #pragma unroll
-    for (int v = 0; v < NV; v++) {
-      __global float *cr = c + (size_t)(row0 + r) * ldc + col0 + 16 * v;
-      if (full) {
-        float16 out = alpha * acc[r][v];
-        if (beta != 0.0f) out = fma((float16)alpha, acc[r][v], beta * vload16(0, cr));
-        vstore16(out, 0, cr);
-      } else if (row0 + r < m) {
-        float t[16];
-        vstore16(acc[r][v], 0, t);
-        for (int e = 0; e < 16 && col0 + 16 * v + e < n; e++)
-          cr[e] = beta != 0.0f ? fma(alpha, t[e], beta * cr[e]) : alpha * t[e];
-      }
-    }
-  }
+    for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
 }
 
+#undef A_AT
+#undef B_ROW
+
+#if defined(MB) && MB > 1
+/* Cache-blocked form (A and B packed): a work-item computes MB tiles of MR x NR stacked in
+ * M, with K in blocks of KC: per block, each tile resumes its partial sums from private
+ * memory, so the block of B's panel (KC x NR) stays in L1 while MB panels of A stream past
+ * it. A partial sum is stored and reloaded as the same float, so every element still sees
+ * one fma per p in order: the same bits as gemm_cpu. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gemm_cpu_blocked(const int m, const int n, const int k, const float alpha,
+                 __global const float *a, const int a_off, const int lda,
+                 __global const float *b, const int b_off, const int ldb, const float beta,
+                 __global float *c, const int c_off, const int ldc) {
+  const int tb = get_global_id(0), tj = get_global_id(1);
+  const int row0 = tb * MB * MR, col0 = tj * NR;
+  if (row0 >= m || col0 >= n) return;
+  a += a_off;
+  b += b_off;
+  c += c_off;
+  const int tiles = min(MB, (m - row0 + MR - 1) / MR);
+  __global const float *bp = b + (size_t)tj * k * NR;
+  __global const float *ap;
+#define A_AT(r, p) ap[(p) * MR + (r)]
+#define B_ROW(p) (bp + (size_t)(p) * NR)
+  float16 part[MB][MR][NV];
+  for (int p0 = 0; p0 < k; p0 += KC) {
+    const int p1 = min(k, p0 + KC);
+    for (int t = 0; t < tiles; t++) {
+      ap = a + (size_t)(tb * MB + t) * k * MR;
+      float16 acc[MR][NV];
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
+      int p = p0;
+      for (; p + KU <= p1; p += KU) {
+#pragma unroll
+        for (int u = 0; u < KU; u++) STEP(p + u)
+      }
+      for (; p < p1; p++) STEP(p)
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) part[t][r][v] = acc[r][v];
+    }
+  }
+  for (int t = 0; t < tiles; t++) {
+    const int trow = row0 + t * MR;
+    const int full = trow + MR <= m && col0 + NR <= n;
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) STORE(part[t][r][v], trow, r, v, full);
+  }
+}
+#endif
+
 /* Packs a logical matrix X (D x K, X(d, p) = src[off + d sd + p sk]) into panels of W
- * rows of d: dst[(d / W) K W + p W + d % W], zero for d >= D up to dpad (a multiple of W).
- * Dimension 0 walks d when d_fast (unit-stride d), else p, so reads are contiguous. */
+ * rows of d: dst[dst_off + (d / W) K W + p W + d % W], zero for d >= D up to dpad (a
+ * multiple of W). Dimension 0 walks d when d_fast (unit-stride d), else p: reads are
+ * contiguous. */
 __kernel void gemm_pack(__global const float *src, const int off, const int sd, const int sk,
                         const int d_count, const int k, const int w, const int dpad,
                         const int d_fast, __global float *dst, const int dst_off) {

@@ -11,6 +11,26 @@
  * (0: op(X) is X, 1: X transposed). Every C element is a sum over p = 0 .. k-1 in order,
  * one fma per term, then alpha * sum (+ beta * C): the same bits as gemm_cpu.cl. */
 
+/* Defaults, so that the file builds on its own (cltrain check's build group). */
+#ifndef TS
+#define TS 16
+#endif
+#ifndef WM
+#define WM 4
+#endif
+#ifndef WN
+#define WN 4
+#endif
+#ifndef KT
+#define KT 16
+#endif
+#ifndef TA
+#define TA 0
+#endif
+#ifndef TB
+#define TB 0
+#endif
+
 #define BM (TS * WM)
 #define BN (TS * WN)
 

@@ -1,7 +1,7 @@
 /* gemm-bench: the engine's SGEMM, CLBlast and OpenBLAS side by side, in one run, on 1024^3,
  * 2048^3 and the GEMM shapes of one fashion_cnn training step at batch 64.
  *
- *   gemm-bench [--device SPEC] [--quick] [--all]
+ *   gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... [--shape TA TB M N K]
  *
  * OpenBLAS (Debian's libopenblas, pthreads) runs with one thread per core; the CPU's
  * practical SGEMM ceiling. OpenBLAS 0.3.21 mis-detects some AVX-512 CPUs, so when the CPU
@@ -73,7 +73,10 @@ static double openblas_seconds(const shape *s, float *a, float *b, float *c) {
 
 int main(int argc, char **argv) {
   const char *spec = "cpu";
-  int quick = 0, all = 0;
+  int quick = 0, all = 0, nforced = 0;
+  clt_gemm_variant forced[16];
+  shape own;
+  int has_own = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
       spec = argv[++i];
@@ -81,8 +84,21 @@ int main(int argc, char **argv) {
       quick = 1;
     else if (strcmp(argv[i], "--all") == 0)
       all = 1;
+    else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc && nforced < 16 &&
+             clt_gemm_variant_parse(argv[i + 1], &forced[nforced]))
+      nforced++, i++;
+    else if (strcmp(argv[i], "--shape") == 0 && i + 5 < argc) {
+      own.what = "given";
+      own.ta = argv[i + 1][0] == 'T' ? CLT_T : CLT_N;
+      own.tb = argv[i + 2][0] == 'T' ? CLT_T : CLT_N;
+      own.m = strtoul(argv[i + 3], NULL, 10), own.n = strtoul(argv[i + 4], NULL, 10);
+      own.k = strtoul(argv[i + 5], NULL, 10);
+      has_own = own.m && own.n && own.k;
+      i += 5;
+    }
     else {
-      fprintf(stderr, "usage: gemm-bench [--device SPEC] [--quick] [--all]\n");
+      fprintf(stderr, "usage: gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... "
+                      "[--shape TA TB M N K]\n");
       return 64;
     }
   }
@@ -109,11 +125,16 @@ int main(int argc, char **argv) {
   clt_gemm_variant cands[64], def, clblast;
   memset(&clblast, 0, sizeof clblast);
   int count = clt_gemm_candidates(&ctx->dev, all, cands, 64);
+  if (nforced) {
+    memcpy(cands, forced, sizeof forced[0] * (size_t)nforced);
+    count = nforced;
+  }
   clt_gemm_default_variant(&ctx->dev, &def);
   int nshapes = quick ? 2 : (int)(sizeof shapes / sizeof shapes[0]);
   int rc = 0;
+  if (has_own) nshapes = 1;
   for (int i = 0; i < nshapes && rc == 0; i++) {
-    const shape *s = &shapes[i];
+    const shape *s = has_own ? &own : &shapes[i];
     float *a = calloc(s->m * s->k, sizeof(float)), *b = calloc(s->k * s->n, sizeof(float));
     float *c = calloc(s->m * s->n, sizeof(float));
     for (size_t j = 0; a && j < s->m * s->k; j++) a[j] = (float)((j * 7) % 13) * 0.1f - 0.6f;

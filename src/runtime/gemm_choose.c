@@ -91,6 +91,23 @@ int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *
   return n;
 }
 
+int clt_gemm_check_variants(const clt_ctx *ctx, clt_gemm_variant *out, int max) {
+  static const char *const names[] = {"cpu:8x32:k4",        "cpu:8x32:k4:pa",   "cpu:8x32:k4:pb",
+                                      "cpu:6x16:k4",        "cpu:3x16:k1",      "cpu:5x48:k3:pa:pb",
+                                      "cpu:8x32:k4:b8x128", "cpu:4x16:k2:b3x5", "local:16:4x4:k16",
+                                      "local:8:2x2:k8",     "local:4:3x5:k3"};
+  clt_gemm_variant all[64], v;
+  int n = clt_gemm_candidates(&ctx->dev, 0, all, 64);
+  int count = 0;
+  for (int i = 0; i < n; i++)
+    if (all[i].kind != CLT_GEMM_CLBLAST) count = add(out, count, max, all[i]);
+  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+    if (clt_gemm_variant_parse(names[i], &v) && clt_gemm_variant_fits(ctx, &v))
+      count = add(out, count, max, v);
+  memset(&v, 0, sizeof v);
+  return add(out, count, max, v);
+}
+
 /* ---- the store ---- */
 
 static void engine_sources_hash(clt_ctx *ctx, char key[33]) {

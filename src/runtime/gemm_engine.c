@@ -11,8 +11,11 @@
 void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size) {
   switch (v->kind) {
   case CLT_GEMM_CPU:
-    snprintf(buf, size, "cpu:%dx%d:k%d%s%s", v->mr, 16 * v->nv, v->ku, v->ap ? ":pa" : "",
-             v->bp ? ":pb" : "");
+    if (v->mb > 1)
+      snprintf(buf, size, "cpu:%dx%d:k%d:b%dx%d", v->mr, 16 * v->nv, v->ku, v->mb, v->kc);
+    else
+      snprintf(buf, size, "cpu:%dx%d:k%d%s%s", v->mr, 16 * v->nv, v->ku, v->ap ? ":pa" : "",
+               v->bp ? ":pb" : "");
     break;
   case CLT_GEMM_LOCAL:
     snprintf(buf, size, "local:%d:%dx%d:k%d", v->ts, v->wm, v->wn, v->kt);
@@ -37,6 +40,12 @@ int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v) {
     v->mr = a, v->nv = b / 16, v->ku = c;
     if (strncmp(rest, ":pa", 3) == 0) v->ap = 1, memmove(rest, rest + 3, strlen(rest + 3) + 1);
     if (strncmp(rest, ":pb", 3) == 0) v->bp = 1, memmove(rest, rest + 3, strlen(rest + 3) + 1);
+    int mb = 0, kc = 0, u2 = 0;
+    if (!v->ap && !v->bp && sscanf(rest, ":b%dx%d%n", &mb, &kc, &u2) == 2) {
+      if (!in(mb, 2, 64) || !in(kc, 1, 4096)) return 0;
+      v->mb = mb, v->kc = kc, v->ap = v->bp = 1;
+      memmove(rest, rest + u2, strlen(rest + u2) + 1);
+    }
     return rest[0] == '\0' && in(a, 1, 16) && b % 16 == 0 && in(v->nv, 1, 4) && in(c, 1, 16);
   }
   if (sscanf(text, "local:%d:%dx%d:k%d%n", &a, &b, &c, &d, &used) == 4 && text[used] == '\0') {
@@ -75,7 +84,11 @@ clt_gemm_state *clt_gemm_state_get(clt_ctx *ctx) {
 void clt_gemm_state_free(clt_ctx *ctx) {
   clt_gemm_state *s = ctx->gemm;
   if (!s) return;
-  for (int i = 0; i < s->kernel_count; i++) clt_kernel_release(&s->kernels[i].kernel);
+  for (int i = 0; i < s->kernel_count; i++) {
+    clt_kernel_release(&s->kernels[i]->kernel);
+    free(s->kernels[i]);
+  }
+  free(s->kernels);
   if (s->pack) clReleaseMemObject(s->pack);
   for (int i = 0; i < 3; i++)
     if (s->tbuf[i]) clReleaseMemObject(s->tbuf[i]);
@@ -90,21 +103,27 @@ static clt_status get_kernel(clt_ctx *ctx, const char *file, const char *name, c
   clt_gemm_state *s = clt_gemm_state_get(ctx);
   if (!s) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory (GEMM state)");
   for (int i = 0; i < s->kernel_count; i++)
-    if (strcmp(s->kernels[i].name, name) == 0 && strcmp(s->kernels[i].options, options) == 0) {
-      *out = &s->kernels[i].kernel;
+    if (strcmp(s->kernels[i]->name, name) == 0 && strcmp(s->kernels[i]->options, options) == 0) {
+      *out = &s->kernels[i]->kernel;
       return CLT_OK;
     }
-  if (s->kernel_count == CLT_GEMM_MAX_KERNELS) { /* rare (tune): forget the oldest */
-    clt_kernel_release(&s->kernels[0].kernel);
-    memmove(&s->kernels[0], &s->kernels[1], sizeof s->kernels[0] * (CLT_GEMM_MAX_KERNELS - 1));
-    s->kernel_count--;
+  if (s->kernel_count == s->kernel_capacity) {
+    int cap = s->kernel_capacity ? 2 * s->kernel_capacity : 16;
+    clt_gemm_kernel_entry **grown = realloc(s->kernels, sizeof *grown * (size_t)cap);
+    if (!grown) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory (GEMM kernels)");
+    s->kernels = grown;
+    s->kernel_capacity = cap;
   }
-  clt_gemm_kernel_entry *e = &s->kernels[s->kernel_count];
-  memset(e, 0, sizeof *e);
+  clt_gemm_kernel_entry *e = calloc(1, sizeof *e);
+  if (!e) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory (GEMM kernels)");
   snprintf(e->options, sizeof e->options, "%s", options);
   snprintf(e->name, sizeof e->name, "%s", name);
-  CLT_TRY(clt_kernel_create(ctx, file, name, options, &e->kernel));
-  s->kernel_count++;
+  clt_status st = clt_kernel_create(ctx, file, name, options, &e->kernel);
+  if (st != CLT_OK) {
+    free(e);
+    return st;
+  }
+  s->kernels[s->kernel_count++] = e;
   *out = &e->kernel;
   return CLT_OK;
 }
@@ -114,8 +133,12 @@ static int pack_b_needed(const clt_gemm_variant *v, clt_trans tb, size_t n) {
 }
 
 static void cpu_options(const clt_gemm_variant *v, clt_trans ta, int bp, char *buf, size_t size) {
-  snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DTA=%d -DAP=%d -DBP=%d", v->mr, v->nv, v->ku,
-           v->ap ? 0 : ta == CLT_T, v->ap, bp);
+  if (v->mb > 1)
+    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DTA=0 -DAP=1 -DBP=1 -DMB=%d -DKC=%d", v->mr,
+             v->nv, v->ku, v->mb, v->kc);
+  else
+    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DTA=%d -DAP=%d -DBP=%d", v->mr, v->nv, v->ku,
+             v->ap ? 0 : ta == CLT_T, v->ap, bp);
 }
 
 static void local_options(const clt_gemm_variant *v, clt_trans ta, clt_trans tb, char *buf,
@@ -134,7 +157,7 @@ clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_
   }
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, ta, bp, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_cpu", opt, &k));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &k));
   if (v->ap || bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &k));
   return CLT_OK;
 }
@@ -194,7 +217,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   const size_t mpad = (m + mr - 1) / mr * mr, npad = (n + nr - 1) / nr * nr;
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, ta, bp, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_cpu", opt, &kg));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &kg));
   cl_mem ga = a, gb = b;
   size_t ga_off = a_off, gb_off = b_off, glda = lda, gldb = ldb;
   if (v->ap || bp) {
@@ -214,7 +237,9 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
       gb = p, gb_off = b_at, gldb = 0;
     }
   }
-  size_t global[3] = {mpad / mr, npad / nr, 1}, local[3] = {1, 1, 1};
+  size_t rows_per_item = v->mb > 1 ? mr * (size_t)v->mb : mr;
+  size_t global[3] = {(m + rows_per_item - 1) / rows_per_item, npad / nr, 1};
+  size_t local[3] = {1, 1, 1};
   clt_arg_int(kg, (int)m), clt_arg_int(kg, (int)n), clt_arg_int(kg, (int)k);
   clt_arg_float(kg, alpha);
   clt_arg_mem(kg, ga), clt_arg_int(kg, (int)ga_off), clt_arg_int(kg, (int)glda);

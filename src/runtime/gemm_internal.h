@@ -6,17 +6,15 @@
 #include "runtime/gemm_engine.h"
 #include "runtime/program.h"
 
-#define CLT_GEMM_MAX_KERNELS 48
-
 typedef struct clt_gemm_kernel_entry {
   char options[160];
-  char name[16];
+  char name[24];
   clt_kernel kernel;
 } clt_gemm_kernel_entry;
 
 typedef struct clt_gemm_state {
-  clt_gemm_kernel_entry kernels[CLT_GEMM_MAX_KERNELS];
-  int kernel_count;
+  clt_gemm_kernel_entry **kernels; /* each allocated once: pointers stay valid */
+  int kernel_count, kernel_capacity;
   cl_mem pack; /* packed A and B panels, grown only when a call needs more */
   size_t pack_size;
   /* chooser */
