@@ -5,13 +5,16 @@
  * column k (broadcast), and does MR * NV vector FMAs. With a work-group of 1 PoCL
  * compiles the work-item body as is, so the explicit vectors become AVX/AVX-512 code.
  *
- * Build options (#defines, see src/runtime/gemm_engine.c):
- *   MR  rows per tile; NV  float16 column vectors per tile (NR = 16 NV columns);
- *   KU  K-loop unroll; TA  0: op(A)[i][p] = A[i lda + p], 1: A[p lda + i];
- *   AP  1: A packed by gemm_pack into K-major panels of MR rows (zero-padded; TA, lda unused);
- *   BP  1: B packed into panels of NR columns (zero-padded), else op(B)[p][j] = B[p ldb + j]
- *       (the host packs whenever B is transposed or n is not a multiple of NR);
- *   MB, KC  (gemm_cpu_blocked, A and B packed) tiles per work-item and the K block.
+ * Build options (#defines, see src/runtime/gemm_engine.c): MR rows per tile; NV float16
+ * column vectors per tile (NR = 16 NV columns); KU K-loop unroll; MB, KC (gemm_cpu_blocked)
+ * tiles per work-item and the K block. The layouts are run-time strides, so that one
+ * program serves every transpose pair and packing (PoCL compiles each program for seconds):
+ *   op(A)[row0 + r][p] = a[a_off + tile * a_ts + r * a_rs + p * a_ps], rows clamped to
+ *     a_rows - 1 (row-major A: a_ts = MR lda, a_rs = lda, a_ps = 1; transposed: a_ts = MR,
+ *     a_rs = 1, a_ps = lda; packed by gemm_pack into K-major panels: k MR, 1, MR);
+ *   op(B)[p][col0 + j] = b[b_off + tile * b_ts + p * b_ps + j], j < NR contiguous (B as is:
+ *     b_ts = NR, b_ps = ldb; packed panels: k NR, NR; the host packs whenever B is
+ *     transposed or n is not a multiple of NR).
  * Every C element is a sum over p = 0 .. k-1 in order, one fma per term, then
  * alpha * sum (+ beta * C): the same bits as every other engine variant (gemm_local.cl). */
 
@@ -24,15 +27,6 @@
 #endif
 #ifndef KU
 #define KU 4
-#endif
-#ifndef TA
-#define TA 0
-#endif
-#ifndef AP
-#define AP 0
-#endif
-#ifndef BP
-#define BP 0
 #endif
 
 #define NR (16 * NV)
@@ -64,39 +58,26 @@
     }                                                                                              \
   }
 
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
-gemm_cpu(const int m, const int n, const int k, const float alpha, __global const float *a,
-         const int a_off, const int lda, __global const float *b, const int b_off, const int ldb,
-         const float beta, __global float *c, const int c_off, const int ldc) {
+#define GEMM_ARGS                                                                                  \
+  const int m, const int n, const int k, const float alpha, __global const float *a,               \
+      const int a_off, const int a_ts, const int a_rs, const int a_ps, const int a_rows,           \
+      __global const float *b, const int b_off, const int b_ts, const int b_ps, const float beta,  \
+      __global float *c, const int c_off, const int ldc
+
+#define A_AT(r, p) ap[arow[r] + (p) * a_ps]
+#define B_ROW(p) (bp + (size_t)(p) * b_ps)
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS) {
   const int ti = get_global_id(0), tj = get_global_id(1);
   const int row0 = ti * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
-  a += a_off;
-  b += b_off;
   c += c_off;
-
-#if AP
-  __global const float *ap = a + (size_t)ti * k * MR;
-#define A_AT(r, p) ap[(p) * MR + (r)]
-#else
-  /* Rows past m read row m - 1 (valid memory); their results are never stored. */
+  __global const float *ap = a + a_off + (size_t)ti * a_ts;
+  __global const float *bp = b + b_off + (size_t)tj * b_ts;
+  /* Rows past the operand read its last row (valid memory); they are never stored. */
   int arow[MR];
 #pragma unroll
-  for (int r = 0; r < MR; r++) arow[r] = min(row0 + r, m - 1);
-#if TA
-#define A_AT(r, p) a[(size_t)(p) * lda + arow[r]]
-#else
-#define A_AT(r, p) a[(size_t)arow[r] * lda + (p)]
-#endif
-#endif
-
-#if BP
-  __global const float *bp = b + (size_t)tj * k * NR;
-#define B_ROW(p) (bp + (size_t)(p) * NR)
-#else
-  __global const float *bp = b + col0;
-#define B_ROW(p) (bp + (size_t)(p) * ldb)
-#endif
+  for (int r = 0; r < MR; r++) arow[r] = min(r, a_rows - 1 - row0) * a_rs;
 
   float16 acc[MR][NV];
 #pragma unroll
@@ -118,36 +99,28 @@ gemm_cpu(const int m, const int n, const int k, const float alpha, __global cons
     for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
 }
 
-#undef A_AT
-#undef B_ROW
-
 #if defined(MB) && MB > 1
 /* Cache-blocked form (A and B packed): a work-item computes MB tiles of MR x NR stacked in
  * M, with K in blocks of KC: per block, each tile resumes its partial sums from private
  * memory, so the block of B's panel (KC x NR) stays in L1 while MB panels of A stream past
  * it. A partial sum is stored and reloaded as the same float, so every element still sees
  * one fma per p in order: the same bits as gemm_cpu. */
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
-gemm_cpu_blocked(const int m, const int n, const int k, const float alpha,
-                 __global const float *a, const int a_off, const int lda,
-                 __global const float *b, const int b_off, const int ldb, const float beta,
-                 __global float *c, const int c_off, const int ldc) {
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GEMM_ARGS) {
   const int tb = get_global_id(0), tj = get_global_id(1);
   const int row0 = tb * MB * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
-  a += a_off;
-  b += b_off;
   c += c_off;
   const int tiles = min(MB, (m - row0 + MR - 1) / MR);
-  __global const float *bp = b + (size_t)tj * k * NR;
+  __global const float *bp = b + b_off + (size_t)tj * b_ts;
   __global const float *ap;
-#define A_AT(r, p) ap[(p) * MR + (r)]
-#define B_ROW(p) (bp + (size_t)(p) * NR)
+  int arow[MR];
   float16 part[MB][MR][NV];
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int p1 = min(k, p0 + KC);
     for (int t = 0; t < tiles; t++) {
-      ap = a + (size_t)(tb * MB + t) * k * MR;
+      ap = a + a_off + (size_t)(tb * MB + t) * a_ts;
+#pragma unroll
+      for (int r = 0; r < MR; r++) arow[r] = min(r, a_rows - 1 - row0 - t * MR) * a_rs;
       float16 acc[MR][NV];
 #pragma unroll
       for (int r = 0; r < MR; r++)

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "cli/gemm_notes.h"
 #include "cli/progress.h"
 #include "cli/summary.h"
 #include "cli/train_args.h"
@@ -464,6 +465,7 @@ static clt_status run(const clt_train_options *o, FILE *info) {
     fflush(info);
     st = clt_gemm_warm_up(ctx);
     fprintf(info, " ready %.1f s after start\n", seconds_since(&t0));
+    clt_cli_gemm_notes(info);
   }
   if (st == CLT_OK)
     st = train_and_test(o, ro, model, ctx, opt, net, &data, o->resume ? &ck : NULL, info, &t0);

@@ -8,6 +8,7 @@
 #include "runtime/profile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static clt_status clblast_status(CLBlastStatusCode code, size_t m, size_t n, size_t k) {
@@ -109,12 +110,13 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
   return st;
 }
 
-clt_status clt_gemm_warm_up(clt_ctx *ctx) {
+/* CLBlast's warm-up: a small and a large product of the transpose pairs in pairs. */
+static clt_status clblast_warm_up(clt_ctx *ctx, const int want[3]) {
   /* CLBlast compiles a routine's kernels on first use: a "direct" kernel for
    * small products and an "indirect" one (with copy/pad/transpose helpers)
    * above a size threshold (CLBlast's GemmRoutine parameter, which `cltrain tune`
-   * may change). Warm a small and a large product for the three transpose pairs
-   * the layers use (NN, NT, TN; never TT). Untuned CLBlast on PoCL sends even
+   * may change). Warm a small and a large product for each transpose pair asked
+   * (the layers use NN, NT, TN; never TT). Untuned CLBlast on PoCL sends even
    * 512^3 to the direct kernel, so there both sizes warm the same kernel. */
   const size_t sizes[2] = {16, 512}, big = 512 * 512 * sizeof(float);
   const clt_trans pairs[3][2] = {{CLT_N, CLT_N}, {CLT_N, CLT_T}, {CLT_T, CLT_N}};
@@ -126,12 +128,33 @@ clt_status clt_gemm_warm_up(clt_ctx *ctx) {
   if (st == CLT_OK) st = clt_buffer_zero(ctx, b, 0, big);
   for (int i = 0; i < 2 && st == CLT_OK; i++)
     for (int p = 0; p < 3 && st == CLT_OK; p++) {
+      if (!want[p]) continue;
       size_t s = sizes[i];
-      st = clt_sgemm(ctx, pairs[p][0], pairs[p][1], s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0, s);
+      st = clblast_run(ctx, pairs[p][0], pairs[p][1], s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0,
+                       s, NULL);
     }
   if (st == CLT_OK) st = clt_ctx_finish(ctx);
   clt_buffer_release(&a);
   clt_buffer_release(&b);
   clt_buffer_release(&c);
   return st;
+}
+
+clt_status clt_gemm_warm_up(clt_ctx *ctx) {
+  /* Only what will run: CLBlast for the transpose pairs whose stored choices name it (or
+   * every pair under CLTRAIN_GEMM=clblast); its first compile costs 10-20 s on PoCL. The
+   * engine's kernels compile during the first call's selection. */
+  const char *mode = getenv("CLTRAIN_GEMM");
+  int want[3] = {0, 0, 0};
+  if (mode && strcmp(mode, "clblast") == 0) {
+    want[0] = want[1] = want[2] = 1;
+  } else {
+    const clt_gemm_choice *c = NULL;
+    int n = clt_gemm_choices(ctx, &c);
+    for (int i = 0; i < n; i++)
+      if (c[i].variant.kind == CLT_GEMM_CLBLAST)
+        want[c[i].ta == CLT_T ? 2 : c[i].tb == CLT_T ? 1 : 0] = 1;
+  }
+  if (!want[0] && !want[1] && !want[2]) return CLT_OK;
+  return clblast_warm_up(ctx, want);
 }

@@ -56,14 +56,16 @@ int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *
   int n = add(out, 0, max, d);
   memset(&v, 0, sizeof v);
   if (dev->kind == CLT_DEVICE_CPU) {
-    static const int start[][4] = {{8, 2, 4, 1}, {12, 2, 4, 0}, {4, 4, 4, 0}};
+    /* Start-up: packings of the default tile (one program: layouts are run-time strides). */
+    static const int start[][5] = {{8, 2, 4, 1, 0}, {8, 2, 4, 1, 1}, {8, 2, 4, 0, 1}};
     static const int tiles[][2] = {{4, 1},  {8, 1},  {12, 1}, {4, 2}, {6, 2}, {8, 2},
                                    {12, 2}, {14, 2}, {4, 3},  {8, 3}, {4, 4}, {6, 4}};
     v.kind = CLT_GEMM_CPU;
     if (!wide) {
       for (int i = 0; i < 3; i++) {
         v.mr = start[i][0], v.nv = start[i][1], v.ku = start[i][2], v.ap = start[i][3];
-        n = add(out, n, max, v);
+        v.bp = start[i][4];
+        if (d.mr == 8) n = add(out, n, max, v);
       }
       return n;
     }
@@ -73,6 +75,15 @@ int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *
           v.mr = tiles[t][0], v.nv = tiles[t][1], v.ku = 4, v.ap = ap, v.bp = bp;
           n = add(out, n, max, v);
         }
+    static const int blocked[][4] = {
+        {8, 2, 8, 128}, {8, 2, 16, 128}, {8, 2, 8, 256}, {4, 4, 8, 128}, {12, 2, 8, 128}};
+    memset(&v, 0, sizeof v);
+    v.kind = CLT_GEMM_CPU;
+    for (int i = 0; i < 5; i++) {
+      v.mr = blocked[i][0], v.nv = blocked[i][1], v.mb = blocked[i][2], v.kc = blocked[i][3];
+      v.ku = 4, v.ap = v.bp = 1;
+      n = add(out, n, max, v);
+    }
   } else {
     static const int loc[][4] = {{16, 4, 4, 16}, {16, 2, 2, 16}, {8, 4, 4, 16},
                                  {16, 8, 4, 8},  {16, 4, 8, 8},  {16, 4, 4, 32},
@@ -409,7 +420,12 @@ clt_status clt_gemm_choose(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, s
   clt_gemm_default_variant(&ctx->dev, &c.variant);
   if (left > 0) {
     clt_gemm_variant cands[16];
-    int count = clt_gemm_candidates(&ctx->dev, 0, cands, 16);
+    int count = clt_gemm_candidates(&ctx->dev, 0, cands, 15);
+    /* Large products on CPUs: the cache-blocked form too (B falls out of L2 otherwise). */
+    clt_gemm_variant blocked;
+    if (ctx->dev.kind == CLT_DEVICE_CPU && (double)m * (double)n * (double)k >= 268435456.0 &&
+        clt_gemm_variant_parse("cpu:8x32:k4:b8x128", &blocked))
+      cands[count++] = blocked;
     if (known) { /* untimed before: engine variants only (same bits as the stored one) */
       int e = 0;
       for (int i = 0; i < count; i++)

@@ -132,13 +132,12 @@ static int pack_b_needed(const clt_gemm_variant *v, clt_trans tb, size_t n) {
   return v->bp || tb == CLT_T || n % (16 * (size_t)v->nv) != 0;
 }
 
-static void cpu_options(const clt_gemm_variant *v, clt_trans ta, int bp, char *buf, size_t size) {
+static void cpu_options(const clt_gemm_variant *v, char *buf, size_t size) {
   if (v->mb > 1)
-    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DTA=0 -DAP=1 -DBP=1 -DMB=%d -DKC=%d", v->mr,
-             v->nv, v->ku, v->mb, v->kc);
+    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DMB=%d -DKC=%d", v->mr, v->nv, v->ku, v->mb,
+             v->kc);
   else
-    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DTA=%d -DAP=%d -DBP=%d", v->mr, v->nv, v->ku,
-             v->ap ? 0 : ta == CLT_T, v->ap, bp);
+    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d", v->mr, v->nv, v->ku);
 }
 
 static void local_options(const clt_gemm_variant *v, clt_trans ta, clt_trans tb, char *buf,
@@ -156,7 +155,7 @@ clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_
     return get_kernel(ctx, "gemm_local.cl", "gemm_local", opt, &k);
   }
   int bp = pack_b_needed(v, tb, n);
-  cpu_options(v, ta, bp, opt, sizeof opt);
+  cpu_options(v, opt, sizeof opt);
   CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &k));
   if (v->ap || bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &k));
   return CLT_OK;
@@ -216,10 +215,13 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   const size_t mr = (size_t)v->mr, nr = 16 * (size_t)v->nv;
   const size_t mpad = (m + mr - 1) / mr * mr, npad = (n + nr - 1) / nr * nr;
   int bp = pack_b_needed(v, tb, n);
-  cpu_options(v, ta, bp, opt, sizeof opt);
+  cpu_options(v, opt, sizeof opt);
   CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &kg));
+  /* Strides of op(A) rows and k, and of B rows (gemm_cpu.cl). */
   cl_mem ga = a, gb = b;
-  size_t ga_off = a_off, gb_off = b_off, glda = lda, gldb = ldb;
+  size_t ga_off = a_off, gb_off = b_off;
+  size_t a_rs = ta == CLT_T ? 1 : lda, a_ps = ta == CLT_T ? lda : 1, a_ts = mr * a_rs;
+  size_t a_rows = m, b_ts = nr, b_ps = ldb;
   if (v->ap || bp) {
     CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &kp));
     size_t a_floats = v->ap ? mpad * k : 0, b_floats = bp ? npad * k : 0;
@@ -227,14 +229,13 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     CLT_TRY(ensure_pack(ctx, (b_at + b_floats + 16) * sizeof(float)));
     cl_mem p = ctx->gemm->pack;
     if (v->ap) {
-      CLT_TRY(
-          pack(ctx, kp, a, a_off, ta == CLT_T ? 1 : lda, ta == CLT_T ? lda : 1, m, k, mr, p, 0));
-      ga = p, ga_off = 0, glda = 0;
+      CLT_TRY(pack(ctx, kp, a, a_off, a_rs, a_ps, m, k, mr, p, 0));
+      ga = p, ga_off = 0, a_ts = k * mr, a_rs = 1, a_ps = mr, a_rows = mpad;
     }
     if (bp) {
       CLT_TRY(
           pack(ctx, kp, b, b_off, tb == CLT_T ? ldb : 1, tb == CLT_T ? 1 : ldb, n, k, nr, p, b_at));
-      gb = p, gb_off = b_at, gldb = 0;
+      gb = p, gb_off = b_at, b_ts = k * nr, b_ps = nr;
     }
   }
   size_t rows_per_item = v->mb > 1 ? mr * (size_t)v->mb : mr;
@@ -242,8 +243,10 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   size_t local[3] = {1, 1, 1};
   clt_arg_int(kg, (int)m), clt_arg_int(kg, (int)n), clt_arg_int(kg, (int)k);
   clt_arg_float(kg, alpha);
-  clt_arg_mem(kg, ga), clt_arg_int(kg, (int)ga_off), clt_arg_int(kg, (int)glda);
-  clt_arg_mem(kg, gb), clt_arg_int(kg, (int)gb_off), clt_arg_int(kg, (int)gldb);
+  clt_arg_mem(kg, ga), clt_arg_int(kg, (int)ga_off), clt_arg_int(kg, (int)a_ts);
+  clt_arg_int(kg, (int)a_rs), clt_arg_int(kg, (int)a_ps), clt_arg_int(kg, (int)a_rows);
+  clt_arg_mem(kg, gb), clt_arg_int(kg, (int)gb_off), clt_arg_int(kg, (int)b_ts);
+  clt_arg_int(kg, (int)b_ps);
   clt_arg_float(kg, beta);
   clt_arg_mem(kg, c), clt_arg_int(kg, (int)c_off), clt_arg_int(kg, (int)ldc);
   return clt_run_3d(ctx, kg, global, local);
