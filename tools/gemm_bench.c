@@ -9,11 +9,13 @@
  * again (OpenBLAS reads it when it loads). Engine: the device default variant and the best
  * of the start-up candidates (--all: of the `cltrain tune` candidates); CLBlast with its
  * tuned parameters when `cltrain tune` stored some. Times: best of up to 5 calls after one
- * untimed call; GFLOP/s = 2 m n k / time. --quick: 1024^3 and 2048^3 only. */
+ * untimed call; GFLOP/s = 2 m n k / time. --quick: 1024^3 and 2048^3 only. The OpenBLAS
+ * 1024^3 figure is stored in the cache folder (openblas-ceiling.txt) for `cltrain bench`. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime/clock.h"
@@ -21,6 +23,7 @@
 #include "runtime/devices.h"
 #include "runtime/gemm_choose.h"
 #include "runtime/memory.h"
+#include "runtime/program_cache.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -71,6 +74,24 @@ static double openblas_seconds(const shape *s, float *a, float *b, float *c) {
   return best;
 }
 
+/* Stores the OpenBLAS 1024^3 figure for `cltrain bench` (its ceiling on CPU devices). */
+static void store_ceiling(const clt_ctx *ctx, double gflops, long cores) {
+  char dir[1024], path[1200], tmp[1300], when[32];
+  if (ctx->cache_dir[0])
+    snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
+  else if (clt_cache_default_dir(dir, sizeof dir) != 0)
+    return;
+  snprintf(path, sizeof path, "%s/openblas-ceiling.txt", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  time_t now = time(NULL);
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+  FILE *f = fopen(tmp, "w");
+  if (!f) return;
+  fprintf(f, "%.1f measured by gemm-bench %s, %ld threads, OPENBLAS_CORETYPE=%s\n", gflops, when,
+          cores, getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
+  if (fclose(f) != 0 || rename(tmp, path) != 0) unlink(tmp);
+}
+
 int main(int argc, char **argv) {
   const char *spec = "cpu";
   int quick = 0, all = 0, nforced = 0;
@@ -95,8 +116,7 @@ int main(int argc, char **argv) {
       own.k = strtoul(argv[i + 5], NULL, 10);
       has_own = own.m && own.n && own.k;
       i += 5;
-    }
-    else {
+    } else {
       fprintf(stderr, "usage: gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... "
                       "[--shape TA TB M N K]\n");
       return 64;
@@ -167,6 +187,7 @@ int main(int argc, char **argv) {
            s->ta == CLT_T ? 'T' : 'N', s->tb == CLT_T ? 'T' : 'N', dims, g_blas,
            flop / t_clb * 1e-9, flop / t_def * 1e-9, dn, g_best, bn, 100.0 * g_best / g_blas);
     fflush(stdout);
+    if (i == 0 && !has_own) store_ceiling(ctx, g_blas, cores);
   }
   printf("GFLOP/s; best%%: the best engine variant against OpenBLAS\n");
   clt_ctx_destroy(ctx);
