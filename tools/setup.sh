@@ -9,6 +9,7 @@ packages=(
   cmake make gcc pkg-config         # build tools
   ocl-icd-opencl-dev opencl-headers # OpenCL ICD loader and headers
   libclblast-dev                    # GEMM
+  libopenblas-dev                   # build/gemm-bench: OpenBLAS's SGEMM beside the engine's
   clinfo                            # device listing (tests compare with it)
   libcmocka-dev                     # tests
   zlib1g-dev                        # gzip data, CRC32
