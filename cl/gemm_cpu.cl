@@ -99,6 +99,54 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS)
     for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
 }
 
+/* Split K (for small C and long k): work-item (ti, tj, s) sums p in [s kc, (s + 1) kc) of its
+ * tile into part[s] (mpad x npad, unscaled); gemm_split_reduce then adds the splits in order.
+ * A different summation order from the other variants: different bits (the chooser treats
+ * it like CLBlast). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gemm_cpu_split(GEMM_ARGS, const int kc, __global float *part, const int part_off) {
+  const int ti = get_global_id(0), tj = get_global_id(1), sp = get_global_id(2);
+  const int row0 = ti * MR, col0 = tj * NR;
+  const int mpad = get_global_size(0) * MR, npad = get_global_size(1) * NR;
+  const int p0 = sp * kc, p1 = min(k, p0 + kc);
+  __global const float *ap = a + a_off + (size_t)ti * a_ts;
+  __global const float *bp = b + b_off + (size_t)tj * b_ts;
+  int arow[MR];
+#pragma unroll
+  for (int r = 0; r < MR; r++) arow[r] = min(r, a_rows - 1 - row0) * a_rs;
+  float16 acc[MR][NV];
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
+  int p = p0;
+  for (; p + KU <= p1; p += KU) {
+#pragma unroll
+    for (int u = 0; u < KU; u++) STEP(p + u)
+  }
+  for (; p < p1; p++) STEP(p)
+  __global float *out = part + part_off + (size_t)sp * mpad * npad + (size_t)row0 * npad + col0;
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) vstore16(acc[r][v], 0, out + (size_t)r * npad + 16 * v);
+}
+
+/* C[i][j] = alpha * (part[0] + part[1] + ...)[i][j] (+ beta C), splits added in order. */
+__kernel void gemm_split_reduce(const int m, const int n, const int splits, const int mpad,
+                                const int npad, __global const float *part, const int part_off,
+                                const float alpha,
+                                const float beta, __global float *c, const int c_off,
+                                const int ldc) {
+  const int j = get_global_id(0), i = get_global_id(1);
+  if (i >= m || j >= n) return;
+  float sum = 0.0f;
+  part += part_off;
+  for (int s = 0; s < splits; s++) sum += part[(size_t)s * mpad * npad + (size_t)i * npad + j];
+  __global float *cp = c + c_off + (size_t)i * ldc + j;
+  *cp = beta != 0.0f ? fma(alpha, sum, beta * *cp) : alpha * sum;
+}
+
 #if defined(MB) && MB > 1
 /* Cache-blocked form (A and B packed): a work-item computes MB tiles of MR x NR stacked in
  * M, with K in blocks of KC: per block, each tile resumes its partial sums from private

@@ -122,6 +122,32 @@ int clt_gemm_check_variants(const clt_ctx *ctx, clt_gemm_variant *out, int max) 
   return add(out, count, max, v);
 }
 
+int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size_t n, size_t k,
+                            clt_gemm_variant *out, int max) {
+  int count = clt_gemm_candidates(dev, wide, out, max);
+  if (dev->kind != CLT_DEVICE_CPU) return count;
+  clt_gemm_variant v;
+  /* Large products: the cache-blocked form (B falls out of L2 otherwise). */
+  if ((double)m * (double)n * (double)k >= 268435456.0 &&
+      clt_gemm_variant_parse("cpu:8x32:k4:b8x128", &v))
+    count = add(out, count, max, v);
+  /* Few tiles of C and a long k: split k so that every core has work. */
+  static const char *const narrow[2] = {"cpu:4x16:k4", "cpu:8x32:k4"};
+  size_t cores = dev->compute_units ? dev->compute_units : 1;
+  for (int i = 0; i < 2; i++) {
+    if (!clt_gemm_variant_parse(narrow[i], &v)) continue;
+    size_t tiles = ((m + (size_t)v.mr - 1) / (size_t)v.mr) *
+                   ((n + 16 * (size_t)v.nv - 1) / (16 * (size_t)v.nv));
+    size_t ks = (8 * cores + tiles - 1) / tiles;
+    if (ks > k / 256) ks = k / 256;
+    if (ks > 64) ks = 64;
+    if (ks < 2) continue;
+    v.ks = (int)ks;
+    count = add(out, count, max, v);
+  }
+  return count;
+}
+
 /* ---- the store ---- */
 
 static void engine_sources_hash(clt_ctx *ctx, char key[33]) {
@@ -423,16 +449,11 @@ clt_status clt_gemm_choose(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, s
   clt_gemm_default_variant(&ctx->dev, &c.variant);
   if (left > 0) {
     clt_gemm_variant cands[16];
-    int count = clt_gemm_candidates(&ctx->dev, 0, cands, 15);
-    /* Large products on CPUs: the cache-blocked form too (B falls out of L2 otherwise). */
-    clt_gemm_variant blocked;
-    if (ctx->dev.kind == CLT_DEVICE_CPU && (double)m * (double)n * (double)k >= 268435456.0 &&
-        clt_gemm_variant_parse("cpu:8x32:k4:b8x128", &blocked))
-      cands[count++] = blocked;
-    if (known) { /* untimed before: engine variants only (same bits as the stored one) */
+    int count = clt_gemm_candidates_for(&ctx->dev, 0, m, n, k, cands, 16);
+    if (known) { /* untimed before: only variants with the stored one's bits */
       int e = 0;
       for (int i = 0; i < count; i++)
-        if (cands[i].kind != CLT_GEMM_CLBLAST) cands[e++] = cands[i];
+        if (clt_gemm_variant_same_bits(&cands[i])) cands[e++] = cands[i];
       count = e;
     }
     if (select_hook) select_hook(&c, 0);

@@ -44,6 +44,11 @@ void clt_gemm_default_variant(const clt_device_info *dev, clt_gemm_variant *v);
  * is always one. Returns the count (at most max). */
 int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *out, int max);
 
+/* clt_gemm_candidates plus, on CPUs, forms for the shape: the cache-blocked one for large
+ * products, split K (sized to give every core work) for few tiles of C and a long k. */
+int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size_t n, size_t k,
+                            clt_gemm_variant *out, int max);
+
 /* The variants `cltrain check` and the tests cover on dev: the default, the start-up
  * candidates, and odd tiles, packings, blocking (with a K block smaller than small test
  * shapes) and local-memory tilings that fit; CLBlast last. Returns the count. */

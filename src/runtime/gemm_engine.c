@@ -13,6 +13,9 @@ void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size) {
   case CLT_GEMM_CPU:
     if (v->mb > 1)
       snprintf(buf, size, "cpu:%dx%d:k%d:b%dx%d", v->mr, 16 * v->nv, v->ku, v->mb, v->kc);
+    else if (v->ks > 1)
+      snprintf(buf, size, "cpu:%dx%d:k%d%s%s:s%d", v->mr, 16 * v->nv, v->ku, v->ap ? ":pa" : "",
+               v->bp ? ":pb" : "", v->ks);
     else
       snprintf(buf, size, "cpu:%dx%d:k%d%s%s", v->mr, 16 * v->nv, v->ku, v->ap ? ":pa" : "",
                v->bp ? ":pb" : "");
@@ -41,7 +44,12 @@ int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v) {
     if (strncmp(rest, ":pa", 3) == 0) v->ap = 1, memmove(rest, rest + 3, strlen(rest + 3) + 1);
     if (strncmp(rest, ":pb", 3) == 0) v->bp = 1, memmove(rest, rest + 3, strlen(rest + 3) + 1);
     int mb = 0, kc = 0, u2 = 0;
-    if (!v->ap && !v->bp && sscanf(rest, ":b%dx%d%n", &mb, &kc, &u2) == 2) {
+    int ks = 0;
+    if (sscanf(rest, ":s%d%n", &ks, &u2) == 1) {
+      if (!in(ks, 2, 256)) return 0;
+      v->ks = ks;
+      memmove(rest, rest + u2, strlen(rest + u2) + 1);
+    } else if (!v->ap && !v->bp && sscanf(rest, ":b%dx%d%n", &mb, &kc, &u2) == 2) {
       if (!in(mb, 2, 64) || !in(kc, 1, 4096)) return 0;
       v->mb = mb, v->kc = kc, v->ap = v->bp = 1;
       memmove(rest, rest + u2, strlen(rest + u2) + 1);
@@ -58,6 +66,10 @@ int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v) {
 
 static size_t local_bytes(const clt_gemm_variant *v) {
   return (size_t)v->kt * ((size_t)v->ts * v->wm + 1 + (size_t)v->ts * v->wn + 1) * sizeof(float);
+}
+
+int clt_gemm_variant_same_bits(const clt_gemm_variant *v) {
+  return v->kind != CLT_GEMM_CLBLAST && !(v->kind == CLT_GEMM_CPU && v->ks > 1);
 }
 
 int clt_gemm_variant_fits(const clt_ctx *ctx, const clt_gemm_variant *v) {
@@ -222,11 +234,17 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   size_t ga_off = a_off, gb_off = b_off;
   size_t a_rs = ta == CLT_T ? 1 : lda, a_ps = ta == CLT_T ? lda : 1, a_ts = mr * a_rs;
   size_t a_rows = m, b_ts = nr, b_ps = ldb;
-  if (v->ap || bp) {
-    CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &kp));
+  size_t ks = v->ks > 1 ? (size_t)v->ks : 1, kc = (k + ks - 1) / ks;
+  if (ks > 1) ks = kc ? (k + kc - 1) / kc : 1; /* no empty piece */
+  if (ks * mpad * npad >= (size_t)INT_MAX / 2) ks = 1, kc = k;
+  size_t part_at = 0;
+  if (v->ap || bp || ks > 1) {
+    if (v->ap || bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &kp));
     size_t a_floats = v->ap ? mpad * k : 0, b_floats = bp ? npad * k : 0;
     size_t b_at = (a_floats + 15) / 16 * 16; /* B's panels start on a 64-byte boundary */
-    CLT_TRY(ensure_pack(ctx, (b_at + b_floats + 16) * sizeof(float)));
+    part_at = (b_at + b_floats + 15) / 16 * 16;
+    size_t part_floats = ks > 1 ? ks * mpad * npad : 0;
+    CLT_TRY(ensure_pack(ctx, (part_at + part_floats + 16) * sizeof(float)));
     cl_mem p = ctx->gemm->pack;
     if (v->ap) {
       CLT_TRY(pack(ctx, kp, a, a_off, a_rs, a_ps, m, k, mr, p, 0));
@@ -237,6 +255,33 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
           pack(ctx, kp, b, b_off, tb == CLT_T ? ldb : 1, tb == CLT_T ? 1 : ldb, n, k, nr, p, b_at));
       gb = p, gb_off = b_at, b_ts = k * nr, b_ps = nr;
     }
+  }
+  if (ks > 1) {
+    clt_kernel *kr = NULL;
+    cl_mem part = ctx->gemm->pack;
+    CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_cpu_split", opt, &kg));
+    CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_split_reduce", opt, &kr));
+    size_t global[3] = {mpad / mr, npad / nr, ks}, local[3] = {1, 1, 1};
+    clt_arg_int(kg, (int)m), clt_arg_int(kg, (int)n), clt_arg_int(kg, (int)k);
+    clt_arg_float(kg, alpha);
+    clt_arg_mem(kg, ga), clt_arg_int(kg, (int)ga_off), clt_arg_int(kg, (int)a_ts);
+    clt_arg_int(kg, (int)a_rs), clt_arg_int(kg, (int)a_ps), clt_arg_int(kg, (int)a_rows);
+    clt_arg_mem(kg, gb), clt_arg_int(kg, (int)gb_off), clt_arg_int(kg, (int)b_ts);
+    clt_arg_int(kg, (int)b_ps);
+    clt_arg_float(kg, beta);
+    clt_arg_mem(kg, c), clt_arg_int(kg, (int)c_off), clt_arg_int(kg, (int)ldc);
+    clt_arg_int(kg, (int)kc);
+    clt_arg_mem(kg, part);
+    clt_arg_int(kg, (int)part_at);
+    clt_status st = clt_run_3d(ctx, kg, global, local);
+    clt_arg_int(kr, (int)m), clt_arg_int(kr, (int)n), clt_arg_int(kr, (int)ks);
+    clt_arg_int(kr, (int)mpad), clt_arg_int(kr, (int)npad);
+    clt_arg_mem(kr, part);
+    clt_arg_int(kr, (int)part_at);
+    clt_arg_float(kr, alpha), clt_arg_float(kr, beta);
+    clt_arg_mem(kr, c), clt_arg_int(kr, (int)c_off), clt_arg_int(kr, (int)ldc);
+    if (st == CLT_OK) st = clt_run_2d(ctx, kr, n, m);
+    return st;
   }
   size_t rows_per_item = v->mb > 1 ? mr * (size_t)v->mb : mr;
   size_t global[3] = {(m + rows_per_item - 1) / rows_per_item, npad / nr, 1};

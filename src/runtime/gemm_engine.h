@@ -20,6 +20,7 @@ typedef struct clt_gemm_variant {
   clt_gemm_kind kind;
   int mr, nv, ku, ap, bp; /* CPU: tile rows, float16 columns, K unroll, pack A, pack B */
   int mb, kc;             /* CPU cache blocking (mb > 1: A and B packed): tiles, K block */
+  int ks;                 /* CPU split K (ks > 1): K pieces summed by a second kernel */
   int ts, wm, wn, kt;     /* LOCAL: group side, register tile rows x columns, K step */
 } clt_gemm_variant;
 
@@ -28,6 +29,9 @@ typedef struct clt_gemm_variant {
 void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size);
 /* Parses a name as written above; 1 when valid (values in range), else 0. */
 int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v);
+/* 1 when v's results are bitwise those of every other such variant (every engine variant
+ * but split K: same order of fma per element). */
+int clt_gemm_variant_same_bits(const clt_gemm_variant *v);
 /* 1 when v can run on ctx's device (work-group and local-memory limits). */
 int clt_gemm_variant_fits(const clt_ctx *ctx, const clt_gemm_variant *v);
 /* 1 when the engine can run this call: every index fits in an int. */
