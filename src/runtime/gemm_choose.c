@@ -105,7 +105,7 @@ int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *
   return n;
 }
 
-int clt_gemm_check_variants(const clt_ctx *ctx, clt_gemm_variant *out, int max) {
+int clt_gemm_check_variants(clt_ctx *ctx, clt_gemm_variant *out, int max) {
   static const char *const names[] = {"cpu:8x32:k4",        "cpu:8x32:k4:pa",   "cpu:8x32:k4:pb",
                                       "cpu:6x16:k4",        "cpu:3x16:k1",      "cpu:5x48:k3:pa:pb",
                                       "cpu:8x32:k4:b8x128", "cpu:4x16:k2:b3x5", "local:16:4x4:k16",

@@ -52,7 +52,7 @@ int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size
 /* The variants `cltrain check` and the tests cover on dev: the default, the start-up
  * candidates, and odd tiles, packings, blocking (with a K block smaller than small test
  * shapes) and local-memory tilings that fit; CLBlast last. Returns the count. */
-int clt_gemm_check_variants(const clt_ctx *ctx, clt_gemm_variant *out, int max);
+int clt_gemm_check_variants(clt_ctx *ctx, clt_gemm_variant *out, int max);
 
 /* The decision for a call of this shape (looked up, or made now by timing). */
 clt_status clt_gemm_choose(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,

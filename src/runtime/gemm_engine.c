@@ -72,12 +72,6 @@ int clt_gemm_variant_same_bits(const clt_gemm_variant *v) {
   return v->kind != CLT_GEMM_CLBLAST && !(v->kind == CLT_GEMM_CPU && v->ks > 1);
 }
 
-int clt_gemm_variant_fits(const clt_ctx *ctx, const clt_gemm_variant *v) {
-  if (v->kind != CLT_GEMM_LOCAL) return 1;
-  return (size_t)v->ts * v->ts <= ctx->dev.max_work_group &&
-         local_bytes(v) <= (size_t)ctx->dev.local_mem;
-}
-
 int clt_gemm_engine_accepts(size_t m, size_t n, size_t k, size_t a_off, size_t lda, size_t b_off,
                             size_t ldb, size_t c_off, size_t ldc, clt_trans ta, clt_trans tb) {
   const size_t lim = INT_MAX / 2; /* packed panels round m and n up */
@@ -156,6 +150,19 @@ static void local_options(const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
                           size_t size) {
   snprintf(buf, size, "-DTS=%d -DWM=%d -DWN=%d -DKT=%d -DTA=%d -DTB=%d", v->ts, v->wm, v->wn, v->kt,
            ta == CLT_T, tb == CLT_T);
+}
+
+int clt_gemm_variant_fits(clt_ctx *ctx, const clt_gemm_variant *v) {
+  if (v->kind != CLT_GEMM_LOCAL) return 1;
+  if ((size_t)v->ts * v->ts > ctx->dev.max_work_group ||
+      local_bytes(v) > (size_t)ctx->dev.local_mem)
+    return 0;
+  /* A kernel may allow fewer work-items than the device (rusticl's llvmpipe: 32). */
+  char opt[160];
+  clt_kernel *k = NULL;
+  local_options(v, CLT_N, CLT_N, opt, sizeof opt);
+  if (get_kernel(ctx, "gemm_local.cl", "gemm_local", opt, &k) != CLT_OK) return 0;
+  return (size_t)v->ts * v->ts <= clt_kernel_max_group(k);
 }
 
 clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta,

@@ -32,8 +32,9 @@ int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v);
 /* 1 when v's results are bitwise those of every other such variant (every engine variant
  * but split K: same order of fma per element). */
 int clt_gemm_variant_same_bits(const clt_gemm_variant *v);
-/* 1 when v can run on ctx's device (work-group and local-memory limits). */
-int clt_gemm_variant_fits(const clt_ctx *ctx, const clt_gemm_variant *v);
+/* 1 when v can run on ctx's device (work-group and local-memory limits; for local-memory
+ * variants this builds the kernel to ask its own work-group limit). */
+int clt_gemm_variant_fits(clt_ctx *ctx, const clt_gemm_variant *v);
 /* 1 when the engine can run this call: every index fits in an int. */
 int clt_gemm_engine_accepts(size_t m, size_t n, size_t k, size_t a_off, size_t lda, size_t b_off,
                             size_t ldb, size_t c_off, size_t ldc, clt_trans ta, clt_trans tb);
