@@ -2,15 +2,17 @@
  * 2048^3 and the GEMM shapes of one fashion_cnn training step at batch 64.
  *
  *   gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... [--shape TA TB M N K]
+ *              [--reps N]
  *
  * OpenBLAS (Debian's libopenblas, pthreads) runs with one thread per core; the CPU's
  * practical SGEMM ceiling. OpenBLAS 0.3.21 mis-detects some AVX-512 CPUs, so when the CPU
  * has avx512f and OPENBLAS_CORETYPE is unset the program sets it to SkylakeX and runs itself
  * again (OpenBLAS reads it when it loads). Engine: the device default variant and the best
  * of the start-up candidates (--all: of the `cltrain tune` candidates); CLBlast with its
- * tuned parameters when `cltrain tune` stored some. Times: best of up to 5 calls after one
- * untimed call; GFLOP/s = 2 m n k / time. --quick: 1024^3 and 2048^3 only. The OpenBLAS
- * 1024^3 figure is stored in the cache folder (openblas-ceiling.txt) for `cltrain bench`. */
+ * tuned parameters when `cltrain tune --clblast` stored some. Times: best of up to N calls
+ * (--reps, default 5; fewer when they take over 0.05 + 0.03 N s) after one untimed call; GFLOP/s =
+ * 2 m n k / time. --quick: 1024^3 and 2048^3 only. The OpenBLAS 1024^3 figure is stored in the
+ * cache folder (openblas-ceiling.txt) for `cltrain bench`. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,10 +61,12 @@ static int cpu_has_avx512f(void) {
   return found;
 }
 
+static int bench_reps = 5;
+
 static double openblas_seconds(const shape *s, float *a, float *b, float *c) {
   double best = 1e30, spent = 0;
   int lda = s->ta == CLT_T ? (int)s->m : (int)s->k, ldb = s->tb == CLT_T ? (int)s->k : (int)s->n;
-  for (int r = -1; r < 5 && spent < 1.0; r++) {
+  for (int r = -1; r < bench_reps && spent < 0.05 + 0.03 * bench_reps; r++) {
     double t0 = clt_now_seconds();
     cblas_sgemm(CblasRowMajor, s->ta == CLT_T ? CblasTrans : CblasNoTrans,
                 s->tb == CLT_T ? CblasTrans : CblasNoTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f,
@@ -105,6 +109,8 @@ int main(int argc, char **argv) {
       quick = 1;
     else if (strcmp(argv[i], "--all") == 0)
       all = 1;
+    else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
+      bench_reps = atoi(argv[++i]);
     else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc && nforced < 16 &&
              clt_gemm_variant_parse(argv[i + 1], &forced[nforced]))
       nforced++, i++;
@@ -164,13 +170,14 @@ int main(int argc, char **argv) {
     free(a), free(b), free(c);
     double t_clb = 0, t_def = 0, t_best = 1e30;
     clt_gemm_variant best = def;
-    clt_status st = clt_gemm_time_variant(ctx, &clblast, s->ta, s->tb, s->m, s->n, s->k, 5, &t_clb);
+    clt_status st =
+        clt_gemm_time_variant(ctx, &clblast, s->ta, s->tb, s->m, s->n, s->k, bench_reps, &t_clb);
     if (st == CLT_OK)
-      st = clt_gemm_time_variant(ctx, &def, s->ta, s->tb, s->m, s->n, s->k, 5, &t_def);
+      st = clt_gemm_time_variant(ctx, &def, s->ta, s->tb, s->m, s->n, s->k, bench_reps, &t_def);
     for (int v = 0; v < count && st == CLT_OK; v++) {
       if (cands[v].kind == CLT_GEMM_CLBLAST || !clt_gemm_variant_fits(ctx, &cands[v])) continue;
       double t = 0;
-      st = clt_gemm_time_variant(ctx, &cands[v], s->ta, s->tb, s->m, s->n, s->k, 5, &t);
+      st = clt_gemm_time_variant(ctx, &cands[v], s->ta, s->tb, s->m, s->n, s->k, bench_reps, &t);
       if (st == CLT_OK && t < t_best) t_best = t, best = cands[v];
     }
     if (st != CLT_OK) {

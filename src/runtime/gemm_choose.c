@@ -367,7 +367,7 @@ clt_status clt_gemm_time_variant(clt_ctx *ctx, const clt_gemm_variant *v, clt_tr
     if (r < 0) continue; /* compiles */
     if (t < best) best = t;
     spent += t;
-    if (spent > 0.15) break; /* a slow candidate: enough */
+    if (spent > 0.05 + 0.03 * reps) break; /* a slow candidate: enough */
   }
   *seconds = best;
   return CLT_OK;
