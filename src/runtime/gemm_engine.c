@@ -126,6 +126,7 @@ static clt_status get_kernel(clt_ctx *ctx, const char *file, const char *name, c
   snprintf(e->name, sizeof e->name, "%s", name);
   clt_status st = clt_kernel_create(ctx, file, name, options, &e->kernel);
   if (st != CLT_OK) {
+    clt_kernel_release(&e->kernel); /* created before a failed query, or NULL */
     free(e);
     return st;
   }
