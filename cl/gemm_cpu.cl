@@ -197,16 +197,26 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
 }
 #endif
 
-/* Packs a logical matrix X (D x K, X(d, p) = src[off + d sd + p sk]) into panels of W
- * rows of d: dst[dst_off + (d / W) K W + p W + d % W], zero for d >= D up to dpad (a
- * multiple of W). Dimension 0 walks d when d_fast (unit-stride d), else p: reads are
- * contiguous. */
-__kernel void gemm_pack(__global const float *src, const int off, const int sd, const int sk,
-                        const int d_count, const int k, const int w, const int dpad,
-                        const int d_fast, __global float *dst, const int dst_off) {
-  const int g0 = get_global_id(0), g1 = get_global_id(1);
-  const int d = d_fast ? g0 : g1, p = d_fast ? g1 : g0;
-  if (d >= dpad || p >= k) return;
-  const float x = d < d_count ? src[off + (size_t)d * sd + (size_t)p * sk] : 0.0f;
-  dst[dst_off + (size_t)(d / w) * k * w + (size_t)p * w + d % w] = x;
+/* Packs a logical matrix X (D x K, X(d, p) = src[off + d sd + p sk]) into panels of W rows
+ * of d: dst[dst_off + (d / W) K W + p W + d % W], zero for d >= D. Work-item (p, t) copies
+ * the W values of panel t at p (W a compile-time constant: MR for A, NR for B). */
+#define PACK_BODY(W)                                                                               \
+  const int p = get_global_id(0), t = get_global_id(1);                                            \
+  if (p >= k || t >= panels) return;                                                               \
+  __global float *out = dst + dst_off + ((size_t)t * k + p) * (W);                                 \
+  _Pragma("unroll") for (int e = 0; e < (W); e++) {                                                \
+    const int d = t * (W) + e;                                                                     \
+    out[e] = d < d_count ? src[off + (size_t)d * sd + (size_t)p * sk] : 0.0f;                      \
+  }
+
+__kernel void gemm_pack_a(__global const float *src, const int off, const int sd, const int sk,
+                          const int d_count, const int k, const int panels, __global float *dst,
+                          const int dst_off) {
+  PACK_BODY(MR)
+}
+
+__kernel void gemm_pack_b(__global const float *src, const int off, const int sd, const int sk,
+                          const int d_count, const int k, const int panels, __global float *dst,
+                          const int dst_off) {
+  PACK_BODY(NR)
 }

@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
          "OpenBLAS", "CLBlast", "default", "(variant)", "best", "(variant)", "best%");
   clt_gemm_variant cands[64], def, clblast;
   memset(&clblast, 0, sizeof clblast);
-  int count = clt_gemm_candidates(&ctx->dev, all, cands, 64);
+  int count = 0;
   if (nforced) {
     memcpy(cands, forced, sizeof forced[0] * (size_t)nforced);
     count = nforced;
@@ -168,6 +168,7 @@ int main(int argc, char **argv) {
     double flop = 2.0 * (double)s->m * (double)s->n * (double)s->k;
     double t_blas = a && b && c ? openblas_seconds(s, a, b, c) : 0;
     free(a), free(b), free(c);
+    if (!nforced) count = clt_gemm_candidates_for(&ctx->dev, all, s->m, s->n, s->k, cands, 64);
     double t_clb = 0, t_def = 0, t_best = 1e30;
     clt_gemm_variant best = def;
     clt_status st =

@@ -177,7 +177,8 @@ clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
   CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &k));
-  if (v->ap || bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &k));
+  if (v->ap) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_a", opt, &k));
+  if (bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_b", opt, &k));
   return CLT_OK;
 }
 
@@ -193,23 +194,21 @@ static clt_status ensure_pack(clt_ctx *ctx, size_t bytes) {
   return CLT_OK;
 }
 
-/* Packs X (d_count x k, X(d, p) = src[off + d sd + p sk]) into panels of w at dst + dst_off. */
+/* Packs X (d_count x k, X(d, p) = src[off + d sd + p sk]) into panels of w at dst + dst_off
+ * (kp: gemm_pack_a, w = MR, or gemm_pack_b, w = NR). */
 static clt_status pack(clt_ctx *ctx, clt_kernel *kp, cl_mem src, size_t off, size_t sd, size_t sk,
                        size_t d_count, size_t k, size_t w, cl_mem dst, size_t dst_off) {
-  size_t dpad = (d_count + w - 1) / w * w;
-  int d_fast = sd == 1;
+  size_t panels = (d_count + w - 1) / w;
   clt_arg_mem(kp, src);
   clt_arg_int(kp, (int)off);
   clt_arg_int(kp, (int)sd);
   clt_arg_int(kp, (int)sk);
   clt_arg_int(kp, (int)d_count);
   clt_arg_int(kp, (int)k);
-  clt_arg_int(kp, (int)w);
-  clt_arg_int(kp, (int)dpad);
-  clt_arg_int(kp, d_fast);
+  clt_arg_int(kp, (int)panels);
   clt_arg_mem(kp, dst);
   clt_arg_int(kp, (int)dst_off);
-  return clt_run_2d(ctx, kp, d_fast ? dpad : k, d_fast ? k : dpad);
+  return clt_run_2d(ctx, kp, k, panels);
 }
 
 clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
@@ -247,7 +246,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   if (ks * mpad * npad >= (size_t)INT_MAX / 2) ks = 1, kc = k;
   size_t part_at = 0;
   if (v->ap || bp || ks > 1) {
-    if (v->ap || bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack", opt, &kp));
+
     size_t a_floats = v->ap ? mpad * k : 0, b_floats = bp ? npad * k : 0;
     size_t b_at = (a_floats + 15) / 16 * 16; /* B's panels start on a 64-byte boundary */
     part_at = (b_at + b_floats + 15) / 16 * 16;
@@ -255,10 +254,12 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     CLT_TRY(ensure_pack(ctx, (part_at + part_floats + 16) * sizeof(float)));
     cl_mem p = ctx->gemm->pack;
     if (v->ap) {
+      CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_a", opt, &kp));
       CLT_TRY(pack(ctx, kp, a, a_off, a_rs, a_ps, m, k, mr, p, 0));
       ga = p, ga_off = 0, a_ts = k * mr, a_rs = 1, a_ps = mr, a_rows = mpad;
     }
     if (bp) {
+      CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_b", opt, &kp));
       CLT_TRY(
           pack(ctx, kp, b, b_off, tb == CLT_T ? ldb : 1, tb == CLT_T ? 1 : ldb, n, k, nr, p, b_at));
       gb = p, gb_off = b_at, b_ts = k * nr, b_ps = nr;
