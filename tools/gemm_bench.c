@@ -38,17 +38,17 @@ typedef struct shape {
 static const shape shapes[] = {
     {"square 1024", CLT_N, CLT_N, 1024, 1024, 1024},
     {"square 2048", CLT_N, CLT_N, 2048, 2048, 2048},
-    {"conv1 forward", CLT_N, CLT_T, 43264, 32, 9},
-    {"conv1 dW", CLT_T, CLT_N, 32, 9, 43264},
-    {"conv2 forward", CLT_N, CLT_T, 7744, 64, 288},
-    {"conv2 dW", CLT_T, CLT_N, 64, 288, 7744},
-    {"conv2 dX", CLT_N, CLT_N, 7744, 288, 64},
-    {"conv3 forward", CLT_N, CLT_T, 576, 64, 576},
-    {"conv3 dW", CLT_T, CLT_N, 64, 576, 576},
-    {"conv3 dX", CLT_N, CLT_N, 576, 576, 64},
-    {"dense1 forward", CLT_N, CLT_T, 64, 64, 576},
-    {"dense1 dW", CLT_T, CLT_N, 64, 576, 64},
-    {"dense1 dX", CLT_N, CLT_N, 64, 576, 64},
+    {"1 conv fwd", CLT_N, CLT_T, 43264, 32, 9},
+    {"1 conv dW", CLT_T, CLT_N, 32, 9, 43264},
+    {"3 conv fwd", CLT_N, CLT_T, 7744, 64, 288},
+    {"3 conv dW", CLT_T, CLT_N, 64, 288, 7744},
+    {"3 conv dX", CLT_N, CLT_N, 7744, 288, 64},
+    {"5 conv fwd", CLT_N, CLT_T, 576, 64, 576},
+    {"5 conv dW", CLT_T, CLT_N, 64, 576, 576},
+    {"5 conv dX", CLT_N, CLT_N, 576, 576, 64},
+    {"6 dense fwd", CLT_N, CLT_T, 64, 64, 576},
+    {"6 dense dW", CLT_T, CLT_N, 64, 576, 64},
+    {"6 dense dX", CLT_N, CLT_N, 64, 576, 64},
 };
 
 static int cpu_has_avx512f(void) {
