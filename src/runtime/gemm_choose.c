@@ -82,7 +82,7 @@ int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *
         {8, 2, 8, 128}, {8, 2, 16, 128}, {8, 2, 8, 256}, {4, 4, 8, 128}, {12, 2, 8, 128}};
     memset(&v, 0, sizeof v);
     v.kind = CLT_GEMM_CPU;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 2; i++) {
       v.mr = blocked[i][0], v.nv = blocked[i][1], v.mb = blocked[i][2], v.kc = blocked[i][3];
       v.ku = 4, v.ap = v.bp = 1;
       n = add(out, n, max, v);
