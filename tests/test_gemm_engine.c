@@ -165,11 +165,14 @@ static void test_stored_choices(void **state) {
   char dir[512], path[4096], key[128];
   clt_test_make_subdir(dir, sizeof dir, "choices");
   setenv("CLTRAIN_GEMM", "auto", 1);
-  /* First use: timed and stored. */
+  /* First use: timed (where there is a choice: on CPU devices other than PoCL CLBlast is the
+   * only start-up candidate) and stored. */
   clt_ctx *ctx = one_call(dir);
+  clt_gemm_variant cands[32];
+  int timed = clt_gemm_candidates_for(&ctx->dev, 0, 61, 37, 64, cands, 32) > 1;
   int shapes = 0;
   clt_gemm_selection_seconds(ctx, &shapes);
-  assert_int_equal(shapes, 1);
+  assert_int_equal(shapes, timed);
   assert_int_equal(clt_gemm_choices_path(ctx, path, sizeof path), 0);
   clt_gemm_choices_key(ctx, key, sizeof key);
   clt_gemm_choice *stored = NULL;
@@ -210,7 +213,7 @@ static void test_stored_choices(void **state) {
     clt_test_write_file(path, damaged[i], strlen(damaged[i]));
     ctx = one_call(dir);
     clt_gemm_selection_seconds(ctx, &shapes);
-    assert_int_equal(shapes, 1);
+    assert_int_equal(shapes, timed);
     clt_ctx_destroy(ctx);
     clt_gemm_choice *again = NULL;
     assert_int_equal(clt_gemm_choices_load(path, key, &again), 1);

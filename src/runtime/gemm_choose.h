@@ -33,15 +33,18 @@ typedef struct clt_gemm_choice {
   double seconds; /* the winner's time per call when timed */
 } clt_gemm_choice;
 
-/* The variant a device starts from with no measurement: CPU devices the float16 register
- * tile (8 x 32 where 16-wide vectors are native, 6 x 16 otherwise), others the
- * local-memory tiling sized to the work-group and local-memory limits. */
+/* The variant a device starts from with no measurement: PoCL CPU devices the float16
+ * register tile (8 x 32 where 16-wide vectors are native, 6 x 16 otherwise), other CPU
+ * implementations CLBlast (the float16 tile is PoCL-specific: rusticl's llvmpipe runs it
+ * slower than CLBlast), other devices the local-memory tiling sized to the work-group and
+ * local-memory limits. */
 void clt_gemm_default_variant(const clt_device_info *dev, clt_gemm_variant *v);
 
 /* Candidates for dev: a handful for first-use timing (wide 0) or the `cltrain tune` search
  * (wide 1); both start with the default. CLBlast is a start-up candidate on GPUs only (on
- * CPUs its first compile costs 10-20 s and it measures several times slower); with wide it
- * is always one. Returns the count (at most max). */
+ * PoCL its first compile costs 10-20 s and it measures several times slower); with wide it
+ * is always one. Other CPU implementations than PoCL: CLBlast alone at start-up. Returns the
+ * count (at most max). */
 int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *out, int max);
 
 /* clt_gemm_candidates plus, on CPUs, forms for the shape: the cache-blocked one for large
