@@ -10,6 +10,7 @@ packages=(
   g++ binutils                      # the install test: headers as C++, nm and objdump
   ocl-icd-opencl-dev opencl-headers # OpenCL ICD loader and headers
   libclblast-dev                    # GEMM
+  libopenblas-dev                   # build/gemm-bench: OpenBLAS's SGEMM beside the engine's
   clinfo                            # device listing (tests compare with it)
   libcmocka-dev                     # tests
   zlib1g-dev                        # gzip data, CRC32

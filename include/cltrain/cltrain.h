@@ -89,6 +89,11 @@ typedef struct clt_config {
    * line without newline. NULL: dropped. */
   void (*warning)(const char *text, void *user);
   void *user;
+  const char *gemm_selection; /* how GEMM kernels are picked: "auto" (NULL: timed once per
+                                 device and shape, then stored in cache_dir), "default" (the
+                                 device's default kernel, no timing), "engine", "clblast" */
+  double gemm_budget;         /* > 0: seconds a first run may spend timing GEMM kernels
+                                 (default 8) */
 } clt_config;
 
 /* Sets struct_size and the defaults: kernel_cache and gemm_tuning on, the rest zero. */

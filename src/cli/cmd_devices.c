@@ -108,8 +108,9 @@ static clt_status create_kernels(cl_program prog, const char *file) {
 /* Builds every kernel file on dev; returns the seconds taken, or -1 on failure. */
 static double build_all(const clt_device_info *dev, const clt_device_options *o, int use_cache,
                         int *hits, char *failure, size_t failure_size) {
-  clt_ctx_options copt = {o->kernel_dir,   !use_cache,      o->cache_dir, 0,
-                          o->no_gemm_tune, o->memory_limit, o->alloc_limit};
+  clt_ctx_options copt = {o->kernel_dir,   !use_cache,      o->cache_dir,   0,
+                          o->no_gemm_tune, o->memory_limit, o->alloc_limit, o->gemm_mode,
+                          o->gemm_budget};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
   clt_status st = clt_ctx_open(dev, &copt, &ctx);
@@ -131,8 +132,9 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
 }
 
 static double warm_gemm(const clt_device_info *dev, const clt_device_options *o) {
-  clt_ctx_options copt = {o->kernel_dir,   o->no_kernel_cache, o->cache_dir, 0,
-                          o->no_gemm_tune, o->memory_limit,    o->alloc_limit};
+  clt_ctx_options copt = {o->kernel_dir,   o->no_kernel_cache, o->cache_dir,   0,
+                          o->no_gemm_tune, o->memory_limit,    o->alloc_limit, o->gemm_mode,
+                          o->gemm_budget};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
   clt_status st = clt_ctx_open(dev, &copt, &ctx);

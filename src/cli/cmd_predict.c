@@ -327,6 +327,8 @@ static clt_status open_session(const predict_options *o, clt_session **s) {
   c.gemm_tuning = !o->dev.no_gemm_tune;
   c.memory_limit = o->dev.memory_limit;
   c.alloc_limit = o->dev.alloc_limit;
+  c.gemm_selection = o->dev.gemm_mode;
+  c.gemm_budget = o->dev.gemm_budget;
   c.kernel_dir = o->dev.kernel_dir;
   c.warning = clt_cli_session_warning;
   return clt_session_open_checkpoint(&c, o->checkpoint, 0, s);

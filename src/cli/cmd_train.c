@@ -40,6 +40,8 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->gemm_tuning = !o->dev.no_gemm_tune;
   c->memory_limit = o->dev.memory_limit;
   c->alloc_limit = o->dev.alloc_limit;
+  c->gemm_selection = o->dev.gemm_mode;
+  c->gemm_budget = o->dev.gemm_budget;
   c->kernel_dir = o->dev.kernel_dir;
   c->profile = o->profile;
   c->message = print_notes;

@@ -46,6 +46,9 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
   if (opt) /* lowered limits for tests (device_limits.h) */
     clt_device_limits_apply(&ctx->dev, opt->memory_limit, opt->alloc_limit);
   ctx->no_gemm_tune = opt && opt->no_gemm_tune;
+  snprintf(ctx->gemm_mode, sizeof ctx->gemm_mode, "%s",
+           opt && opt->gemm_mode && *opt->gemm_mode ? opt->gemm_mode : "auto");
+  ctx->gemm_budget = opt && opt->gemm_budget > 0 ? opt->gemm_budget : 8.0;
   clt_status st = choose_std(ctx);
   if (st != CLT_OK) {
     free(ctx);
@@ -90,6 +93,7 @@ void clt_ctx_destroy(clt_ctx *ctx) {
   if (ctx->transfer) clFinish(ctx->transfer);
   clt_profiler_stop(ctx);
   if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
+  if (ctx->gemm_free) ctx->gemm_free(ctx);
   for (int i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs[i].options);

@@ -18,6 +18,9 @@ typedef struct clt_ctx_options {
   int no_gemm_tune;       /* 1: ignore the GEMM tuning stored in cache_dir */
   uint64_t memory_limit;  /* > 0: lowered device memory (runtime/device_limits.h) */
   uint64_t alloc_limit;   /* > 0: lowered largest single buffer */
+  const char *gemm_mode;  /* GEMM kernel selection (runtime/gemm_choose.h): "auto" (NULL),
+                             "default", "engine", "clblast" */
+  double gemm_budget;     /* > 0: seconds the first run may spend choosing GEMM kernels */
 } clt_ctx_options;
 
 typedef struct clt_built_program {
@@ -42,6 +45,10 @@ typedef struct clt_ctx {
   struct clt_profiler *profiler; /* non-NULL while recording (runtime/profile.h) */
   cl_mem gemm_temp;              /* CLBlast's GEMM scratch, shared by every call (gemm.c) */
   size_t gemm_temp_size;         /* its size in bytes; grows only for a larger shape */
+  struct clt_gemm_state *gemm;   /* engine GEMM kernels, scratch and choices (gemm_engine.h) */
+  char gemm_mode[16];            /* clt_ctx_options.gemm_mode ("auto" when not given) */
+  double gemm_budget;            /* clt_ctx_options.gemm_budget (8 s when not given) */
+  void (*gemm_free)(struct clt_ctx *ctx); /* frees gemm; set with it (no include upwards) */
   clt_built_program *programs;
   int program_count, program_capacity;
 } clt_ctx;

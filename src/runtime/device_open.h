@@ -15,6 +15,8 @@ typedef struct clt_device_options {
   int no_gemm_tune;       /* ignore stored GEMM tuning */
   uint64_t memory_limit;  /* > 0: the device's memory as the planner sees it (lowered only) */
   uint64_t alloc_limit;   /* > 0: the largest single buffer (lowered only) */
+  const char *gemm_mode;  /* GEMM kernel selection (clt_ctx_options); NULL: "auto" */
+  double gemm_budget;     /* > 0: seconds for choosing GEMM kernels on a first run */
 } clt_device_options;
 
 /* clt_ctx_create, then the GEMM tuning stored in opt->cache_dir for this device applied

@@ -1,6 +1,7 @@
 #include "runtime/env_settings.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/device_limits.h"
@@ -29,6 +30,16 @@ void clt_env_settings_read(clt_env_settings *s, clt_env_lookup get) {
   if (clt_cache_default_dir(s->cache_dir, sizeof s->cache_dir, get) != 0) s->cache_dir[0] = '\0';
   s->memory_limit = limit(get, "CLTRAIN_DEVICE_MEMORY_BYTES");
   s->alloc_limit = limit(get, "CLTRAIN_MAX_ALLOC_BYTES");
+  s->gemm_mode = value(get, "CLTRAIN_GEMM");
+  const char *budget = value(get, "CLTRAIN_GEMM_BUDGET");
+  if (budget) {
+    char *end = NULL;
+    double v = strtod(budget, &end);
+    if (end && *end == '\0' && v >= 0)
+      s->gemm_budget = v > 0 ? v : 1e-9; /* 0: choose nothing by timing */
+    else
+      clt_warn("CLTRAIN_GEMM_BUDGET=%s ignored: give a number of seconds, e.g. 8", budget);
+  }
 }
 
 static void cache_dir(const clt_env_settings *s, int no_kernel_cache, const char **dir) {
@@ -46,6 +57,8 @@ void clt_env_settings_fill(const clt_env_settings *s, clt_device_options *o) {
   o->no_gemm_tune |= s->no_gemm_tune;
   if (!o->memory_limit) o->memory_limit = s->memory_limit;
   if (!o->alloc_limit) o->alloc_limit = s->alloc_limit;
+  if (!o->gemm_mode) o->gemm_mode = s->gemm_mode;
+  if (!(o->gemm_budget > 0)) o->gemm_budget = s->gemm_budget;
 }
 
 void clt_env_settings_fill_ctx(const clt_env_settings *s, clt_ctx_options *o) {
@@ -54,4 +67,6 @@ void clt_env_settings_fill_ctx(const clt_env_settings *s, clt_ctx_options *o) {
   o->no_gemm_tune |= s->no_gemm_tune;
   if (!o->memory_limit) o->memory_limit = s->memory_limit;
   if (!o->alloc_limit) o->alloc_limit = s->alloc_limit;
+  if (!o->gemm_mode) o->gemm_mode = s->gemm_mode;
+  if (!(o->gemm_budget > 0)) o->gemm_budget = s->gemm_budget;
 }

@@ -8,7 +8,9 @@
  *                                $HOME/.cache/cltrain)
  *   CLTRAIN_GEMM_TUNE=0          ignore stored GEMM tuning
  *   CLTRAIN_DEVICE_MEMORY_BYTES  lowered device memory ("512M"; runtime/device_limits.h)
- *   CLTRAIN_MAX_ALLOC_BYTES      lowered largest buffer */
+ *   CLTRAIN_MAX_ALLOC_BYTES      lowered largest buffer
+ *   CLTRAIN_GEMM                 GEMM kernel selection: auto, default, engine, clblast
+ *   CLTRAIN_GEMM_BUDGET          seconds a first run may spend choosing GEMM kernels */
 #ifndef CLT_RUNTIME_ENV_SETTINGS_H
 #define CLT_RUNTIME_ENV_SETTINGS_H
 
@@ -25,6 +27,8 @@ typedef struct clt_env_settings {
   char cache_dir[1024]; /* "" when no folder could be named (a fill then warns) */
   int no_gemm_tune;
   uint64_t memory_limit, alloc_limit; /* 0: not lowered */
+  const char *gemm_mode;              /* NULL when unset */
+  double gemm_budget;                 /* 0 when unset */
 } clt_env_settings;
 
 /* Reads the variables through get; a malformed memory limit is ignored with one warning

@@ -1,6 +1,7 @@
 /* The session: a run composed from its request (train/session.h), moved here from the
  * cltrain train command, and the public API's session calls (include/cltrain/cltrain.h). */
 #include "train/data_check.h"
+#include "train/gemm_notes.h"
 #include "train/save_targets.h"
 #include "train/session.h"
 
@@ -467,6 +468,7 @@ static clt_status open_run(clt_session *s) {
     notes_flush(s);
     st = clt_gemm_warm_up(s->ctx);
     fprintf(info, " ready %.1f s after start\n", seconds_since(&s->t0));
+    clt_train_gemm_notes(info); /* shapes first met in training are chosen then: say so */
   }
   if (st == CLT_OK && o->resume) s->pos = s->ck.pos;
   return st;
@@ -587,6 +589,8 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   d->no_gemm_tune = !s->cfg.gemm_tuning;
   d->memory_limit = s->cfg.memory_limit;
   d->alloc_limit = s->cfg.alloc_limit;
+  d->gemm_mode = keep(s, s->cfg.gemm_selection);
+  d->gemm_budget = s->cfg.gemm_budget;
   s->o.profile = s->cfg.profile;
   s->o.seed = -1;
   s->o.augment_crop = -1;
