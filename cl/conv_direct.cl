@@ -4,6 +4,7 @@
  *   CD_K, CD_S   window size and stride
  *   CD_C, CD_F   input channels and filters
  *   CD_FV        filters per vector (1, 2, 4, 8 or 16; divides CD_F)
+ *   CD_GPW       groups of CD_FV filters per weight-gradient work-item
  *   CD_PW        output pixels of one row per forward work-item
  *   BIAS_ACT     the fused activation (CLT_ACT_* code)
  * so that every loop below has a constant trip count and is unrolled: the taps
@@ -18,6 +19,7 @@
 #define CD_C 1
 #define CD_F 8
 #define CD_FV 4
+#define CD_GPW 2
 #define CD_PW 2
 #define BIAS_ACT CLT_ACT_RELU
 #endif
@@ -129,35 +131,35 @@ __kernel void conv_direct_forward(__global const float *x, __global const float 
 }
 
 /* The weight and bias gradients from chunks of output pixels, no im2col: work-item
- * (g, k) walks rows r = k*chunk .. min((k+1)*chunk, R) - 1 for filters g*FV ..
- * g*FV + FV - 1, forms dz = dy * act'(y) (written back into dy when write_dz is 1, for
- * an input gradient that follows), and sums dz (the bias gradient) and dz * x(tap) for
- * every tap. Its sums go to part [chunks, KKC + 1, F]: part[k][tap][f], tap KKC being
- * the bias. conv_direct_reduce then adds the chunks in order: no atomics, the same
- * bits on every run. */
+ * (gg, k) walks rows r = k*chunk .. min((k+1)*chunk, R) - 1 for the CD_GPW groups of
+ * CD_FV filters from group gg*CD_GPW, reads the row's window from x once into xs, forms
+ * dz = dy * act'(y) (written back into dy when write_dz is 1, for an input gradient that
+ * follows), and sums dz (the bias gradient) and dz * x(tap) for every tap. Its sums go
+ * to part [chunks, KKC + 1, F]: part[k][tap][f], tap KKC being the bias.
+ * conv_direct_reduce then adds the chunks in order: no atomics, the same bits on every
+ * run. */
 __kernel void conv_direct_wgrad(__global const float *x, __global float *dy,
                                 __global const float *y, __global float *part, int H, int W,
                                 int OH, int OW, int pt, int pl, int rows, int chunk, int write_dz,
                                 float alpha) {
-  int g = get_global_id(0);
+  int gg = get_global_id(0);
   int k = get_global_id(1);
   int r0 = k * chunk;
-  if (g >= CD_GROUPS || r0 >= rows) return;
+  if (gg >= CD_GROUPS / CD_GPW || r0 >= rows) return;
   int r1 = min(r0 + chunk, rows);
-  VEC acc[CD_KKC + 1];
+  VEC acc[CD_GPW][CD_KKC + 1];
 #pragma unroll
-  for (int tap = 0; tap <= CD_KKC; tap++) acc[tap] = (VEC)0.0f;
+  for (int q = 0; q < CD_GPW; q++)
+#pragma unroll
+    for (int tap = 0; tap <= CD_KKC; tap++) acc[q][tap] = (VEC)0.0f;
   int ow = r0 % OW;
   int t = r0 / OW; /* n*OH + oh */
   int n = t / OH;
   int oh = t - n * OH;
   for (int r = r0; r < r1; r++) {
-    size_t o = (size_t)r * CD_F + g * CD_FV;
-    VEC dz = VLOAD(dy + o) * cd_act_grad(VLOAD(y + o), alpha);
-    if (write_dz) VSTORE(dz, dy + o);
-    acc[CD_KKC] += dz;
     __global const float *xn = x + (size_t)n * H * W * CD_C;
     int iw0 = ow * CD_S - pl;
+    float xs[CD_KKC];
 #pragma unroll
     for (int kh = 0; kh < CD_K; kh++) {
       int ih = oh * CD_S - pt + kh;
@@ -166,12 +168,18 @@ __kernel void conv_direct_wgrad(__global const float *x, __global float *dy,
         int iw = iw0 + kw;
         int inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
 #pragma unroll
-        for (int c = 0; c < CD_C; c++) {
-          float xv = inside ? xn[(ih * W + iw) * CD_C + c] : 0.0f;
-          int tap = (kh * CD_K + kw) * CD_C + c;
-          acc[tap] += xv * dz;
-        }
+        for (int c = 0; c < CD_C; c++)
+          xs[(kh * CD_K + kw) * CD_C + c] = inside ? xn[(ih * W + iw) * CD_C + c] : 0.0f;
       }
+    }
+#pragma unroll
+    for (int q = 0; q < CD_GPW; q++) {
+      size_t o = (size_t)r * CD_F + (gg * CD_GPW + q) * CD_FV;
+      VEC dz = VLOAD(dy + o) * cd_act_grad(VLOAD(y + o), alpha);
+      if (write_dz) VSTORE(dz, dy + o);
+      acc[q][CD_KKC] += dz;
+#pragma unroll
+      for (int tap = 0; tap < CD_KKC; tap++) acc[q][tap] += xs[tap] * dz;
     }
     if (++ow == OW) {
       ow = 0;
@@ -181,9 +189,11 @@ __kernel void conv_direct_wgrad(__global const float *x, __global float *dy,
       }
     }
   }
-  __global float *pk = part + (size_t)k * (CD_KKC + 1) * CD_F + g * CD_FV;
+  __global float *pk = part + (size_t)k * (CD_KKC + 1) * CD_F + gg * CD_GPW * CD_FV;
 #pragma unroll
-  for (int tap = 0; tap <= CD_KKC; tap++) VSTORE(acc[tap], pk + tap * CD_F);
+  for (int q = 0; q < CD_GPW; q++)
+#pragma unroll
+    for (int tap = 0; tap <= CD_KKC; tap++) VSTORE(acc[q][tap], pk + tap * CD_F + q * CD_FV);
 }
 
 /* dW [F, KKC] += and db [F] += (has_bias) the sums over the chunks of part, in chunk

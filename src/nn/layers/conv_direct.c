@@ -27,15 +27,25 @@ clt_status clt_conv_direct_prepare(clt_conv_direct *d, clt_ctx *ctx, const clt_c
                                    clt_activation act, double alpha, int bias) {
   clt_conv_direct_release(d);
   d->g = *g;
-  d->fv = vector_width(g->k * g->k * g->c, g->f);
+  int kkc = g->k * g->k * g->c;
+  d->fv = vector_width(kkc, g->f);
+  /* As many groups per weight-gradient work-item as the same register budget holds: the
+   * window of a row is then read once for all of them. */
+  d->gpw = 1;
+  for (int q = g->f / d->fv; q > 1; q--)
+    if ((g->f / d->fv) % q == 0 && (kkc + 1) * d->fv * q <= 448) {
+      d->gpw = q;
+      break;
+    }
   /* CPUs: a few pixels per work-item share the weight loads; GPUs want work-items. */
   d->pw = ctx->dev.kind == CLT_DEVICE_CPU ? 4 : 1;
   d->bias = bias;
   d->alpha = (float)alpha;
   char options[160];
-  snprintf(options, sizeof options,
-           "-DCD_K=%d -DCD_S=%d -DCD_C=%d -DCD_F=%d -DCD_FV=%d -DCD_PW=%d -DBIAS_ACT=%d", g->k,
-           g->s, g->c, g->f, d->fv, d->pw, (int)act);
+  snprintf(
+      options, sizeof options,
+      "-DCD_K=%d -DCD_S=%d -DCD_C=%d -DCD_F=%d -DCD_FV=%d -DCD_GPW=%d -DCD_PW=%d -DBIAS_ACT=%d",
+      g->k, g->s, g->c, g->f, d->fv, d->gpw, d->pw, (int)act);
   CLT_TRY(
       clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_transpose", options, &d->transpose));
   CLT_TRY(clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_forward", options, &d->forward));
@@ -102,7 +112,7 @@ clt_status clt_conv_direct_backward(clt_conv_direct *d, clt_ctx *ctx, int n, cl_
   clt_arg_int(k, (int)chunk);
   clt_arg_int(k, write_dz);
   clt_arg_float(k, d->alpha);
-  size_t global[3] = {(size_t)g->f / d->fv, chunks, 1}, local[3] = {1, 1, 1};
+  size_t global[3] = {(size_t)g->f / d->fv / d->gpw, chunks, 1}, local[3] = {1, 1, 1};
   CLT_TRY(clt_run_3d(ctx, k, global, local));
   clt_kernel *r = &d->reduce;
   clt_arg_mem(r, ws);

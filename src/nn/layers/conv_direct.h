@@ -24,7 +24,8 @@ typedef struct clt_conv_geom {
 
 typedef struct clt_conv_direct {
   clt_conv_geom g;
-  int fv, pw; /* filters per vector, output pixels per forward work-item */
+  int fv, gpw, pw; /* filters per vector, vector groups per weight-gradient work-item,
+                      output pixels per forward work-item */
   int bias;
   float alpha;
   clt_kernel transpose, forward, wgrad, reduce;
