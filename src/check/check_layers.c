@@ -100,6 +100,13 @@ static const layer_case cases[] = {
     {"conv", "direct-c3-inference", DEF, 3, 7, 5, 3,
      "filters = 8\nsize = 3\npadding = same\nactivation = relu\nalgorithm = direct\n", 0, 0, 0, 0,
      0},
+    /* im2col_vec / col2im_vec: C a multiple of 16, 8 and 4. */
+    {"conv", "vec16-3x3-s1-same-relu", BOTH, 2, 6, 5, 16,
+     "filters = 7\nsize = 3\npadding = same\nactivation = relu\n", 1, 0, 0, 0, 0},
+    {"conv", "vec8-3x3-s2-valid", DEF, 3, 9, 7, 8, "filters = 5\nsize = 3\nstride = 2\n", 1, 0, 0,
+     0, 0},
+    {"conv", "vec4-5x5-s2-pad1-tanh", DEF, 2, 9, 8, 12,
+     "filters = 6\nsize = 5\nstride = 2\npadding = 1\nactivation = tanh\n", 1, 0, 0, 0, 0},
     {"conv", "im2col-c3-relu-first", DEF, 3, 7, 5, 3,
      "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = im2col\n", 1, 0, 0, 0,
      1},

@@ -44,6 +44,7 @@ typedef struct conv_layer {
   int pad_top, pad_bottom, pad_left, pad_right;
   int pointwise; /* 1x1, stride 1, no padding: no im2col */
   clt_kernel im2col, col2im;
+  int vec; /* channels per vector of im2col_vec / col2im_vec; 1: the scalar kernels */
   /* From prepare. */
   int direct; /* 1: forward and weight gradient by cl/conv_direct.cl */
   clt_conv_direct dk;
@@ -200,10 +201,20 @@ static clt_status conv_prepare(void *self, clt_ctx *ctx) {
   conv_layer *L = self;
   clt_kernel_release(&L->im2col);
   clt_kernel_release(&L->col2im);
-  char options[48]; /* K and S as constants: see cl/conv.cl */
-  snprintf(options, sizeof options, "-DCONV_K=%d -DCONV_S=%d", L->size, L->stride);
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", options, &L->im2col));
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", options, &L->col2im));
+  /* The widest vector of channels that divides C (cl/conv.cl, im2col_vec). */
+  L->vec = 1;
+  for (int v = 16; v >= 4; v /= 2)
+    if (L->in.c % v == 0) {
+      L->vec = v;
+      break;
+    }
+  char options[64]; /* K, S and the vector width as constants: see cl/conv.cl */
+  snprintf(options, sizeof options, "-DCONV_K=%d -DCONV_S=%d -DCONV_V=%d", L->size, L->stride,
+           L->vec > 1 ? L->vec : 4);
+  CLT_TRY(
+      clt_kernel_create(ctx, "conv.cl", L->vec > 1 ? "im2col_vec" : "im2col", options, &L->im2col));
+  CLT_TRY(
+      clt_kernel_create(ctx, "conv.cl", L->vec > 1 ? "col2im_vec" : "col2im", options, &L->col2im));
   clt_conv_direct_release(&L->dk);
   L->direct = use_direct(L, ctx);
   if (L->direct) {
@@ -238,7 +249,7 @@ static clt_status run_im2col(conv_layer *L, const clt_pass *p) {
   clt_arg_mem(k, p->workspace);
   clt_arg_int(k, p->batch);
   geometry_args(L, k);
-  size_t global[3] = {(size_t)L->size * L->in.c, (size_t)L->out.w * L->size,
+  size_t global[3] = {(size_t)L->size * L->in.c / L->vec, (size_t)L->out.w * L->size,
                       (size_t)p->batch * L->out.h};
   size_t local[3];
   clt_local_3d(k, global, local);
@@ -252,7 +263,8 @@ static clt_status run_col2im(conv_layer *L, const clt_pass *p, cl_mem dcol) {
   clt_arg_mem(k, p->dx);
   clt_arg_int(k, p->batch);
   geometry_args(L, k);
-  size_t global[3] = {(size_t)L->in.c, (size_t)L->in.w, (size_t)p->batch * L->in.h}, local[3];
+  size_t global[3] = {(size_t)L->in.c / L->vec, (size_t)L->in.w, (size_t)p->batch * L->in.h},
+         local[3];
   clt_local_3d(k, global, local);
   return clt_run_3d(p->ctx, k, global, local);
 }
