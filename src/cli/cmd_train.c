@@ -449,8 +449,9 @@ static clt_status run(const clt_train_options *o, FILE *info) {
   if (st == CLT_OK) st = load_data(ro, model, &data, info);
   if (st == CLT_OK && o->resume) st = resume_check(&ck, &data, ctx, o->resume);
   if (st == CLT_OK)
-    st = clt_train_memory_plan(model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
-                               &data.test, ro->stream, o->batch_auto, o->resume != NULL, info);
+    st = clt_train_memory_plan(model, ctx, opt, clt_optim_state_per_param(opt), &data.train,
+                               &data.val, &data.test, ro->stream, o->batch_auto, o->resume != NULL,
+                               info);
   if (st == CLT_OK) {
     clt_train_summary(info, model, ctx, clt_optim_state_per_param(opt), &data.train, &data.val,
                       &data.test);
