@@ -124,6 +124,12 @@ static const layer_case cases[] = {
     {"maxpool", "2x2-s1-ties", DEF, 3, 7, 5, 3, "size = 2\nstride = 1\n", 1, 0, 0, 0.5, 0},
     {"maxpool", "3x3-s3-batch1", DEF, 1, 11, 13, 7, "size = 3\n", 1, 0, 0, 0, 0},
     {"maxpool", "2x2-inference", DEF, 3, 7, 5, 3, "size = 2\n", 0, 0, 0, 0, 0},
+    /* maxpool_forward_vec / maxpool_backward_disjoint_vec (C = 16, 8, 12), ties; the
+     * overlapping backward stays scalar. */
+    {"maxpool", "vec16-2x2", BOTH, 3, 9, 7, 16, "size = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "vec8-2x2-ties", DEF, 2, 8, 6, 8, "size = 2\n", 1, 0, 0, 0.5, 0},
+    {"maxpool", "vec4-3x3-s2-overlap", DEF, 2, 9, 7, 12, "size = 3\nstride = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "vec8-3x3-s3-inference", DEF, 1, 10, 11, 8, "size = 3\n", 0, 0, 0, 0, 0},
     /* avgpool */
     {"avgpool", "2x2", BOTH, 3, 7, 5, 3, "size = 2\n", 1, 0, 0, 0, 0},
     {"avgpool", "3x3-s2-overlap", DEF, 2, 9, 7, 5, "size = 3\nstride = 2\n", 1, 0, 0, 0, 0},
