@@ -66,13 +66,17 @@ gemm_local(const int m, const int n, const int k, const float alpha, __global co
 
   for (int p0 = 0; p0 < k; p0 += KT) {
     for (int e = tid; e < KT * BM; e += TS * TS) {
-      /* TA: consecutive work-items walk i (contiguous); else p. */
-      const int p = TA ? e / BM : e % KT, i = TA ? e % BM : e / KT;
+      /* TA: consecutive work-items walk i (contiguous); else p. Unsigned division and the
+       * remainder by subtraction: a signed / and % pair compiles to LLVM's freeze, which
+       * Oclgrind 21.10 cannot run under --uninitialized (as in cl/conv.cl's col2im). */
+      const uint ue = (uint)e, q = ue / (uint)(TA ? BM : KT), rem = ue - q * (uint)(TA ? BM : KT);
+      const int p = (int)(TA ? q : rem), i = (int)(TA ? rem : q);
       const int gi = row0 + i, gp = p0 + p;
       la[p][i] = gi < m && gp < k ? A_AT(gi, gp) : 0.0f;
     }
     for (int e = tid; e < KT * BN; e += TS * TS) {
-      const int p = TB ? e % KT : e / BN, j = TB ? e / KT : e % BN;
+      const uint ue = (uint)e, q = ue / (uint)(TB ? KT : BN), rem = ue - q * (uint)(TB ? KT : BN);
+      const int p = (int)(TB ? rem : q), j = (int)(TB ? q : rem);
       const int gj = col0 + j, gp = p0 + p;
       lb[p][j] = gj < n && gp < k ? B_AT(gp, gj) : 0.0f;
     }
