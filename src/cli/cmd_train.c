@@ -13,6 +13,7 @@
 #include "cli/summary.h"
 #include "cli/train_args.h"
 #include "cli/train_csv.h"
+#include "cli/train_images.h"
 #include "cli/train_memory.h"
 #include "nn/augment_section.h"
 #include "runtime/gemm.h"
@@ -68,8 +69,9 @@ static clt_status load_data(const clt_run_options *ro, const clt_model *m, train
                             FILE *info) {
   const char *dir = ro->data;
   if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
-  CLT_TRY(clt_dataset_load_dir(dir, 0, &d->all));
-  CLT_TRY(clt_dataset_load_dir(dir, 1, &d->test));
+  CLT_TRY(clt_cli_load_images(ro, m, CLT_SPLIT_TRAIN, &d->all, info));
+  CLT_TRY(clt_cli_load_images(ro, m, CLT_SPLIT_TEST, &d->test, info));
+
   if (ro->subset) {
     if (ro->subset < d->all.n) CLT_TRY(clt_dataset_subset(&d->all, 0, ro->subset, &d->all));
     if (ro->subset < d->test.n) CLT_TRY(clt_dataset_subset(&d->test, 0, ro->subset, &d->test));
@@ -85,6 +87,12 @@ static clt_status load_data(const clt_run_options *ro, const clt_model *m, train
                     "the data in %s have %d classes but %s ends in %d outputs; set units = %d in "
                     "the [dense] layer before [softmax]",
                     dir, d->all.classes, m->name, m->classes, d->all.classes);
+  if (clt_image_folder_has_val(dir)) { /* its own val/ folder: no split of train/ */
+    CLT_TRY(clt_cli_load_images(ro, m, CLT_SPLIT_VAL, &d->val, info));
+    d->train = d->all;
+    memset(&d->all, 0, sizeof d->all);
+    return CLT_OK;
+  }
   return clt_dataset_split(&d->all, ro->val_split, &d->train, &d->val);
 }
 
@@ -123,6 +131,7 @@ static void fresh_options(const clt_train_options *o, clt_run_options *ro) {
   snprintf(ro->label, sizeof ro->label, "%s", o->label ? o->label : "");
   ro->regression = o->task && strcmp(o->task, "regression") == 0;
   ro->skip_bad_rows = o->skip_bad_rows;
+  ro->skip_bad_images = o->skip_bad_images;
 }
 
 /* The first line where two texts differ (1-based). */

@@ -3,6 +3,7 @@
 
 #include "data/cifar.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
 #include "runtime/rng.h"
 
 #include <ctype.h>
@@ -171,13 +172,21 @@ static clt_status no_known_data(const char *dir) {
                   "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
                   "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and CIFAR-10 binary "
                   "batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin, "
-                  "batches.meta.txt); put one of these sets in the folder",
+                  "batches.meta.txt) and an image folder (one sub-folder of PNG or JPEG images per "
+                  "class, or train/ and test/ folders that hold them); put one of these sets in "
+                  "the folder",
                   dir, python);
 }
 
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
+  return clt_dataset_load_dir_images(dir, test_split, NULL, NULL, out);
+}
+
+clt_status clt_dataset_load_dir_images(const char *dir, int test_split,
+                                       const clt_image_options *images, clt_image_report *report,
+                                       clt_dataset *out) {
   memset(out, 0, sizeof *out);
-  if (test_split != 0 && test_split != 1)
+  if (test_split != 0 && test_split != 1 && test_split != CLT_SPLIT_VAL)
     return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
                     test_split);
   struct stat st;
@@ -194,11 +203,17 @@ clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *ou
                     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
                     dir, what);
   }
-  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
+  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches, else an
+   * image folder. */
   if (!has_idx_files(dir) && !is_default_dir(dir)) {
-    if (clt_cifar_dir_has_batches(dir)) return clt_cifar_load_dir(dir, test_split, out);
+    int cifar = clt_cifar_dir_has_batches(dir);
+    if (cifar && test_split != CLT_SPLIT_VAL) return clt_cifar_load_dir(dir, test_split, out);
+    if (!cifar && clt_image_folder_detect(dir))
+      return clt_image_folder_load(dir, test_split, images, report, out);
     return no_known_data(dir);
   }
+  if (test_split == CLT_SPLIT_VAL)
+    return clt_fail(CLT_ERR_USAGE, "%s: IDX files have no validation set; use --val-split", dir);
   const char *prefix = test_split ? "t10k" : "train";
   char name[64], images_path[4096], labels_path[4096];
   snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);

@@ -54,8 +54,21 @@ clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path
  * label >= 10 is CLT_ERR_BAD_DATA. Missing folder or file: CLT_ERR_MISSING_INPUT.
  * The format follows what dir holds: any of the IDX files above, else CIFAR-10 binary batches
  * (data_batch_N.bin, test_batch.bin: clt_cifar_load_dir in data/cifar.h, with owned class
- * names from batches.meta.txt), else CLT_ERR_MISSING_INPUT with one line naming both. */
+ * names from batches.meta.txt), else an image folder (a folder with sub-folders:
+ * data/image_folder.h, images fitted to the first image's size), else CLT_ERR_MISSING_INPUT with
+ * one line naming the three. */
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out);
+
+struct clt_image_options;
+struct clt_image_report;
+
+/* clt_dataset_load_dir with an image folder's options (data/image_folder.h; NULL: defaults)
+ * and its report (may be NULL). The format is chosen as above, image folders last: a folder
+ * with neither IDX files nor CIFAR batches but with a sub-folder. split may also be 2, the
+ * val/ folder of an image folder. */
+clt_status clt_dataset_load_dir_images(const char *dir, int split,
+                                       const struct clt_image_options *images,
+                                       struct clt_image_report *report, clt_dataset *out);
 
 /* Copies count names into one block owned by ds (names_storage) and points class_names at
  * it; replaces names ds owned before. count must equal ds->classes when the names are used. */
