@@ -1,5 +1,6 @@
 /* cltrain predict CHECKPOINT INPUT...: the class and top-k probabilities of each input:
- * samples of an IDX file or of a CIFAR-10 binary batch (by index range) or PGM/PPM images. */
+ * samples of an IDX file or of a CIFAR-10 binary batch (by index range), or PNG, JPEG and PGM/PPM
+ * images. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "cli/inference.h"
 #include "data/cifar.h"
 #include "data/idx.h"
+#include "data/image_decode.h"
 #include "data/pnm.h"
 #include "train/evaluate.h"
 
@@ -28,20 +30,22 @@ typedef struct predict_options {
 } predict_options;
 
 static void help(FILE *out) {
-  fprintf(out, "usage: cltrain predict CHECKPOINT INPUT... [options]\n\n"
-               "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
-               "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
-               "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
-               "e.g. test_batch.bin; its labels shown too) or a PGM/PPM image (P2, P5, P3, P6).\n"
-               "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
-               "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
-               "  --top K              probabilities of the K most likely classes (default 3)\n"
-               "  --range A:B          IDX or CIFAR samples A to B-1 (default: all)\n"
-               "  --resize             scale images of another size to the model's input\n"
-               "                       (area average when shrinking, bilinear when enlarging) and\n"
-               "                       convert colour to grey or grey to colour; without it such\n"
-               "                       images are rejected\n"
-               "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
+  fprintf(out,
+          "usage: cltrain predict CHECKPOINT INPUT... [options]\n\n"
+          "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
+          "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
+          "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
+          "e.g. test_batch.bin; its labels shown too), a PNG or JPEG image (grey or colour; alpha\n"
+          "dropped) or a PGM/PPM image (P2, P5, P3, P6).\n"
+          "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
+          "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
+          "  --top K              probabilities of the K most likely classes (default 3)\n"
+          "  --range A:B          IDX or CIFAR samples A to B-1 (default: all)\n"
+          "  --resize             scale images of another size to the model's input\n"
+          "                       (area average when shrinking, bilinear when enlarging) and\n"
+          "                       convert colour to grey or grey to colour; without it such\n"
+          "                       images are rejected\n"
+          "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
 static int parse_range(const char *arg, long *a, long *b) {
@@ -264,12 +268,15 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
     if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file", path);
     return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
   }
-  unsigned char head[2] = {0, 0};
-  size_t got = fread(head, 1, 2, f);
+  unsigned char head[8] = {0};
+  size_t got = fread(head, 1, sizeof head, f);
   fclose(f);
-  if (got == 2 && head[0] == 'P' && strchr("2356", head[1])) {
+  int pnm = got >= 2 && head[0] == 'P' && strchr("2356", head[1]);
+  int png_jpeg = clt_image_sniff(head, got) != CLT_IMAGE_UNKNOWN ||
+                 clt_image_format_of_name(path) != CLT_IMAGE_UNKNOWN;
+  if (pnm || png_jpeg) {
     clt_image img;
-    CLT_TRY(clt_pnm_read(path, &img));
+    CLT_TRY(pnm ? clt_pnm_read(path, &img) : clt_image_read(path, 0, &img));
     float *x = malloc(clt_shape_size(in) * sizeof *x);
     clt_status st = x ? fit_image(o, path, &img, in, x) : clt_fail(CLT_ERR_OUT_OF_MEMORY, "oom");
     if (st == CLT_OK) st = add_sample(s, path, x, -1);
@@ -279,13 +286,12 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
   }
   /* CIFAR batches have no magic number: known by name (before IDX: a record may start 0 0). */
   if (ends_with(path, ".bin")) return add_cifar(o, path, in, s);
-  if (got == 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b)))
+  if (got >= 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b)))
     return add_idx(o, path, in, s);
   return clt_fail(
       CLT_ERR_BAD_DATA,
-      "%s is neither an IDX file, a CIFAR-10 batch (.bin) nor a PGM/PPM image (P2, P3, P5, "
-      "P6); convert it, e.g. "
-      "with 'convert IMAGE -colorspace gray image.pgm'",
+      "%s is neither an IDX file, a CIFAR-10 batch (.bin), a PNG or JPEG image nor a PGM/PPM "
+      "image (P2, P3, P5, P6); convert it, e.g. with 'convert IMAGE image.png'",
       path);
 }
 
