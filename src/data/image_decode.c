@@ -26,8 +26,7 @@ clt_image_format clt_image_format_of_name(const char *name) {
 clt_status clt_image_decode(const unsigned char *data, size_t size, const char *name,
                             long max_pixels, clt_image *out) {
   memset(out, 0, sizeof *out);
-  if (size == 0)
-    return clt_fail(CLT_ERR_BAD_DATA, "%s: empty file (0 bytes); remove it or copy it again", name);
+  if (size == 0) return clt_fail(CLT_ERR_BAD_DATA, "%s: empty file (0 bytes)", name);
   switch (clt_image_sniff(data, size)) {
   case CLT_IMAGE_PNG:
     return clt_png_decode(data, size, name, max_pixels, out);
@@ -36,7 +35,7 @@ clt_status clt_image_decode(const unsigned char *data, size_t size, const char *
   default:
     return clt_fail(CLT_ERR_BAD_DATA,
                     "%s: neither a PNG nor a JPEG file (its first bytes are no PNG signature and "
-                    "no JPEG start-of-image marker); remove it or convert it",
+                    "no JPEG start-of-image marker)",
                     name);
   }
 }

@@ -208,36 +208,43 @@ clt_status clt_image_list_read(const char *root, clt_image_report *report, clt_i
   if (!out->class_names) s = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   struct stat root_st;
   if (s == CLT_OK && stat(root, &root_st) == 0) seen_before(&w, &root_st, &s);
+  /* the class folders first, all marked walked: a link from one class into another is then
+   * not walked twice */
+  char **class_paths = calloc(count ? count : 1, sizeof *class_paths);
+  if (s == CLT_OK && !class_paths) s = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   for (size_t i = 0; i < count && s == CLT_OK; i++) {
     if (names[i][0] == '.') continue;
     char *path = join(root, names[i]);
     struct stat st;
     if (!path) {
       s = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
-      break;
-    }
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
       if (!seen_before(&w, &st, &s) && s == CLT_OK) {
-        long before = out->n;
+        class_paths[out->classes] = path;
         out->class_names[out->classes++] = names[i];
         names[i] = NULL;
-        s = walk_dir(&w, path, out->classes - 1, 1);
-        if (s == CLT_OK && out->n == before)
-          s = clt_fail(CLT_ERR_BAD_DATA,
-                       "%s: class folder holds no PNG or JPEG image (.png, .jpg, .jpeg); add "
-                       "images or remove the folder",
-                       path);
+        path = NULL;
       }
-    } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-      if (clt_image_format_of_name(names[i]) != CLT_IMAGE_UNKNOWN)
-        s = clt_fail(CLT_ERR_BAD_DATA,
-                     "%s: an image outside any class folder; move it into the folder of its "
-                     "class (%s/CLASS/%s)",
-                     path, root, names[i]);
-      /* other files beside the class folders (README, labels.txt) are not data */
-    }
+    } else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+               clt_image_format_of_name(names[i]) != CLT_IMAGE_UNKNOWN) {
+      s = clt_fail(CLT_ERR_BAD_DATA,
+                   "%s: an image outside any class folder; move it into the folder of its "
+                   "class (%s/CLASS/%s)",
+                   path, root, names[i]);
+    } /* other files beside the class folders (README, labels.txt) are not data */
     free(path);
   }
+  for (int k = 0; k < out->classes && s == CLT_OK; k++) {
+    long before = out->n;
+    s = walk_dir(&w, class_paths[k], k, 1);
+    if (s == CLT_OK && out->n == before)
+      s = clt_fail(CLT_ERR_BAD_DATA,
+                   "%s: class folder holds no PNG or JPEG image (.png, .jpg, .jpeg); add "
+                   "images or remove the folder",
+                   class_paths[k]);
+  }
+  for (size_t k = 0; class_paths && k < count; k++) free(class_paths[k]);
+  free(class_paths);
   free_names(names, count);
   write_ext_list(&w);
   free(w.dev);

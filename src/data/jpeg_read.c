@@ -48,8 +48,7 @@ clt_status clt_jpeg_decode(const unsigned char *data, size_t size, const char *n
   memset(out, 0, sizeof *out);
   volatile long max_pixels = max_pixels_arg > 0 ? max_pixels_arg : CLT_IMAGE_MAX_PIXELS;
   if (size < 3 || data[0] != 0xFF || data[1] != 0xD8)
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s: not a JPEG file (no start-of-image marker); re-export it", name);
+    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a JPEG file (no start-of-image marker)", name);
   struct jpeg_decompress_struct cinfo;
   jpeg_errors err;
   struct jpeg_progress_mgr progress;
@@ -68,7 +67,7 @@ clt_status clt_jpeg_decode(const unsigned char *data, size_t size, const char *n
     if (too_big)
       return clt_fail(CLT_ERR_BAD_DATA,
                       "%s: the JPEG header says %lux%lu pixels, more than the limit of %ld "
-                      "(memory is bounded before decoding); scale the image down",
+                      "(memory is bounded before decoding: scale the image down)",
                       name, w, h, max_pixels);
     return clt_fail(CLT_ERR_BAD_DATA, "%s: cannot decode the JPEG: %s", name, err.why);
   }

@@ -38,7 +38,7 @@ clt_status clt_png_decode(const unsigned char *data, size_t size, const char *na
   memset(out, 0, sizeof *out);
   volatile long max_pixels = max_pixels_arg > 0 ? max_pixels_arg : CLT_IMAGE_MAX_PIXELS;
   if (size < 8 || png_sig_cmp(data, 0, 8) != 0)
-    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a PNG file (no PNG signature); re-export it", name);
+    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a PNG file (no PNG signature)", name);
   png_source src = {data, size, 0, ""};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
   png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -59,7 +59,7 @@ clt_status clt_png_decode(const unsigned char *data, size_t size, const char *na
     if (too_big)
       return clt_fail(CLT_ERR_BAD_DATA,
                       "%s: the PNG header says %lux%lu pixels, more than the limit of %ld "
-                      "(memory is bounded before decoding); scale the image down",
+                      "(memory is bounded before decoding: scale the image down)",
                       name, (unsigned long)w, (unsigned long)h, max_pixels);
     return clt_fail(CLT_ERR_BAD_DATA, "%s: cannot decode the PNG: %s", name,
                     src.why[0] ? src.why : "libpng error");
