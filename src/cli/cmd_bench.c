@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "data/image_folder.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
 #include "runtime/gemm.h"
@@ -262,7 +263,9 @@ static clt_status make_data(bench_state *b, int force_stream) {
 /* The training split of o->data (its first o->subset samples), checked against the model. */
 static clt_status load_data(bench_state *b, const bench_options *o) {
   const clt_model *m = b->model;
-  CLT_TRY(clt_dataset_load_dir(o->data, 0, &b->data));
+  clt_image_options io; /* an image folder's images fitted to the model's input */
+  clt_image_options_init(&io, m->input.h, m->input.w, m->input.c);
+  CLT_TRY(clt_dataset_load_dir_images(o->data, 0, &io, NULL, &b->data));
   if (o->subset && o->subset < b->data.n)
     CLT_TRY(clt_dataset_subset(&b->data, 0, o->subset, &b->data));
   if (b->data.h != m->input.h || b->data.w != m->input.w || b->data.c != m->input.c)

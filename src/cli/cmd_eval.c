@@ -13,6 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/inference.h"
 #include "data/csv_data.h"
+#include "data/image_folder.h"
 #include "train/evaluate.h"
 
 typedef struct eval_options {
@@ -209,8 +210,12 @@ static clt_status run(const eval_options *o) {
   clt_cli_csv_eval *csv = NULL;
   if (st == CLT_OK && clt_csv_data_path(dir))
     st = clt_cli_csv_eval_open(&inf, dir, &csv, &test);
-  else if (st == CLT_OK)
-    st = clt_dataset_load_dir(dir, 1, &test);
+  else if (st == CLT_OK) { /* an image folder's images fitted to the model's input */
+    clt_image_options io;
+    clt_image_options_init(&io, inf.model->input.h, inf.model->input.w, inf.model->input.c);
+    io.skip_bad = inf.run.skip_bad_images;
+    st = clt_dataset_load_dir_images(dir, 1, &io, NULL, &test);
+  }
   if (st == CLT_OK && csv && o->subset)
     st = clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
                                  "with fewer rows");

@@ -46,12 +46,8 @@ clt_status clt_cli_load_images(const clt_run_options *ro, const clt_model *m, in
                                clt_dataset *out, FILE *info) {
   static const char *const names[3] = {"train", "test", "val"};
   decode_line line = {stderr, names[split], clt_is_terminal(stderr), 0};
-  clt_image_options o;
-  memset(&o, 0, sizeof o);
-  o.h = m->input.h;
-  o.w = m->input.w;
-  o.c = m->input.c == 1 || m->input.c == 3 ? m->input.c : 0;
-  if (!o.c) o.h = o.w = 0; /* not an image model: the folder's own shape, checked later */
+  clt_image_options o; /* not an image model: the folder's own shape, checked later */
+  clt_image_options_init(&o, m->input.h, m->input.w, m->input.c);
   o.skip_bad = ro->skip_bad_images;
   o.progress = on_progress;
   o.user = &line;

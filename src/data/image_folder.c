@@ -37,6 +37,15 @@ static int has_split(const char *dir, const char *name) {
   return is_dir(path);
 }
 
+void clt_image_options_init(clt_image_options *o, int h, int w, int c) {
+  memset(o, 0, sizeof *o);
+  if (c == 1 || c == 3) {
+    o->h = h;
+    o->w = w;
+    o->c = c;
+  }
+}
+
 int clt_image_folder_detect(const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return 0;

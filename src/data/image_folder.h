@@ -57,6 +57,10 @@ typedef struct clt_image_report {
   double seconds; /* listing, decoding (or cache read) and writing */
 } clt_image_report;
 
+/* Zeroes o and sets the target shape to a model's input h x w x c (left 0, the first image's
+ * shape, when c is neither 1 nor 3). */
+void clt_image_options_init(clt_image_options *o, int h, int w, int c);
+
 /* 1 when dir holds a sub-folder (then it is read as an image folder), else 0. */
 int clt_image_folder_detect(const char *dir);
 
