@@ -60,7 +60,7 @@ static void write_image(const char *dir, int k, int i, uint32_t seed) {
 }
 
 static void make_set(const char *root, const char *set, int per, uint32_t seed) {
-  char dir[4000], cls[4400];
+  char dir[4300], cls[4400];
   snprintf(dir, sizeof dir, "%s/%s", root, set);
   mkdir(root, 0755);
   mkdir(dir, 0755);
