@@ -450,6 +450,7 @@ static void test_cache(void **state) {
   free(bytes);
   assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
   assert_int_equal(r.cache_hit, 0);
+  clt_dataset_free(&ds);
   assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
   assert_int_equal(r.cache_hit, 1);
   clt_dataset_free(&ds);
@@ -479,13 +480,85 @@ static void test_threads_agree(void **state) {
   clt_dataset_free(&b);
 }
 
+/* Streamed from the cache file (larger than memory, forced here): decoded a chunk of 4 at a
+ * time with a bad file skipped, the samples read on demand equal the resident ones, a split
+ * gives streamed ranges, an epoch's order is a permutation, and a second load streams from
+ * the cache without decoding. The automatic choice follows CLTRAIN_HOST_MEMORY_BYTES. */
+static void test_stream(void **state) {
+  (void)state;
+  char root[4096], cache[4096];
+  clt_test_make_subdir(root, sizeof root, "streamed");
+  clt_test_make_subdir(cache, sizeof cache, "scache");
+  static const char *const names[3] = {"x", "y", "z"};
+  make_classes(root, names, 3, 5, 6);
+  clt_test_write_file(path_in(root, "y/zero.png"), "", 0);
+  clt_image_options o = opts(4, 4, 1);
+  o.skip_bad = 1;
+  clt_dataset resident, ds;
+  assert_int_equal(clt_image_folder_load(root, 0, &o, NULL, &resident), CLT_OK);
+  assert_int_equal(resident.n, 15);
+  o.no_cache = 0;
+  o.cache_dir = cache;
+  o.stream = 1;
+  o.stream_chunk = 4;
+  clt_image_report r;
+  for (int pass = 0; pass < 2; pass++) {
+    if (clt_image_folder_load(root, 0, &o, &r, &ds) != CLT_OK) fail_msg("%s", clt_last_error());
+    assert_int_equal(r.streamed, 1);
+    assert_int_equal(r.cache_hit, pass);
+    assert_int_equal(r.skipped, 1);
+    assert_int_equal(ds.n, 15);
+    assert_null(ds.images);
+    assert_non_null(ds.source);
+    assert_string_equal(ds.class_names[2], "z");
+    float x[15 * 16];
+    int32_t y[15];
+    assert_int_equal(ds.source->read(ds.source->self, 0, 15, x, y), CLT_OK);
+    assert_memory_equal(x, resident.images, sizeof x);
+    assert_memory_equal(y, resident.labels, sizeof y);
+    clt_dataset train, val;
+    assert_int_equal(clt_dataset_split(&ds, 0.2, &train, &val), CLT_OK);
+    assert_int_equal(train.n, 12);
+    assert_int_equal(val.n, 3);
+    assert_int_equal(val.source->read(val.source->self, 1, 2, x, y), CLT_OK);
+    assert_memory_equal(x, resident.images + 13 * 16, 2 * 16 * sizeof(float));
+    assert_int_equal(y[1], resident.labels[14]);
+    /* an epoch's order: every sample once */
+    assert_int_equal(train.source->begin_epoch(train.source->self, 3, 1), CLT_OK);
+    assert_int_equal(train.source->read(train.source->self, 0, 12, x, y), CLT_OK);
+    int seen[12] = {0};
+    for (int i = 0; i < 12; i++)
+      for (int k = 0; k < 12; k++)
+        if (memcmp(x + i * 16, resident.images + k * 16, 16 * sizeof(float)) == 0 &&
+            y[i] == resident.labels[k])
+          seen[k] = 1;
+    for (int k = 0; k < 12; k++) assert_int_equal(seen[k], 1);
+    clt_dataset_free(&train);
+    clt_dataset_free(&val);
+    clt_dataset_free(&ds);
+  }
+  /* automatic: a 1 KiB host memory limit streams, a large one does not */
+  o.stream = 0;
+  setenv("CLTRAIN_HOST_MEMORY_BYTES", "1K", 1);
+  assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
+  assert_int_equal(r.streamed, 1);
+  clt_dataset_free(&ds);
+  setenv("CLTRAIN_HOST_MEMORY_BYTES", "1G", 1);
+  assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
+  assert_int_equal(r.streamed, 0);
+  assert_non_null(ds.images);
+  clt_dataset_free(&ds);
+  unsetenv("CLTRAIN_HOST_MEMORY_BYTES");
+  clt_dataset_free(&resident);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_decode_formats),  cmocka_unit_test(test_header_limit),
       cmocka_unit_test(test_bad_bytes),       cmocka_unit_test(test_class_order_channels_resize),
       cmocka_unit_test(test_split_layout),    cmocka_unit_test(test_bad_files_and_skip),
       cmocka_unit_test(test_folder_problems), cmocka_unit_test(test_cache),
-      cmocka_unit_test(test_threads_agree),
+      cmocka_unit_test(test_threads_agree),   cmocka_unit_test(test_stream),
   };
   return cmocka_run_group_tests(tests, clt_test_tmpdir_setup, clt_test_tmpdir_teardown);
 }

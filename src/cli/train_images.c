@@ -23,7 +23,11 @@ static void on_progress(void *user, long done, long total) {
 }
 
 static void print_report(const clt_image_report *r, const char *what, int skip_bad, FILE *info) {
-  if (r->cache_hit)
+  if (r->streamed)
+    fprintf(info, "Image folder (%s): %ld images streamed from the cache %s (%s %.2f s)\n", what,
+            r->images, r->cache_path, r->cache_hit ? "no image decoded, checked in" : "decoded in",
+            r->seconds);
+  else if (r->cache_hit)
     fprintf(info, "Image folder (%s): %ld images from the cache %s (%.2f s, no image decoded)\n",
             what, r->images, r->cache_path, r->seconds);
   else
@@ -49,6 +53,7 @@ clt_status clt_cli_load_images(const clt_run_options *ro, const clt_model *m, in
   clt_image_options o; /* not an image model: the folder's own shape, checked later */
   clt_image_options_init(&o, m->input.h, m->input.w, m->input.c);
   o.skip_bad = ro->skip_bad_images;
+  o.stream = ro->stream; /* --stream: from the cache file too; else by host memory */
   o.progress = on_progress;
   o.user = &line;
   clt_image_report r;

@@ -30,6 +30,11 @@ typedef struct clt_batch_source {
    * (class indices, or float bits of regression targets). */
   clt_status (*read)(void *self, long start, int n, float *x, int32_t *labels);
   uint32_t data_crc; /* CRC32 of the data (checkpoints compare it on resume) */
+  /* Optional (NULL for CSV streams). range: a new source over samples [first, first + count)
+   * of this one, owned by the data set it goes into (clt_dataset_subset and _split use it);
+   * release: frees a source a data set owns. */
+  clt_status (*range)(void *self, long first, long count, const struct clt_batch_source **out);
+  void (*release)(void *self);
 } clt_batch_source;
 
 typedef struct clt_dataset {
@@ -40,6 +45,7 @@ typedef struct clt_dataset {
   const char *const *class_names; /* [classes] or NULL (then classes are plain numbers) */
   const clt_batch_source *source; /* NULL, or where the samples come from (borrowed) */
   void *names_storage;            /* owned block class_names points into, or NULL (static names) */
+  int owns_source;                /* source is this data set's: clt_dataset_free releases it */
 } clt_dataset;
 
 /* Loads an IDX image file (3-D: n, h, w; c = 1) and an IDX label file (1-D: n) that must
@@ -91,7 +97,8 @@ clt_status clt_dataset_split(const clt_dataset *all, double val_fraction, clt_da
 
 /* Copies samples [first, first + count) of ds into out. count may be 0; a range outside
  * [0, n] is CLT_ERR_USAGE. out may be ds: ds is then replaced by the subset (and left as it
- * was on failure). */
+ * was on failure). A streamed ds (source) gives a streamed out over its range (source->range;
+ * CLT_ERR_USAGE when the source has none). */
 clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_dataset *out);
 
 /* Writes a permutation of 0..n-1 into order[n]: Fisher-Yates, for i = n-1 down to 1,

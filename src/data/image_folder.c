@@ -14,6 +14,7 @@
 #include "data/image_cache.h"
 #include "data/image_decode.h"
 #include "data/image_list.h"
+#include "data/image_stream.h"
 #include "runtime/clock.h"
 
 /* Fixed seed of the sample order (see image_folder.h): not the run's seed, so the cache and
@@ -67,29 +68,32 @@ int clt_image_folder_has_val(const char *dir) {
 
 /* ---- decoding on threads ---- */
 
+/* Samples a chunk of the streamed path holds: about 64 MiB of floats, at least one. */
+#define STREAM_CHUNK_BYTES (64L << 20)
+
 typedef struct pool {
   const clt_image_list *list;
   const clt_image_options *o;
-  const int32_t *slot; /* file i goes to sample slot[i] */
-  float *images;       /* [n, h, w, c] */
-  char **why;          /* [n]: NULL, or the message of a file that failed */
+  const int32_t *files; /* the chunk's files: job j decodes file files[j] ... */
+  const int32_t *slot;  /* ... into sample slot[j] of images */
+  long jobs;
+  float *images; /* [chunk, h, w, c] */
+  char **why;    /* [jobs]: NULL, or the message of a file that failed */
   atomic_long next, done;
-  atomic_int stop; /* a bad file without skip_bad: the others need not be decoded */
+  atomic_int *stop; /* a bad file without skip_bad: the rest need not be decoded */
 } pool;
 
-static clt_status decode_one(pool *p, long i) {
+static clt_status decode_one(pool *p, long j) {
   const clt_image_options *o = p->o;
   clt_image img;
-  CLT_TRY(clt_image_read(p->list->files[i].path, o->max_pixels, &img));
+  CLT_TRY(clt_image_read(p->list->files[p->files[j]].path, o->max_pixels, &img));
   size_t per = (size_t)o->h * o->w * o->c;
-  float *dst = p->images + (size_t)p->slot[i] * per;
-  clt_status s;
-  if (img.h == o->h && img.w == o->w && img.c == o->c) {
+  float *dst = p->images + (size_t)p->slot[j] * per;
+  clt_status s = CLT_OK;
+  if (img.h == o->h && img.w == o->w && img.c == o->c)
     memcpy(dst, img.pixels, per * sizeof *dst);
-    s = CLT_OK;
-  } else {
+  else
     s = clt_image_fit(&img, o->h, o->w, o->c, dst);
-  }
   clt_image_free(&img);
   return s;
 }
@@ -97,14 +101,14 @@ static clt_status decode_one(pool *p, long i) {
 static void *worker(void *arg) {
   pool *p = arg;
   for (;;) {
-    long i = atomic_fetch_add(&p->next, 1);
-    if (i >= p->list->n || atomic_load(&p->stop)) break;
+    long j = atomic_fetch_add(&p->next, 1);
+    if (j >= p->jobs || atomic_load(p->stop)) break;
     clt_clear_error();
-    if (decode_one(p, i) != CLT_OK) {
+    if (decode_one(p, j) != CLT_OK) {
       const char *msg = clt_last_error();
-      p->why[i] = strdup(msg[0] ? msg : p->list->files[i].path);
-      if (!p->why[i]) p->why[i] = (char *)""; /* no memory: the message is lost, not the fact */
-      if (!p->o->skip_bad) atomic_store(&p->stop, 1);
+      p->why[j] = strdup(msg[0] ? msg : p->list->files[p->files[j]].path);
+      if (!p->why[j]) p->why[j] = (char *)""; /* no memory: the message is lost, not the fact */
+      if (!p->o->skip_bad) atomic_store(p->stop, 1);
     }
     atomic_fetch_add(&p->done, 1);
   }
@@ -124,92 +128,207 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Decodes every file of list into out (allocated here) in the fixed order; bad files fail
- * the load or (skip_bad) are left out and counted. */
-static clt_status decode_all(const clt_image_list *list, const clt_image_options *o,
-                             clt_image_report *report, clt_dataset *out) {
-  long n = list->n;
-  size_t per = (size_t)o->h * o->w * o->c;
-  if ((double)n * (double)per * sizeof(float) > 0.9 * (double)SIZE_MAX)
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%ld images of %dx%dx%d are more than memory can hold",
-                    n, o->h, o->w, o->c);
-  pool p;
-  memset(&p, 0, sizeof p);
-  p.list = list;
-  p.o = o;
-  int32_t *order = malloc((size_t)n * sizeof *order);
-  int32_t *slot = malloc((size_t)n * sizeof *slot);
-  p.images = malloc((size_t)n * per * sizeof(float));
-  p.why = calloc((size_t)n, sizeof *p.why);
-  out->labels = malloc((size_t)n * sizeof(int32_t));
-  if (!order || !slot || !p.images || !p.why || !out->labels) {
-    free(order);
-    free(slot);
-    free(p.images);
-    free(p.why);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
-                    "cannot allocate %.1f MiB for %ld decoded images of %dx%dx%d; free memory "
-                    "or use smaller or fewer images",
-                    (double)n * per * sizeof(float) / 1048576.0, n, o->h, o->w, o->c);
-  }
-  /* sample k is file order[k]; files are decoded in listing order (disk locality) */
-  clt_shuffle_order(ORDER_SEED, 0, (int)n, order);
-  for (long k = 0; k < n; k++) slot[order[k]] = (int32_t)k;
-  p.slot = slot;
-  atomic_init(&p.next, 0);
-  atomic_init(&p.done, 0);
-  atomic_init(&p.stop, 0);
-  int threads = thread_count(o, n), started = 0;
+/* Runs the pool's jobs on threads; progress as base + done of total. */
+static void run_pool(pool *p, long base, long total) {
+  const clt_image_options *o = p->o;
+  atomic_init(&p->next, 0);
+  atomic_init(&p->done, 0);
+  int threads = thread_count(o, p->jobs), started = 0;
   pthread_t tid[64];
   for (int t = 0; t < threads; t++)
-    if (pthread_create(&tid[t], NULL, worker, &p) == 0) started++;
-  if (started == 0) worker(&p); /* no thread: this one decodes */
+    if (pthread_create(&tid[t], NULL, worker, p) == 0) started++;
+  if (started == 0) worker(p); /* no thread: this one decodes */
   double last = 0;
-  while (started > 0 && atomic_load(&p.done) < n && !atomic_load(&p.stop)) {
+  while (started > 0 && atomic_load(&p->done) < p->jobs && !atomic_load(p->stop)) {
     sleep_ms(20);
     double now = clt_now_seconds();
     if (o->progress && now - last >= 0.1) {
-      o->progress(o->user, atomic_load(&p.done), n);
+      o->progress(o->user, base + atomic_load(&p->done), total);
       last = now;
     }
   }
   for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-  clt_status s = CLT_OK;
-  long bad = 0, first_bad = -1;
-  for (long i = 0; i < n; i++)
-    if (p.why[i]) {
-      if (first_bad < 0) first_bad = i;
-      bad++;
-    }
-  if (bad && !o->skip_bad) {
-    s = clt_fail(CLT_ERR_BAD_DATA, "%s; remove or replace the file, or pass --skip-bad-images",
-                 p.why[first_bad]);
-  } else {
-    /* compact the good samples, in sample order */
-    long kept = 0;
-    for (long k = 0; k < n; k++) {
-      long i = order[k];
-      if (p.why[i]) continue;
-      if (kept != k) memmove(p.images + kept * per, p.images + k * per, per * sizeof(float));
-      out->labels[kept++] = list->files[i].label;
-    }
-    report->skipped = bad;
-    if (bad) snprintf(report->first_skipped, sizeof report->first_skipped, "%s", p.why[first_bad]);
-    out->n = (int)kept;
-    out->images = p.images;
-    p.images = NULL;
-    if (kept == 0)
-      s = clt_fail(CLT_ERR_BAD_DATA, "no image could be decoded (%ld bad files; the first: %s)",
-                   bad, p.why[first_bad]);
+}
+
+/* What decoding leaves: the good samples kept, the bad ones counted. */
+typedef struct decode_state {
+  const clt_image_list *list;
+  const clt_image_options *o;
+  clt_image_report *report;
+  int32_t *order; /* sample k is file order[k] */
+  atomic_int stop;
+  long bad;
+  char *first_bad; /* the message of the bad file first in listing order */
+  long first_bad_file;
+} decode_state;
+
+/* Decodes the samples [a, a + m) into images [m, per] (files in listing order when sorted,
+ * for disk locality, else in sample order), then moves the good ones to the front in sample
+ * order with their labels; *kept is their count. */
+static clt_status decode_chunk(decode_state *d, long a, long m, int sorted, float *images,
+                               int32_t *labels, long *kept) {
+  const clt_image_options *o = d->o;
+  size_t per = (size_t)o->h * o->w * o->c;
+  int32_t *files = malloc((size_t)m * sizeof *files), *slot = malloc((size_t)m * sizeof *slot);
+  char **why = calloc((size_t)m, sizeof *why);
+  if (!files || !slot || !why) {
+    free(files);
+    free(slot);
+    free(why);
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory decoding images");
   }
-  if (o->progress && s == CLT_OK) o->progress(o->user, n, n);
-  for (long i = 0; i < n; i++)
-    if (p.why[i] && p.why[i][0]) free(p.why[i]);
-  free(p.why);
-  free(p.images);
-  free(order);
+  for (long j = 0; j < m; j++) {
+    if (sorted) { /* the whole set: job j is file j, which goes to its sample's slot */
+      files[j] = (int32_t)j;
+      slot[d->order[j]] = (int32_t)j; /* order is a permutation: filled below */
+    } else {
+      files[j] = d->order[a + j];
+      slot[j] = (int32_t)j;
+    }
+  }
+  if (sorted) /* slot[file] = sample: the inverse of order */
+    for (long k = 0; k < m; k++) slot[d->order[k]] = (int32_t)k;
+  pool p;
+  memset(&p, 0, sizeof p);
+  p.list = d->list;
+  p.o = o;
+  p.files = files;
+  p.slot = slot;
+  p.jobs = m;
+  p.images = images;
+  p.why = why;
+  p.stop = &d->stop;
+  run_pool(&p, a, d->list->n);
+  /* job of sample k: sorted, file order[a + k] is job order[a + k]; else job k */
+  long n = 0;
+  for (long k = 0; k < m; k++) {
+    long job = sorted ? d->order[k] : k;
+    if (why[job]) {
+      if (d->bad++ == 0 || files[job] < d->first_bad_file) {
+        free(d->first_bad);
+        d->first_bad = strdup(why[job][0] ? why[job] : "?");
+        d->first_bad_file = files[job];
+      }
+      continue;
+    }
+    if (n != k) memmove(images + (size_t)n * per, images + (size_t)k * per, per * sizeof(float));
+    labels[n++] = d->list->files[files[job]].label;
+  }
+  for (long j = 0; j < m; j++)
+    if (why[j] && why[j][0]) free(why[j]);
+  free(why);
+  free(files);
   free(slot);
+  *kept = n;
+  return CLT_OK;
+}
+
+/* The error of a bad file without skip_bad, or the counts with it. */
+static clt_status bad_files_outcome(decode_state *d, long kept) {
+  if (d->bad && !d->o->skip_bad)
+    return clt_fail(CLT_ERR_BAD_DATA, "%s; remove or replace the file, or pass --skip-bad-images",
+                    d->first_bad ? d->first_bad : "a bad image");
+  d->report->skipped = d->bad;
+  if (d->bad)
+    snprintf(d->report->first_skipped, sizeof d->report->first_skipped, "%s",
+             d->first_bad ? d->first_bad : "?");
+  if (kept == 0)
+    return clt_fail(CLT_ERR_BAD_DATA, "no image could be decoded (%ld bad files; the first: %s)",
+                    d->bad, d->first_bad ? d->first_bad : "?");
+  return CLT_OK;
+}
+
+/* Host memory the decoded set may take: half of MemAvailable (/proc/meminfo), or of
+ * $CLTRAIN_HOST_MEMORY_BYTES when set (tests; a K, M or G suffix allowed). */
+static double host_memory_for_data(void) {
+  const char *env = getenv("CLTRAIN_HOST_MEMORY_BYTES");
+  if (env && *env) {
+    char *end;
+    double v = strtod(env, &end);
+    if (*end == 'K' || *end == 'k') v *= 1024.0;
+    if (*end == 'M' || *end == 'm') v *= 1048576.0;
+    if (*end == 'G' || *end == 'g') v *= 1073741824.0;
+    if (v > 0) return v / 2;
+  }
+  FILE *f = fopen("/proc/meminfo", "r");
+  char line[256];
+  double kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
+  if (f) fclose(f);
+  if (kb > 0) return kb * 1024.0 / 2;
+  return (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / 2;
+}
+
+/* Decodes every file of list into out (in memory), and appends them to w when given;
+ * *w_failed = 1 when that append failed (then w must be aborted; the run goes on). */
+static clt_status decode_resident(decode_state *d, clt_image_cache_writer *w, clt_dataset *out,
+                                  int *w_failed) {
+  long n = d->list->n;
+  size_t per = (size_t)d->o->h * d->o->w * d->o->c;
+  out->images = malloc((size_t)n * per * sizeof(float) + 1);
+  out->labels = malloc((size_t)n * sizeof(int32_t) + 1);
+  if (!out->images || !out->labels)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "cannot allocate %.1f MiB for %ld decoded images of %dx%dx%d; free memory "
+                    "or use smaller or fewer images",
+                    (double)n * per * sizeof(float) / 1048576.0, n, d->o->h, d->o->w, d->o->c);
+  long kept = 0;
+  CLT_TRY(decode_chunk(d, 0, n, 1, out->images, out->labels, &kept));
+  out->n = (int)kept;
+  CLT_TRY(bad_files_outcome(d, kept));
+  /* a cache that cannot be written costs time, not the run */
+  if (w && clt_image_cache_append(w, out->images, out->labels, kept) != CLT_OK) {
+    clt_clear_error();
+    *w_failed = 1;
+  }
+  return CLT_OK;
+}
+
+/* Decodes every file of list a chunk at a time into the cache file w (larger than memory):
+ * only one chunk is held. */
+static clt_status decode_streamed(decode_state *d, clt_image_cache_writer *w) {
+  long n = d->list->n;
+  size_t per = (size_t)d->o->h * d->o->w * d->o->c;
+  long chunk = d->o->stream_chunk > 0 ? d->o->stream_chunk
+                                      : (long)(STREAM_CHUNK_BYTES / (long)(per * sizeof(float)));
+  if (chunk < 1) chunk = 1;
+  if (chunk > n) chunk = n;
+  float *images = malloc((size_t)chunk * per * sizeof(float));
+  int32_t *labels = malloc((size_t)chunk * sizeof(int32_t));
+  clt_status s =
+      images && labels ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory decoding");
+  long total = 0;
+  for (long a = 0; a < n && s == CLT_OK && !atomic_load(&d->stop); a += chunk) {
+    long m = n - a < chunk ? n - a : chunk, kept = 0;
+    s = decode_chunk(d, a, m, 0, images, labels, &kept);
+    if (s == CLT_OK) s = clt_image_cache_append(w, images, labels, kept);
+    total += kept;
+  }
+  free(images);
+  free(labels);
+  if (s == CLT_OK) s = bad_files_outcome(d, total);
   return s;
+}
+
+/* The streamed data set of an intact cache file: shape, names and labels from it. */
+static clt_status stream_from_cache(const char *cache, const clt_image_cache_key *key,
+                                    clt_image_report *report, clt_dataset *out) {
+  if (!clt_image_cache_load(cache, key, 0, out, report))
+    return clt_fail(CLT_ERR_IO,
+                    "%s: the image cache just written cannot be read back; check "
+                    "the disk",
+                    cache);
+  uint32_t crc;
+  memcpy(&crc, key->bytes, sizeof crc);
+  const clt_batch_source *src;
+  CLT_TRY(clt_image_stream_create(cache, (size_t)out->h * out->w * out->c, 0, out->n, out->labels,
+                                  crc, &src));
+  free(out->labels);
+  out->labels = NULL;
+  out->source = src;
+  out->owns_source = 1;
+  return CLT_OK;
 }
 
 /* ---- the load ---- */
@@ -294,19 +413,67 @@ static clt_status load_split(const char *dir, int split, clt_image_options *o,
       clt_clear_error();
     }
   }
-  if (s == CLT_OK && cache[0] && clt_image_cache_load(cache, &key, out, report)) {
+  /* streamed when the decoded set would not fit in (half of the available) host memory */
+  double bytes = (double)list.n * o->h * o->w * o->c * sizeof(float);
+  int stream = o->stream > 0 || (o->stream == 0 && bytes > host_memory_for_data());
+  if (s == CLT_OK && stream && !cache[0])
+    s = clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                 "%s: the %ld decoded images (%.1f MiB) are to be streamed from a cache file "
+                 "(they would not fit in memory) but there is no cache folder; set "
+                 "CLTRAIN_CACHE_DIR to a writable folder",
+                 root, list.n, bytes / 1048576.0);
+  report->streamed = stream;
+  if (s == CLT_OK && cache[0] && clt_image_cache_load(cache, &key, !stream, out, report)) {
     report->cache_hit = 1;
+    if (stream) {
+      clt_dataset_free(out);
+      s = stream_from_cache(cache, &key, report, out);
+    }
   } else if (s == CLT_OK) {
     out->h = o->h;
     out->w = o->w;
     out->c = o->c;
     out->classes = list.classes;
     s = clt_dataset_set_class_names(out, (const char *const *)list.class_names, list.classes);
-    if (s == CLT_OK) s = decode_all(&list, o, report, out);
-    if (s == CLT_OK && cache[0]) {
-      if (clt_image_cache_write(cache, &key, out, report) == CLT_OK) report->cache_written = 1;
-      clt_clear_error(); /* a cache that cannot be written costs time, not the run */
+    decode_state d;
+    memset(&d, 0, sizeof d);
+    d.list = &list;
+    d.o = o;
+    d.report = report;
+    atomic_init(&d.stop, 0);
+    d.order = malloc((size_t)(list.n ? list.n : 1) * sizeof *d.order);
+    if (s == CLT_OK && !d.order) s = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (s == CLT_OK) clt_shuffle_order(ORDER_SEED, 0, (int)list.n, d.order);
+    clt_image_cache_writer *w = NULL;
+    if (s == CLT_OK && cache[0] && clt_image_cache_begin(cache, &key, out, &w) != CLT_OK) {
+      if (stream)
+        s = CLT_ERR_IO; /* its message stands */
+      else
+        clt_clear_error(); /* a cache that cannot be written costs time, not the run */
     }
+    int w_failed = 0;
+    if (s == CLT_OK && stream)
+      s = decode_streamed(&d, w);
+    else if (s == CLT_OK)
+      s = decode_resident(&d, w, out, &w_failed);
+    if (w && (s != CLT_OK || w_failed)) {
+      clt_image_cache_abort(w);
+    } else if (w) {
+      clt_status ws = clt_image_cache_finish(w, report); /* frees w */
+      if (ws == CLT_OK)
+        report->cache_written = 1;
+      else if (stream)
+        s = ws;
+      else
+        clt_clear_error();
+    }
+    if (s == CLT_OK && stream) {
+      clt_dataset_free(out);
+      s = stream_from_cache(cache, &key, report, out);
+    }
+    free(d.order);
+    free(d.first_bad);
+    (void)w;
   }
   if (cache[0]) snprintf(report->cache_path, sizeof report->cache_path, "%s", cache);
   report->images = out->n;

@@ -29,9 +29,14 @@
 enum { CLT_SPLIT_TRAIN = 0, CLT_SPLIT_TEST = 1, CLT_SPLIT_VAL = 2 };
 
 typedef struct clt_image_options {
-  int h, w, c;           /* the model's input; h = 0: the first image's size and channels */
-  int skip_bad;          /* skip and count undecodable files instead of failing */
-  int no_cache;          /* decode every time; read and write no cache file */
+  int h, w, c;  /* the model's input; h = 0: the first image's size and channels */
+  int skip_bad; /* skip and count undecodable files instead of failing */
+  int no_cache; /* decode every time; read and write no cache file */
+  /* 1: stream the samples from the cache file (clt_dataset.source) instead of holding them;
+   * 0: only when the decoded set would take more than half of the available host memory
+   * (MemAvailable, or $CLTRAIN_HOST_MEMORY_BYTES); -1: never */
+  int stream;
+  long stream_chunk;     /* samples decoded at a time when streaming; 0: about 64 MiB of them */
   const char *cache_dir; /* NULL: the project's cache folder (runtime/program_cache.h) + /images */
   int threads;           /* 0: one per online core */
   long max_pixels;       /* 0: CLT_IMAGE_MAX_PIXELS */
@@ -53,6 +58,7 @@ typedef struct clt_image_report {
   char first_loop[CLT_IMAGE_NOTE_MAX];
   int cache_hit;     /* 1: read from the cache file, no image decoded */
   int cache_written; /* 1: a new cache file was written */
+  int streamed;      /* 1: the samples are read from the cache file on demand */
   char cache_path[CLT_IMAGE_NOTE_MAX];
   double seconds; /* listing, decoding (or cache read) and writing */
 } clt_image_report;
