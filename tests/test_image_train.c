@@ -2,6 +2,7 @@
  * learnable folder (train/ and test/, 3 classes, 12x12 images in grey PNG, colour PNG and
  * JPEG) trains a small model of 8x8x1 input (each image converted to grey and shrunk): the
  * loss falls and the test accuracy beats chance (1/3) by far; the second run reads the cache;
+ * with a host memory limit below the set's size the samples stream from the cache file;
  * predict classifies a PNG and a JPEG; a zero-byte file, a corrupt JPEG and a text file named
  * .jpg stop train with the file's name (exit 65) or, with --skip-bad-images, are skipped and
  * counted; a folder whose class folders hold no image stops with exit 65. */
@@ -117,6 +118,15 @@ static void test_train_cache_predict(void **state) {
   assert_non_null(strstr(cli.out, "Image folder (train): 240 images from the cache"));
   assert_non_null(strstr(cli.out, "Image folder (test): 60 images from the cache"));
   assert_non_null(strstr(cli.out, "216 training, 24 validation, 60 test images"));
+
+  /* larger than (a pretended 1 KiB of) host memory: streamed from the cache file */
+  setenv("CLTRAIN_HOST_MEMORY_BYTES", "1K", 1);
+  EXPECT_EXIT(0, "train", "tiny.cfg", "--data", "shapes", "--json");
+  unsetenv("CLTRAIN_HOST_MEMORY_BYTES");
+  assert_non_null(strstr(cli.err, "Image folder (train): 240 images streamed from the cache"));
+  double streamed_acc = json_number(cli.out, 4, "test_accuracy");
+  fprintf(stderr, "image folder, streamed: test accuracy %.4f\n", streamed_acc);
+  assert_true(streamed_acc > 0.8);
 
   /* predict: a grey PNG of the first class and a JPEG of the last, resized and converted */
   EXPECT_EXIT(0, "predict", "s.ckpt", "shapes/test/circle/000.png", "shapes/test/square/002.jpg",
