@@ -31,7 +31,7 @@ static void digest(XXH3_state_t *st, uint8_t out[16]) {
   memcpy(out, c.digest, 16);
 }
 
-void clt_image_cache_key_of(const clt_image_list *l, const clt_image_options *o,
+void clt_image_cache_key_of(const clt_image_list *l, size_t root_len, const clt_image_options *o,
                             clt_image_cache_key *key) {
   XXH3_state_t *st = XXH3_createState();
   if (!st) {
@@ -49,7 +49,8 @@ void clt_image_cache_key_of(const clt_image_list *l, const clt_image_options *o,
   for (int i = 0; i < l->classes; i++) hash_str(st, l->class_names[i]);
   hash_i64(st, l->n);
   for (long i = 0; i < l->n; i++) {
-    hash_str(st, l->files[i].path);
+    const char *path = l->files[i].path;
+    hash_str(st, strlen(path) > root_len ? path + root_len : path);
     hash_i64(st, l->files[i].label);
     hash_i64(st, l->files[i].size);
     hash_i64(st, l->files[i].mtime_ns);

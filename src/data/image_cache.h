@@ -22,7 +22,9 @@ typedef struct clt_image_cache_key {
   uint8_t bytes[16];
 } clt_image_cache_key;
 
-void clt_image_cache_key_of(const clt_image_list *l, const clt_image_options *o,
+/* root_len: the length of the split folder's path as the list's paths begin with it; the key
+ * holds the paths below it, so the same folder reached by another path gives the same key. */
+void clt_image_cache_key_of(const clt_image_list *l, size_t root_len, const clt_image_options *o,
                             clt_image_cache_key *key);
 
 /* The cache file's path for root (a split folder) and o. CLT_ERR_IO when no cache folder. */

@@ -407,7 +407,7 @@ static clt_status load_split(const char *dir, int split, clt_image_options *o,
   char cache[4200] = "";
   clt_image_cache_key key;
   if (s == CLT_OK && !o->no_cache) {
-    clt_image_cache_key_of(&list, o, &key);
+    clt_image_cache_key_of(&list, strlen(root), o, &key);
     if (clt_image_cache_path(root, o, cache, sizeof cache) != CLT_OK) {
       cache[0] = '\0'; /* no cache folder: decode every time */
       clt_clear_error();
