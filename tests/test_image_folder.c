@@ -174,6 +174,15 @@ static void test_bad_bytes(void **state) {
                "Premature end");
   expect_error(clt_image_decode(b, 40, "header-only.jpg", 0, &img), CLT_ERR_BAD_DATA,
                "header-only.jpg", "cannot decode the JPEG");
+  /* corrupt entropy-coded data, the file whole: an error, not a grey patch */
+  size_t sos = 0;
+  for (size_t i = 2; i + 1 < n && !sos; i++)
+    if (b[i] == 0xFF && b[i + 1] == 0xDA) sos = i;
+  assert_true(sos > 0 && sos + 40 < n - 2);
+  b[sos + 20] = 0xFF; /* a restart marker where none may be: the data segment ends early */
+  b[sos + 21] = 0xD5;
+  expect_error(clt_image_decode(b, n, "garbled.jpg", 0, &img), CLT_ERR_BAD_DATA, "garbled.jpg",
+               "Corrupt JPEG data");
   free(b);
 }
 

@@ -1,9 +1,10 @@
 /* JPEG decoding with libjpeg-turbo (why: data/image_decode.h). libjpeg's default error
  * manager prints and calls exit(); ours keeps the message and longjmps back to
- * clt_jpeg_decode, which frees what it holds. A premature end of the data is a warning to
- * libjpeg (it fills the rest with grey); here it is an error: a truncated file must not train
- * as a half-grey image. Other warnings (extraneous bytes before a marker, common in camera
- * files) are ignored. */
+ * clt_jpeg_decode, which frees what it holds. Corrupt entropy-coded data are warnings to
+ * libjpeg (it fills the rest with grey and goes on); here they are errors: a truncated or
+ * damaged file must not train as a half-grey image. The harmless warnings (extraneous bytes
+ * before a marker, common in camera files; an unknown JFIF revision or Adobe transform; a bad
+ * ICC marker) are ignored. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,19 @@ static void on_error(j_common_ptr cinfo) {
 }
 
 static void on_message(j_common_ptr cinfo, int level) {
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) on_error(cinfo);
+  if (level >= 0) return; /* trace messages */
+  switch (cinfo->err->msg_code) {
+  case JWRN_JPEG_EOF:
+  case JWRN_HIT_MARKER:
+  case JWRN_HUFF_BAD_CODE:
+  case JWRN_MUST_RESYNC:
+  case JWRN_NOT_SEQUENTIAL:
+  case JWRN_BOGUS_PROGRESSION:
+    on_error(cinfo);
+    break;
+  default:
+    break;
+  }
 }
 
 static void on_progress(j_common_ptr cinfo) {
