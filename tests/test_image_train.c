@@ -135,6 +135,10 @@ static void test_train_cache_predict(void **state) {
   assert_non_null(strstr(cli.out, "shapes/test/square/002.jpg: square ("));
   EXPECT_EXIT(65, "predict", "s.ckpt", "shapes/test/circle/000.png");
   EXPECT_ERR("pass --resize");
+  clt_test_write_text(cli.folder, "text.png", "not a picture\n");
+  EXPECT_EXIT(65, "predict", "s.ckpt", "text.png");
+  EXPECT_ERR("text.png: neither a PNG nor a JPEG file");
+  EXPECT_ERR("give an intact PNG or JPEG image");
   EXPECT_EXIT(0, "eval", "s.ckpt");
   assert_non_null(strstr(cli.out, "60 images"));
 }

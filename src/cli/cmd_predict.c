@@ -276,7 +276,13 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
                  clt_image_format_of_name(path) != CLT_IMAGE_UNKNOWN;
   if (pnm || png_jpeg) {
     clt_image img;
-    CLT_TRY(pnm ? clt_pnm_read(path, &img) : clt_image_read(path, 0, &img));
+    clt_status rs = pnm ? clt_pnm_read(path, &img) : clt_image_read(path, 0, &img);
+    if (rs == CLT_ERR_BAD_DATA && !pnm) { /* the decoder's reason, and what to do */
+      char why[1024];
+      snprintf(why, sizeof why, "%s", clt_last_error());
+      return clt_fail(rs, "%s; give an intact PNG or JPEG image", why);
+    }
+    if (rs != CLT_OK) return rs;
     float *x = malloc(clt_shape_size(in) * sizeof *x);
     clt_status st = x ? fit_image(o, path, &img, in, x) : clt_fail(CLT_ERR_OUT_OF_MEMORY, "oom");
     if (st == CLT_OK) st = add_sample(s, path, x, -1);
