@@ -30,22 +30,21 @@ typedef struct predict_options {
 } predict_options;
 
 static void help(FILE *out) {
-  fprintf(out,
-          "usage: cltrain predict CHECKPOINT INPUT... [options]\n\n"
-          "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
-          "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
-          "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
-          "e.g. test_batch.bin; its labels shown too), a PNG or JPEG image (grey or colour; alpha\n"
-          "dropped) or a PGM/PPM image (P2, P5, P3, P6).\n"
-          "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
-          "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
-          "  --top K              probabilities of the K most likely classes (default 3)\n"
-          "  --range A:B          IDX or CIFAR samples A to B-1 (default: all)\n"
-          "  --resize             scale images of another size to the model's input\n"
-          "                       (area average when shrinking, bilinear when enlarging) and\n"
-          "                       convert colour to grey or grey to colour; without it such\n"
-          "                       images are rejected\n"
-          "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
+  fprintf(out, "usage: cltrain predict CHECKPOINT INPUT... [options]\n\n"
+               "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
+               "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
+               "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
+               "e.g. test_batch.bin; its labels shown too), a PNG or JPEG image, or a PGM/PPM\n"
+               "image (P2, P5, P3, P6).\n"
+               "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
+               "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
+               "  --top K              probabilities of the K most likely classes (default 3)\n"
+               "  --range A:B          IDX or CIFAR samples A to B-1 (default: all)\n"
+               "  --resize             scale images of another size to the model's input\n"
+               "                       (area average when shrinking, bilinear when enlarging) and\n"
+               "                       convert colour to grey or grey to colour; without it such\n"
+               "                       images are rejected\n"
+               "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
 static int parse_range(const char *arg, long *a, long *b) {

@@ -85,39 +85,38 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_LABEL,
     O_TASK,
     O_SKIP_BAD,
-    O_SKIP_BAD_IMAGES,
+    O_SKIP_IMG,
     O_AUG_CROP,
     O_AUG_FLIP,
     O_NO_AUG
   };
-  static const struct option longopts[] = {
-      {"data", required_argument, NULL, O_DATA},
-      {"epochs", required_argument, NULL, O_EPOCHS},
-      {"batch", required_argument, NULL, O_BATCH},
-      {"lr", required_argument, NULL, O_LR},
-      {"optimizer", required_argument, NULL, O_OPT},
-      {"seed", required_argument, NULL, O_SEED},
-      {"val-split", required_argument, NULL, O_VAL},
-      {"subset", required_argument, NULL, O_SUBSET},
-      {"read-every", required_argument, NULL, O_READ},
-      {"stream", no_argument, NULL, O_STREAM},
-      {"json", no_argument, NULL, O_JSON},
-      {"help", no_argument, NULL, O_HELP},
-      {"profile", no_argument, NULL, O_PROFILE},
-      {"save", required_argument, NULL, O_SAVE},
-      {"save-every", required_argument, NULL, O_SAVE_EVERY},
-      {"keep-best", no_argument, NULL, O_KEEP_BEST},
-      {"resume", required_argument, NULL, O_RESUME},
-      {"log", required_argument, NULL, O_LOG},
-      {"label", required_argument, NULL, O_LABEL},
-      {"task", required_argument, NULL, O_TASK},
-      {"skip-bad-rows", no_argument, NULL, O_SKIP_BAD},
-      {"skip-bad-images", no_argument, NULL, O_SKIP_BAD_IMAGES},
-      {"augment-crop", required_argument, NULL, O_AUG_CROP},
-      {"augment-flip", no_argument, NULL, O_AUG_FLIP},
-      {"no-augment", no_argument, NULL, O_NO_AUG},
-      CLT_DEVICE_LONG_OPTIONS,
-      {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
+                                           {"epochs", required_argument, NULL, O_EPOCHS},
+                                           {"batch", required_argument, NULL, O_BATCH},
+                                           {"lr", required_argument, NULL, O_LR},
+                                           {"optimizer", required_argument, NULL, O_OPT},
+                                           {"seed", required_argument, NULL, O_SEED},
+                                           {"val-split", required_argument, NULL, O_VAL},
+                                           {"subset", required_argument, NULL, O_SUBSET},
+                                           {"read-every", required_argument, NULL, O_READ},
+                                           {"stream", no_argument, NULL, O_STREAM},
+                                           {"json", no_argument, NULL, O_JSON},
+                                           {"help", no_argument, NULL, O_HELP},
+                                           {"profile", no_argument, NULL, O_PROFILE},
+                                           {"save", required_argument, NULL, O_SAVE},
+                                           {"save-every", required_argument, NULL, O_SAVE_EVERY},
+                                           {"keep-best", no_argument, NULL, O_KEEP_BEST},
+                                           {"resume", required_argument, NULL, O_RESUME},
+                                           {"log", required_argument, NULL, O_LOG},
+                                           {"label", required_argument, NULL, O_LABEL},
+                                           {"task", required_argument, NULL, O_TASK},
+                                           {"skip-bad-rows", no_argument, NULL, O_SKIP_BAD},
+                                           {"skip-bad-images", no_argument, NULL, O_SKIP_IMG},
+                                           {"augment-crop", required_argument, NULL, O_AUG_CROP},
+                                           {"augment-flip", no_argument, NULL, O_AUG_FLIP},
+                                           {"no-augment", no_argument, NULL, O_NO_AUG},
+                                           CLT_DEVICE_LONG_OPTIONS,
+                                           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->val_split = 0.1;
   o->seed = -1;
@@ -195,7 +194,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     case O_SKIP_BAD:
       o->skip_bad_rows = 1;
       break;
-    case O_SKIP_BAD_IMAGES:
+    case O_SKIP_IMG:
       o->skip_bad_images = 1;
       break;
     case O_AUG_CROP:

@@ -19,7 +19,7 @@ typedef struct clt_train_options {
   int save_every, keep_best;
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
-  int skip_bad_images; /* image folders */
+  int skip_bad_images;
   int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
 } clt_train_options;
 
