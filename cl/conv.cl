@@ -68,8 +68,11 @@ __kernel void col2im(__global const float *dcol, __global float *dx, int N, int 
   int n = t / H; /* before the guard (see the top) */
   int ih = t - n * H;
   int ph = ih + pt, pw = iw + pl; /* position in the padded input, >= 0 */
-  int kh0 = ph % CONV_S, kw0 = pw % CONV_S;
-  int oh0 = ph / CONV_S, ow0 = pw / CONV_S; /* the oh of kh0, the ow of kw0 */
+  /* Unsigned division, the remainder by subtraction (ph, pw >= 0): a signed / and % pair
+   * compiles to LLVM's freeze instruction, which Oclgrind 21.10 cannot run under
+   * --uninitialized (docs/PORTABILITY.md). */
+  int oh0 = (int)((uint)ph / CONV_S), ow0 = (int)((uint)pw / CONV_S); /* the oh of kh0, ... */
+  int kh0 = ph - oh0 * CONV_S, kw0 = pw - ow0 * CONV_S;
   if (n >= N || iw >= W || c >= (size_t)C) return;
   int kc = CONV_K * C, kkc = CONV_K * kc;
   int taps = (CONV_K + CONV_S - 1) / CONV_S; /* candidates per dimension */

@@ -192,7 +192,7 @@ static void test_bad_start_refused(void **state) {
   saving.start.global_step = 30;
   assert_int_equal(clt_train_resumable(net, opt, &data.train, &data.val, &cfg, NULL, &saving),
                    CLT_ERR_USAGE);
-  assert_non_null(strstr(clt_last_error(), "--epochs 4"));
+  assert_non_null(strstr(clt_last_error(), "set epochs to 4"));
   clt_network_destroy(net);
   clt_optim_destroy(opt);
   clt_model_free(model);

@@ -120,7 +120,7 @@ static void test_ragged_row(void **state) {
   char want[512];
   snprintf(want, sizeof want, "%s:4:7: the row has 4 fields but the header has 3", path);
   expect_scan_fail(path, &o, CLT_ERR_BAD_DATA, want);
-  EXPECT_MESSAGE_HAS("--skip-bad-rows");
+  EXPECT_MESSAGE_HAS("skip bad rows");
   path = write_csv("short.csv", "a,b,y\n1,2,p\n3,q\n4,5,q\n");
   snprintf(want, sizeof want, "%s:3:4: the row has 2 fields but the header has 3", path);
   expect_scan_fail(path, &o, CLT_ERR_BAD_DATA, want);
@@ -173,7 +173,7 @@ static void test_unknown_label(void **state) {
   (void)state;
   const char *path = write_csv("label.csv", "alpha,beta,gamma\n1,2,3\n4,5,6\n");
   clt_csv_options o = opts("delta");
-  expect_scan_fail(path, &o, CLT_ERR_USAGE, "--label delta:");
+  expect_scan_fail(path, &o, CLT_ERR_USAGE, "label column delta:");
   EXPECT_MESSAGE_HAS("its columns are: alpha, beta, gamma");
 }
 

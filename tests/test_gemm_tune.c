@@ -103,7 +103,7 @@ static void test_file_round_trip(void **state) {
   }
 }
 
-/* A stored file in the cache folder is applied by clt_ctx_create; "defaults", a damaged
+/* A stored file in the cache folder is applied by clt_ctx_open; "defaults", a damaged
  * file and CLTRAIN_GEMM_TUNE=0 apply nothing. */
 static void test_applied_at_start_up(void **state) {
   (void)state;
@@ -221,6 +221,7 @@ int main(void) {
   /* Never read or touch the user's cache (nor a tuning stored there). */
   setenv("CLTRAIN_CACHE_DIR", clt_test_tmp_path("default-cache"), 1);
   unsetenv("CLTRAIN_GEMM_TUNE");
+  setenv("CLTRAIN_GEMM", "clblast", 1); /* these tests are about CLBlast's parameters */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constraints),
       cmocka_unit_test(test_file_round_trip),

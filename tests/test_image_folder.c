@@ -205,7 +205,7 @@ static void test_class_order_channels_resize(void **state) {
   }
   clt_image_options o = opts(4, 4, 3); /* grey to colour, 6x6 down to 4x4 */
   clt_dataset ds;
-  assert_int_equal(clt_image_folder_load(root, CLT_SPLIT_TRAIN, &o, NULL, &ds), CLT_OK);
+  assert_int_equal(clt_image_folder_load(root, CLT_FOLDER_TRAIN, &o, NULL, &ds), CLT_OK);
   assert_int_equal(ds.n, 6);
   assert_int_equal(ds.classes, 3);
   assert_string_equal(ds.class_names[0], "C");
@@ -242,7 +242,7 @@ static void test_class_order_channels_resize(void **state) {
   uint8_t one = 200;
   clt_test_write_png(path_in(rgb, "up/1x1.png"), 1, 1, 1, &one);
   o = opts(4, 4, 1);
-  assert_int_equal(clt_image_folder_load(rgb, CLT_SPLIT_TRAIN, &o, NULL, &ds), CLT_OK);
+  assert_int_equal(clt_image_folder_load(rgb, CLT_FOLDER_TRAIN, &o, NULL, &ds), CLT_OK);
   assert_int_equal(ds.n, 3);
   for (int i = 0; i < ds.n; i++) {
     const float *im = ds.images + i * 16;
@@ -303,10 +303,10 @@ static void test_split_layout(void **state) {
   }
   assert_true(clt_image_folder_has_val(root));
   make_classes(path_in(root, "test"), names, 3, 1, 4); /* test/ gains eel/ */
-  expect_error(clt_image_folder_load(root, CLT_SPLIT_TEST, &o, NULL, &ds), CLT_ERR_BAD_DATA,
+  expect_error(clt_image_folder_load(root, CLT_FOLDER_TEST, &o, NULL, &ds), CLT_ERR_BAD_DATA,
                "test/ has the class folder \"eel\" but train/ has not", NULL);
   /* a one-set folder: no test set, its shape and classes */
-  assert_int_equal(clt_image_folder_load(path_in(root, "train"), CLT_SPLIT_TEST, &o, NULL, &ds),
+  assert_int_equal(clt_image_folder_load(path_in(root, "train"), CLT_FOLDER_TEST, &o, NULL, &ds),
                    CLT_OK);
   assert_int_equal(ds.n, 0);
   assert_int_equal(ds.classes, 2);
@@ -325,7 +325,7 @@ static void test_bad_files_and_skip(void **state) {
   clt_image_options o = opts(5, 5, 1);
   clt_dataset ds;
   expect_error(clt_image_folder_load(root, 0, &o, NULL, &ds), CLT_ERR_BAD_DATA, "a/zero.png",
-               "empty file (0 bytes); remove or replace the file, or pass --skip-bad-images");
+               "empty file (0 bytes); remove or replace the file, or set skip_bad_images");
   const char *text = "not a picture\n";
   clt_test_write_file(path_in(root, "b/text.jpg"), text, strlen(text));
   uint8_t px[25] = {0};
@@ -492,7 +492,7 @@ static void test_threads_agree(void **state) {
 /* Streamed from the cache file (larger than memory, forced here): decoded a chunk of 4 at a
  * time with a bad file skipped, the samples read on demand equal the resident ones, a split
  * gives streamed ranges, an epoch's order is a permutation, and a second load streams from
- * the cache without decoding. The automatic choice follows CLTRAIN_HOST_MEMORY_BYTES. */
+ * the cache without decoding. The automatic choice follows the options' host_memory. */
 static void test_stream(void **state) {
   (void)state;
   char root[4096], cache[4096];
@@ -548,16 +548,15 @@ static void test_stream(void **state) {
   }
   /* automatic: a 1 KiB host memory limit streams, a large one does not */
   o.stream = 0;
-  setenv("CLTRAIN_HOST_MEMORY_BYTES", "1K", 1);
+  o.host_memory = 1024;
   assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
   assert_int_equal(r.streamed, 1);
   clt_dataset_free(&ds);
-  setenv("CLTRAIN_HOST_MEMORY_BYTES", "1G", 1);
+  o.host_memory = 1LL << 30;
   assert_int_equal(clt_image_folder_load(root, 0, &o, &r, &ds), CLT_OK);
   assert_int_equal(r.streamed, 0);
   assert_non_null(ds.images);
   clt_dataset_free(&ds);
-  unsetenv("CLTRAIN_HOST_MEMORY_BYTES");
   clt_dataset_free(&resident);
 }
 

@@ -149,9 +149,9 @@ static void test_over_global_fails_before_allocating(void **state) {
   assert_non_null(strstr(msg, "batch 1024 needs"));
   assert_non_null(strstr(msg, "has 256.0 MiB"));
   assert_non_null(strstr(msg, ctx->dev.name));
-  const char *hint = strstr(msg, "use --batch ");
-  if (!hint) fail_msg("no --batch hint in '%s'", msg);
-  int best = atoi(hint + strlen("use --batch "));
+  const char *hint = strstr(msg, "use a batch of ");
+  if (!hint) fail_msg("no batch hint in '%s'", msg);
+  int best = atoi(hint + strlen("use a batch of "));
   assert_true(best >= 1 && best < 1024);
   OK(clt_budget_check(&b, best));
   assert_int_equal(clt_budget_check(&b, 2 * best), CLT_ERR_OUT_OF_MEMORY);
@@ -179,16 +179,16 @@ static void test_over_global_fails_before_allocating(void **state) {
   fprintf(stderr, "%s\n", msg);
   assert_non_null(strstr(msg, "batch 1024 needs one tensor of"));
   assert_non_null(strstr(msg, "at most 16.0 MiB per buffer"));
-  hint = strstr(msg, "use --batch ");
-  if (!hint) fail_msg("no --batch hint in '%s'", msg);
-  OK(clt_budget_check(&b, atoi(hint + strlen("use --batch "))));
+  hint = strstr(msg, "use a batch of ");
+  if (!hint) fail_msg("no batch hint in '%s'", msg);
+  OK(clt_budget_check(&b, atoi(hint + strlen("use a batch of "))));
   ctx->dev.max_alloc = saved;
 
   /* Too little room with the training set resident, enough when it streams: said so. */
   saved = ctx->dev.global_mem;
   ctx->dev.global_mem = 340ull << 20;
   assert_int_equal(clt_budget_check(&b, 512), CLT_ERR_OUT_OF_MEMORY);
-  assert_non_null(strstr(clt_last_error(), "use --stream"));
+  assert_non_null(strstr(clt_last_error(), "use streaming"));
   clt_memory_budget streamed = b;
   streamed.force_stream = 1;
   OK(clt_budget_check(&streamed, 512));

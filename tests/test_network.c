@@ -423,9 +423,9 @@ static void test_too_large(void **state) {
   assert_true(seconds < 2.0);
   assert_non_null(strstr(msg, "batch 100000000 needs"));
   assert_non_null(strstr(msg, ctx->dev.name));
-  const char *hint = strstr(msg, "--batch ");
-  if (!hint) fail_msg("no --batch hint in '%s'", msg);
-  int best = atoi(hint + strlen("--batch "));
+  const char *hint = strstr(msg, "a batch of ");
+  if (!hint) fail_msg("no batch hint in '%s'", msg);
+  int best = atoi(hint + strlen("a batch of "));
   /* The batch named fits and twice it (the next candidate) does not. */
   assert_true(best >= 1);
   assert_true(fits(ctx, model, best));

@@ -194,37 +194,37 @@ static void test_store_load_round_trip(void **state) {
   clt_test_make_subdir(dir, sizeof dir, "roundtrip");
   unsigned char *got = NULL;
   size_t got_size = 0;
-  assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 0); /* missing */
+  assert_int_equal(clt_cache_load(dir, test_key, NULL, &got, &got_size), 0); /* missing */
 
   const size_t n = 5000;
   unsigned char *bin = make_binary(n, 1);
-  assert_int_equal(clt_cache_store(dir, test_key, bin, n), CLT_OK);
+  assert_int_equal(clt_cache_store(dir, test_key, NULL, bin, n), CLT_OK);
   assert_int_equal(count_entries(dir, NULL), 1);
-  assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 1);
+  assert_int_equal(clt_cache_load(dir, test_key, NULL, &got, &got_size), 1);
   assert_int_equal(got_size, n);
   assert_memory_equal(got, bin, n);
   free(got);
 
   /* Overwriting replaces the entry. */
   unsigned char *bin2 = make_binary(77, 2);
-  assert_int_equal(clt_cache_store(dir, test_key, bin2, 77), CLT_OK);
+  assert_int_equal(clt_cache_store(dir, test_key, NULL, bin2, 77), CLT_OK);
   assert_int_equal(count_entries(dir, NULL), 1);
   got = NULL;
-  assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 1);
+  assert_int_equal(clt_cache_load(dir, test_key, NULL, &got, &got_size), 1);
   assert_int_equal(got_size, 77);
   assert_memory_equal(got, bin2, 77);
   free(got);
 
   /* Another key is another entry. */
   const char other[33] = "ffffffffffffffffffffffffffffffff";
-  assert_int_equal(clt_cache_load(dir, other, &got, &got_size), 0);
-  assert_int_equal(clt_cache_store(dir, other, bin, n), CLT_OK);
+  assert_int_equal(clt_cache_load(dir, other, NULL, &got, &got_size), 0);
+  assert_int_equal(clt_cache_store(dir, other, NULL, bin, n), CLT_OK);
   assert_int_equal(count_entries(dir, NULL), 2);
 
   /* Storing into a folder that does not exist fails cleanly. */
   char missing[700];
   snprintf(missing, sizeof missing, "%s/no/such/folder", dir);
-  EXPECT_FAIL(clt_cache_store(missing, test_key, bin, n), CLT_ERR_IO, missing);
+  EXPECT_FAIL(clt_cache_store(missing, test_key, NULL, bin, n), CLT_ERR_IO, missing);
 
   free(bin);
   free(bin2);
@@ -238,11 +238,12 @@ static void expect_damaged_is_missing(const char *what,
   clt_test_make_subdir(dir, sizeof dir, "damaged");
   const size_t n = 3000;
   unsigned char *bin = make_binary(n, 3);
-  assert_int_equal(clt_cache_store(dir, test_key, bin, n), CLT_OK);
+  assert_int_equal(clt_cache_store(dir, test_key, NULL, bin, n), CLT_OK);
   entry_file(path, sizeof path, dir, test_key);
   size_t size = 0;
   unsigned char *data = clt_test_read_file(path, &size);
-  assert_int_equal(size, 8 + 4 + 8 + 4 + n); /* header as documented, then the binary */
+  /* header as documented, the binary, then the full key (here the 32-digit key alone) */
+  assert_int_equal(size, 8 + 4 + 8 + 4 + n + 8 + 32);
   unsigned char *grown = realloc(data, size + 64);
   assert_non_null(grown);
   data = grown;
@@ -250,7 +251,7 @@ static void expect_damaged_is_missing(const char *what,
   clt_test_write_file(path, data, size);
   unsigned char *got = NULL;
   size_t got_size = 0;
-  if (clt_cache_load(dir, test_key, &got, &got_size) != 0)
+  if (clt_cache_load(dir, test_key, NULL, &got, &got_size) != 0)
     fail_msg("%s entry loaded as valid", what);
   free(data);
   free(bin);
@@ -339,7 +340,7 @@ static void test_load_directory_as_entry(void **state) {
   assert_int_equal(mkdir(path, 0755), 0);
   unsigned char *got = NULL;
   size_t got_size = 0;
-  assert_int_equal(clt_cache_load(dir, test_key, &got, &got_size), 0);
+  assert_int_equal(clt_cache_load(dir, test_key, NULL, &got, &got_size), 0);
   clt_test_remove_tree(dir);
 }
 
@@ -391,25 +392,25 @@ static void test_default_dir(void **state) {
   setenv("CLTRAIN_CACHE_DIR", "/tmp/own-cache", 1);
   setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
   setenv("HOME", "/tmp/home", 1);
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/own-cache");
 
   unsetenv("CLTRAIN_CACHE_DIR");
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/xdg/cltrain");
 
   setenv("XDG_CACHE_HOME", "", 1);
-  assert_int_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
   assert_string_equal(buf, "/tmp/home/.cache/cltrain");
 
   unsetenv("XDG_CACHE_HOME");
   unsetenv("HOME");
-  assert_int_not_equal(clt_cache_default_dir(buf, sizeof buf), 0);
+  assert_int_not_equal(clt_cache_default_dir(buf, sizeof buf, getenv), 0);
 
   /* Too small a buffer is a failure, not a truncated path. */
   setenv("HOME", "/tmp/home", 1);
   char tiny[8];
-  assert_int_not_equal(clt_cache_default_dir(tiny, sizeof tiny), 0);
+  assert_int_not_equal(clt_cache_default_dir(tiny, sizeof tiny, getenv), 0);
 
   restore_env("CLTRAIN_CACHE_DIR", own);
   restore_env("XDG_CACHE_HOME", xdg);
@@ -548,6 +549,31 @@ static void probe_key(clt_ctx *ctx, char key[33]) {
   free(source);
 }
 
+/* clt_cache_load (1 or 0) of probe.cl's entry in cache, with its full key; or, with
+ * store, stores binary[n] as that entry (a valid entry whose binary is foreign). */
+static int probe_entry(const char *cache, const unsigned char *store, size_t n) {
+  clt_ctx *ctx = open_ctx(cache, kernel_dir);
+  char *source = NULL;
+  size_t length = 0;
+  assert_int_equal(clt_program_source(ctx, "probe.cl", &source, &length), CLT_OK);
+  clt_cache_key_parts parts = {source,
+                               length,
+                               ctx->std_option,
+                               ctx->dev.name,
+                               ctx->dev.driver_version,
+                               ctx->dev.platform_version};
+  char key[33];
+  clt_cache_key(&parts, key);
+  unsigned char *bin = NULL;
+  size_t size = 0;
+  int got = store ? clt_cache_store(cache, key, &parts, store, n) == CLT_OK
+                  : clt_cache_load(cache, key, &parts, &bin, &size);
+  free(bin);
+  free(source);
+  clt_ctx_destroy(ctx);
+  return got;
+}
+
 static void test_device_damaged_entry_rebuilt(void **state) {
   (void)state;
   REQUIRE_DEVICE();
@@ -570,11 +596,8 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   for (size_t i = size / 2; i < size / 2 + 16; i++) data[i] ^= 0xff;
   clt_test_write_file(path, data, size);
   free(data);
-  probe_expect(cache, 0, 1, 1); /* builds fine, counts a miss */
-  unsigned char *bin = NULL;
-  size_t bin_size = 0;
-  assert_int_equal(clt_cache_load(cache, key, &bin, &bin_size), 1); /* rewritten, valid again */
-  free(bin);
+  probe_expect(cache, 0, 1, 1);                     /* builds fine, counts a miss */
+  assert_int_equal(probe_entry(cache, NULL, 0), 1); /* rewritten, valid again */
   probe_expect(cache, 1, 0, 1);
 
   /* Truncated. */
@@ -582,9 +605,7 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   clt_test_write_file(path, data, size / 2);
   free(data);
   probe_expect(cache, 0, 1, 1);
-  bin = NULL;
-  assert_int_equal(clt_cache_load(cache, key, &bin, &bin_size), 1);
-  free(bin);
+  assert_int_equal(probe_entry(cache, NULL, 0), 1);
   probe_expect(cache, 1, 0, 1);
 
   /* An intact entry (good CRC) whose binary the driver rejects: stale, rebuilt.
@@ -592,7 +613,7 @@ static void test_device_damaged_entry_rebuilt(void **state) {
    * panic in clCreateProgramWithBinary), so this case is not tried there. */
   if (!strstr(test_device()->platform_name, "rusticl")) {
     unsigned char *junk = make_binary(4096, 9);
-    assert_int_equal(clt_cache_store(cache, key, junk, 4096), CLT_OK);
+    assert_int_equal(probe_entry(cache, junk, 4096), 1);
     free(junk);
     probe_expect(cache, 0, 1, 1);
     probe_expect(cache, 1, 0, 1);
@@ -600,6 +621,43 @@ static void test_device_damaged_entry_rebuilt(void **state) {
   assert_int_equal(count_entries(cache, NULL), 1);
 
   clt_test_remove_tree(cache);
+}
+
+/* An entry must prove its key: a valid entry (good CRC) of another program, put under the
+ * name of probe.cl's key (a copy, or a hash collision), is rebuilt, never used. */
+static void test_device_foreign_entry_rebuilt(void **state) {
+  (void)state;
+  REQUIRE_DEVICE();
+  char cache[600], other_dir[600], key[33], path[700], other_path[700];
+  clt_test_make_subdir(cache, sizeof cache, "cache");
+  clt_test_make_kernel_dir(other_dir, sizeof other_dir);
+  /* Another probe.cl: same kernel name and signature, another result (3a, not 2a + 1). */
+  clt_test_write_text(other_dir, "probe.cl",
+                      "__kernel void twice_plus_one(__global float *a, int n) {\n"
+                      "  int i = get_global_id(0);\n"
+                      "  if (i < n) a[i] = 3.0f * a[i];\n"
+                      "}\n");
+  clt_ctx *ctx = open_ctx(cache, other_dir);
+  get_probe(ctx, "");
+  clt_ctx_destroy(ctx);
+  char other_key[33];
+  assert_int_equal(count_entries(cache, other_key), 1);
+  /* The real probe's key, and the foreign entry copied under it. */
+  probe_expect(cache, 0, 1, 0);
+  assert_int_equal(count_entries(cache, NULL), 2);
+  ctx = open_ctx(cache, kernel_dir);
+  probe_key(ctx, key);
+  clt_ctx_destroy(ctx);
+  entry_file(path, sizeof path, cache, key);
+  entry_file(other_path, sizeof other_path, cache, other_key);
+  size_t size = 0;
+  unsigned char *data = clt_test_read_file(other_path, &size);
+  clt_test_write_file(path, data, size);
+  free(data);
+  probe_expect(cache, 0, 1, 1); /* a miss: rebuilt, and the right kernel runs */
+  probe_expect(cache, 1, 0, 1); /* the rebuilt entry is its own again */
+  clt_test_remove_tree(cache);
+  clt_test_remove_tree(other_dir);
 }
 
 static void test_device_cache_off_by_env(void **state) {
@@ -725,6 +783,7 @@ int main(void) {
       cmocka_unit_test(test_default_dir),
       cmocka_unit_test_setup(test_device_miss_then_hit, device_setup),
       cmocka_unit_test_setup(test_device_damaged_entry_rebuilt, device_setup),
+      cmocka_unit_test_setup(test_device_foreign_entry_rebuilt, device_setup),
       cmocka_unit_test_setup(test_device_cache_off_by_env, device_setup),
       cmocka_unit_test_setup(test_device_unusable_cache_dir, device_setup),
       cmocka_unit_test_setup(test_device_embedded_program, device_setup),

@@ -182,7 +182,7 @@ static void run(const run_options *o, run_result *res) {
   clt_network *net = NULL;
   OK(clt_network_create(model, ctx, cfg.recipe.batch, clt_optim_state_per_param(opt),
                         cfg.recipe.seed, &net));
-  clt_train_callbacks cb = {on_progress, on_epoch, &res->rec};
+  clt_train_callbacks cb = {on_progress, on_epoch, &res->rec, NULL};
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   clt_clear_error();
@@ -326,7 +326,7 @@ static void test_blow_up(void **state) {
   long step = step_in(r.message);
   assert_true(step >= 1 && step <= 19 * EPOCHS);
   assert_true(step % 5 == 0 || step % 19 == 0); /* a read-back step */
-  assert_non_null(strstr(r.message, "--lr"));
+  assert_non_null(strstr(r.message, "lower the learning rate"));
   /* Nothing after the failure was reported as a finished epoch with a finite loss. */
   for (int i = 0; i < r.rec.progress_count; i++) assert_true(r.rec.progress_step[i] < step);
   free(r.params);

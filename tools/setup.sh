@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 packages=(
   cmake make gcc pkg-config         # build tools
+  g++ binutils                      # the install test: headers as C++, nm and objdump
   ocl-icd-opencl-dev opencl-headers # OpenCL ICD loader and headers
   libclblast-dev                    # GEMM
+  libopenblas-dev                   # build/gemm-bench: OpenBLAS's SGEMM beside the engine's
   clinfo                            # device listing (tests compare with it)
   libcmocka-dev                     # tests
   zlib1g-dev                        # gzip data, CRC32
@@ -21,6 +23,9 @@ packages=(
   dataset-fashion-mnist             # the default data set
   python3-matplotlib                # tools/plot-log (training curves)
   clang libclang-rt-14-dev          # tools/fuzz.sh: libFuzzer and clang's sanitizer runtimes
+  libprotobuf-c-dev protobuf-c-compiler # cltrain export: ONNX protobuf code, made at build time
+  python3-onnx                      # ... from its onnx.proto; onnx.checker in the export test
+  python3-venv                      # tools/setup-onnx-venv: ONNX Runtime for the export test
 )
 # tools/bench-vs-pytorch installs these itself when run (CI does not need them):
 #   python3-torch libopenblas0-pthread
@@ -42,6 +47,9 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# ONNX Runtime from PyPI in a venv (~/.cache/cltrain/onnx-venv) for the export test.
+tools/setup-onnx-venv
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build build -j"$(nproc)"

@@ -1,8 +1,12 @@
-/* Status codes and the last-error message of the cltrain library.
- * Library code returns a clt_status and never exits; the CLI maps statuses to
- * exit codes (see src/cli/exit_codes.h). */
+/* cltrain/status.h: the status every cltrain call returns, and the last-error message.
+ *
+ * Every call of the library returns a clt_status; CLT_OK is 0. On failure the call records
+ * one line for clt_last_error() that says what was wrong and what to do; it never exits and
+ * never prints. The cltrain command maps statuses to exit codes (README, "Exit codes"). */
 #ifndef CLTRAIN_STATUS_H
 #define CLTRAIN_STATUS_H
+
+#include "cltrain/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,26 +29,20 @@ typedef enum clt_status {
 } clt_status;
 
 /* Short constant name of a status, e.g. "bad data". Never NULL. */
-const char *clt_status_string(clt_status status);
+CLT_API const char *clt_status_string(clt_status status);
 
 /* The message recorded by the last failing call on this thread ("" if none). */
-const char *clt_last_error(void);
-
-/* Records a message (printf-style) for clt_last_error() and returns status,
- * so that callers can write: return clt_fail(CLT_ERR_BAD_DATA, "...", ...). */
-clt_status clt_fail(clt_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CLT_API const char *clt_last_error(void);
 
 /* Clears the last-error message. */
-void clt_clear_error(void);
-
-/* Propagates a failing clt_status from expr. */
-#define CLT_TRY(expr)                                                                              \
-  do {                                                                                             \
-    clt_status clt_st_ = (expr);                                                                   \
-    if (clt_st_ != CLT_OK) return clt_st_;                                                         \
-  } while (0)
+CLT_API void clt_clear_error(void);
 
 #ifdef __cplusplus
 }
+#endif
+
+/* The library's own helpers (clt_fail, CLT_TRY): not part of the API. */
+#ifdef CLTRAIN_INTERNAL
+#include "runtime/fail.h"
 #endif
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/recipe.h"
 #include "ref/ref_augment.h"

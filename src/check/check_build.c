@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "runtime/cl_errors.h"
 #include "runtime/program.h"

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/ini.h"
 #include "nn/layer.h"
@@ -268,7 +269,7 @@ static clt_status run_device(const clt_check_env *env, const clt_layer_ops *ops,
   CLT_TRY(ops->forward(self, pass));
   if (lc->training && !head) {
     /* Spoil the workspace between the passes: it does not survive (nn/layer.h). */
-    if (b->workspace) CLT_TRY(clt_buffer_write(ctx, b->workspace, 0, 4, &(float){-3e7f}));
+    if (b->workspace) CLT_TRY(clt_check_spoil(ctx, b->workspace, sz->workspace_floats));
     CLT_TRY(clt_check_upload(ctx, h->dy, ny, 0, &b->dy)); /* conv consumes dy in place */
     pass->dy = b->dy;
     pass->dx = b->dx;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/recipe.h"
 #include "optim/optimizer.h"

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/activation.h"
 #include "nn/ini.h"
@@ -167,7 +168,7 @@ static clt_status run_device(clt_ctx *ctx, const clt_layer_ops *ops, void *self,
   pass.workspace = t->bws;
   CLT_TRY(ops->forward(self, &pass));
   /* Spoil the workspace between the passes: it does not survive (nn/layer.h). */
-  if (t->bws) CLT_TRY(clt_buffer_write(ctx, t->bws, 0, 4, &(float){-3e7f}));
+  if (t->bws) CLT_TRY(clt_check_spoil(ctx, t->bws, sz->workspace_floats));
   CLT_TRY(clt_check_upload(ctx, t->dy, t->ny, 0, &t->bdy)); /* consumed in place */
   pass.dy = t->bdy;
   pass.dx = t->bdx;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/check_groups.h"
 #include "check/check_internal.h"
 #include "nn/metrics.h"
 #include "nn/model.h"
@@ -26,6 +27,7 @@
 #include "ref/ref_train.h"
 #include "runtime/memory.h"
 #include "runtime/rng.h"
+#include "train/train_step.h"
 
 #define TOL_LOSS   1e-4
 #define TOL_PARAMS 1e-4
@@ -202,13 +204,8 @@ static clt_status run_train(const clt_check_env *env, const clt_check *check, cl
     st = write_floats(ctx, net->input, x + (size_t)start * sample, (size_t)n * sample);
     if (st == CLT_OK)
       st = clt_buffer_write(ctx, net->labels, 0, (size_t)n * sizeof(int32_t), labels + start);
-    if (st == CLT_OK) st = clt_network_zero_grads(net);
     if (st == CLT_OK) st = clt_network_zero_metrics(net);
-    if (st == CLT_OK) st = clt_network_forward(net, n, 1, (uint32_t)s);
-    if (st == CLT_OK) st = clt_network_backward(net, n, (uint32_t)s);
-    if (st == CLT_OK)
-      st = clt_optim_step(opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                          clt_network_param_arena_floats(net), lr, s + 1);
+    if (st == CLT_OK) st = clt_train_step(net, opt, n, s, lr, NULL);
     float m[CLT_METRIC_FLOATS];
     if (st == CLT_OK) st = clt_network_read_metrics(net, m);
     if (st != CLT_OK) break;

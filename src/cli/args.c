@@ -1,10 +1,12 @@
 /* Command-line option values shared by the cltrain commands (see args.h). */
 #include "cli/args.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/exit_codes.h"
 
@@ -56,6 +58,29 @@ int clt_cli_seed(const char *cmd, const char *opt, const char *arg, long long *o
 
 int clt_cli_unexpected(const char *cmd, const char *arg) {
   fprintf(stderr, "cltrain %s: unexpected argument '%s'\n", cmd, arg);
+  return CLT_EXIT_USAGE;
+}
+
+int clt_cli_bad_option(const char *cmd, char **argv, int opt) {
+  /* The word getopt_long stepped over: a long option (cut at '='), else the letter. */
+  const char *word = optind > 0 ? argv[optind - 1] : "";
+  char name[64];
+  if (strncmp(word, "--", 2) == 0)
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(word, "="), word);
+  else if (optopt > ' ' && optopt < 127)
+    snprintf(name, sizeof name, "-%c", optopt);
+  else
+    snprintf(name, sizeof name, "%.60s", word);
+  if (opt != ':' && strncmp(word, "--", 2) == 0 && strchr(word, '='))
+    fprintf(stderr,
+            "cltrain %s: unknown option '%s', or one that takes no value ('%.60s'); see "
+            "'cltrain %s --help'\n",
+            cmd, name, word, cmd);
+  else if (opt == ':')
+    fprintf(stderr, "cltrain %s: option '%s' needs a value; see 'cltrain %s --help'\n", cmd, name,
+            cmd);
+  else
+    fprintf(stderr, "cltrain %s: unknown option '%s'; see 'cltrain %s --help'\n", cmd, name, cmd);
   return CLT_EXIT_USAGE;
 }
 

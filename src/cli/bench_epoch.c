@@ -47,7 +47,7 @@ clt_status clt_bench_epochs_run(clt_network *net, clt_optim *opt, const clt_data
   cfg.force_stream = force_stream;
   cfg.data_wait = &wait;
   epoch_sink sink = {&wait, out, 0, (ds->n + net->batch - 1) / net->batch, ds, CLT_OK};
-  clt_train_callbacks cb = {NULL, epoch_end, &sink};
+  clt_train_callbacks cb = {NULL, epoch_end, &sink, NULL};
   clt_dataset no_val;
   memset(&no_val, 0, sizeof no_val);
   clt_status st = clt_train(net, opt, ds, &no_val, &cfg, &cb);

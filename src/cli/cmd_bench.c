@@ -1,6 +1,8 @@
 /* cltrain bench MODEL: training and inference throughput on synthetic data, the
  * time of a step by layer and pass from OpenCL profiling events, GFLOP/s set against
- * the device's own CLBlast SGEMM ceiling, launches and host<->device bytes per step,
+ * a ceiling (OpenBLAS's SGEMM 1024^3 as measured by tools/gemm_bench.c when stored, else the
+ * device's own SGEMM 1024^3), which GEMM kernel each layer and pass ran, launches and
+ * host<->device bytes per step,
  * and the start-up time of a fresh process with and without the program cache. */
 #include <getopt.h>
 #include <math.h>
@@ -17,14 +19,18 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
-#include "data/image_folder.h"
+#include "cli/model_search.h"
+#include "train/gemm_notes.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
 #include "runtime/gemm.h"
+#include "runtime/gemm_choose.h"
+#include "runtime/program_cache.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 #include "train/augment.h"
 #include "train/device_data.h"
+#include "train/train_step.h"
 #include "runtime/clock.h"
 
 typedef struct bench_options {
@@ -42,7 +48,8 @@ static void help(FILE *out) {
                "Measures MODEL (a model file, or the name of one in models/: fashion_cnn) on\n"
                "random data of its input shape: training and inference images/s (median, min\n"
                "and max of timed windows after a warm-up), device time per step by layer and\n"
-               "pass, GFLOP/s against the device's CLBlast SGEMM ceiling (1024^3), launches and\n"
+               "pass, each SGEMM with its kernel and GFLOP/s against a ceiling (OpenBLAS's\n"
+               "SGEMM 1024^3 when build/gemm-bench stored it, else the device's), launches and\n"
                "host<->device bytes per step, start-up time to the first step, and the data\n"
                "wait: how long the compute queue stood idle waiting for its batch.\n"
                "  --batch N            samples per step (default: the model's)\n"
@@ -96,7 +103,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_BATCH:
@@ -138,11 +145,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      fprintf(stderr,
-              "cltrain bench: unknown or incomplete option '%s'; see 'cltrain bench "
-              "--help'\n",
-              argv[optind - 1]);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("bench", argv, opt);
     }
   }
   if (optind != argc - 1) {
@@ -151,14 +154,6 @@ static int parse_args(int argc, char **argv, bench_options *o) {
   }
   o->model = argv[optind];
   return -1;
-}
-
-/* A model path as given, else models/NAME.cfg of the source tree for a bare name. */
-static void model_path(const char *model, char *buf, size_t size) {
-  snprintf(buf, size, "%s", model);
-  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
-  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
-  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
 }
 
 /* ---- statistics ---- */
@@ -216,13 +211,7 @@ static clt_status train_step(bench_state *b) {
     clt_profiler_scope(b->ctx, "augment");
     CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
   }
-  clt_profiler_scope(b->ctx, "zero gradients");
-  CLT_TRY(clt_network_zero_grads(net));
-  CLT_TRY(clt_network_forward(net, net->batch, 1, (uint32_t)b->step));
-  CLT_TRY(clt_network_backward(net, net->batch, (uint32_t)b->step));
-  clt_profiler_scope(b->ctx, "optimizer");
-  CLT_TRY(clt_optim_step(b->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                         clt_network_param_arena_floats(net), 1e-4, b->step + 1));
+  CLT_TRY(clt_train_step(net, b->opt, net->batch, b->step, 1e-4, NULL));
   b->step++;
   return CLT_OK;
 }
@@ -263,9 +252,8 @@ static clt_status make_data(bench_state *b, int force_stream) {
 /* The training split of o->data (its first o->subset samples), checked against the model. */
 static clt_status load_data(bench_state *b, const bench_options *o) {
   const clt_model *m = b->model;
-  clt_image_options io; /* an image folder's images fitted to the model's input */
-  clt_image_options_init(&io, m->input.h, m->input.w, m->input.c);
-  CLT_TRY(clt_dataset_load_dir_images(o->data, 0, &io, NULL, &b->data));
+  const clt_data_expect expect = {m->input.h, m->input.w, m->input.c}; /* image folders: fitted */
+  CLT_TRY(clt_dataset_load_dir_for(o->data, 0, &expect, &b->data));
   if (o->subset && o->subset < b->data.n)
     CLT_TRY(clt_dataset_subset(&b->data, 0, o->subset, &b->data));
   if (b->data.h != m->input.h || b->data.w != m->input.w || b->data.c != m->input.c)
@@ -301,11 +289,13 @@ static clt_status run_epochs(bench_state *b, const bench_options *o) {
 
 typedef struct startup_times {
   double load, device, network, gemm_warm_up, data, first_step, total;
+  double gemm_select; /* of which choosing GEMM kernels by timing (gemm_choose.h) */
+  int gemm_select_shapes;
 } startup_times;
 
 static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
   char path[4096];
-  model_path(o->model, path, sizeof path);
+  clt_cli_model_path(o->model, path, sizeof path);
   CLT_TRY(clt_model_load(path, &b->model));
   t->load = clt_now_seconds() - t0;
   CLT_TRY(clt_open_device(&o->dev, 1, &b->ctx));
@@ -323,6 +313,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   CLT_TRY(clt_ctx_finish(b->ctx));
   t->first_step = clt_now_seconds() - t0;
   t->total = t->first_step;
+  t->gemm_select = clt_gemm_selection_seconds(b->ctx, &t->gemm_select_shapes);
   return CLT_OK;
 }
 
@@ -369,9 +360,21 @@ typedef struct group {
   double launches;             /* per step */
 } group;
 
+#define MAX_GEMM_ROWS 96
+
+/* One SGEMM of one layer and pass: "sgemm_NT 7744x64x288 cpu:8x32:k4" (runtime/gemm.c). */
+typedef struct gemm_row {
+  char layer[CLT_PROFILE_NAME];
+  int pass;
+  char shape[48], kernel[48];
+  double ms, flops; /* per step */
+} gemm_row;
+
 typedef struct profile_summary {
   group g[MAX_GROUPS];
   int n;
+  gemm_row rows[MAX_GEMM_ROWS];
+  int nrows;
   double total_ms, gemm_ms, flops, launches;
 } profile_summary;
 
@@ -409,8 +412,20 @@ static void summarise(const clt_profiler *pr, long steps, profile_summary *out) 
     char ta, tb;
     size_t m, n, k;
     if (sscanf(kernel, "sgemm_%c%c %zux%zux%zu", &ta, &tb, &m, &n, &k) == 5) {
+      double flops = 2.0 * (double)m * (double)n * (double)k * (double)e->count / (double)steps;
       g->gemm_ms += ms;
-      g->flops += 2.0 * (double)m * (double)n * (double)k * (double)e->count / (double)steps;
+      g->flops += flops;
+      if (out->nrows < MAX_GEMM_ROWS) {
+        gemm_row *r = &out->rows[out->nrows++];
+        snprintf(r->layer, sizeof r->layer, "%s", name);
+        r->pass = pass;
+        const char *sp = strchr(kernel, ' ');
+        const char *vn = sp ? strchr(sp + 1, ' ') : NULL;
+        snprintf(r->shape, sizeof r->shape, "%c%c %zux%zux%zu", ta, tb, m, n, k);
+        snprintf(r->kernel, sizeof r->kernel, "%s", vn ? vn + 1 : "clblast");
+        r->ms = ms;
+        r->flops = flops;
+      }
     }
   }
   for (int i = 0; i < out->n; i++) {
@@ -422,6 +437,28 @@ static void summarise(const clt_profiler *pr, long steps, profile_summary *out) 
 }
 
 /* ---- the device's GEMM ceiling ---- */
+
+/* The OpenBLAS SGEMM 1024^3 figure that tools/gemm_bench.c stored in the cache folder for this
+ * host ("openblas-ceiling.txt": GFLOP/s, then how it was measured); 0 when absent. */
+static double openblas_ceiling(const clt_ctx *ctx, char *how, size_t size) {
+  char dir[1024], path[1200], line[512];
+  if (ctx->cache_dir[0])
+    snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
+  else if (clt_cache_default_dir(dir, sizeof dir, getenv) != 0)
+    return 0;
+  snprintf(path, sizeof path, "%s/openblas-ceiling.txt", dir);
+  FILE *f = fopen(path, "r");
+  double g = 0;
+  if (f && fgets(line, sizeof line, f) && sscanf(line, "%lf", &g) == 1 && g > 0) {
+    const char *rest = strchr(line, ' ');
+    snprintf(how, size, "%s", rest ? rest + 1 : "");
+    how[strcspn(how, "\n")] = '\0';
+  } else {
+    g = 0;
+  }
+  if (f) fclose(f);
+  return g;
+}
 
 static clt_status gemm_ceiling(clt_ctx *ctx, size_t s, int reps, stats *gflops) {
   size_t bytes = s * s * sizeof(float);
@@ -505,8 +542,18 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
   double step_ms = 1000.0 * B / train.median;
   printf("model %s, batch %d, device %s (%s, driver %s)\n", o->model, B, d->name, d->platform_name,
          d->driver_version);
-  printf("GEMM ceiling (CLBlast SGEMM 1024^3): %.1f GFLOP/s (min %.1f, max %.1f)\n\n", roof.median,
+  char how[400] = "", kernel[48] = "?";
+  double blas = d->kind == CLT_DEVICE_CPU ? openblas_ceiling(b->ctx, how, sizeof how) : 0;
+  const clt_gemm_choice *last = clt_gemm_last(b->ctx);
+  if (last) clt_gemm_variant_name(&last->variant, kernel, sizeof kernel);
+  printf("device SGEMM 1024^3 (%s): %.1f GFLOP/s (min %.1f, max %.1f)\n", kernel, roof.median,
          roof.min, roof.max);
+  if (blas > 0) {
+    printf("ceiling: OpenBLAS SGEMM 1024^3 %.1f GFLOP/s (%s); ceil%% is against it\n\n", blas, how);
+    roof.median = blas;
+  } else {
+    printf("ceiling: the device SGEMM above (run build/gemm-bench to measure OpenBLAS's)\n\n");
+  }
   printf("training   %9.1f images/s (min %.1f, max %.1f; %d windows of %d steps): %.2f ms/step\n",
          train.median, train.min, train.max, o->windows, o->steps, step_ms);
   printf("inference  %9.1f images/s (min %.1f, max %.1f)\n\n", infer.median, infer.min, infer.max);
@@ -533,6 +580,17 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
           bwd, oth, 100.0, gf, ps->total_ms > 0 ? gf / (ps->total_ms * 1e-3) : 0,
           ps->gemm_ms > 0 ? gf / (ps->gemm_ms * 1e-3) : 0,
           roof.median > 0 && ps->gemm_ms > 0 ? 100 * gf / (ps->gemm_ms * 1e-3) / roof.median : 0);
+  fprintf(out, "\n%-18s %-4s %-20s %-20s %9s %9s %7s\n", "GEMM of layer", "pass", "op m x n x k",
+          "kernel", "ms/step", "GFLOP/s", "ceil%");
+  for (int i = 0; i < ps->nrows; i++) {
+    const gemm_row *r = &ps->rows[i];
+    double g = r->ms > 0 ? r->flops * 1e-9 / (r->ms * 1e-3) : 0;
+    fprintf(out, "%-18s %-4s %-20s %-20s %9.3f %9.1f %6.1f%%\n", r->layer,
+            r->pass == 0   ? "fwd"
+            : r->pass == 1 ? "bwd"
+                           : "-",
+            r->shape, r->kernel, r->ms, g, roof.median > 0 ? 100 * g / roof.median : 0);
+  }
   printf("\nSGEMM: %.1f%% of device time; device time %.2f ms of %.2f ms wall per step\n",
          ps->total_ms > 0 ? 100 * ps->gemm_ms / ps->total_ms : 0, ps->total_ms, step_ms);
   printf("overall: %.1f GFLOP/s (SGEMM FLOPs over wall time), %.1f%% of the ceiling\n",
@@ -542,8 +600,10 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
          ps->launches, up_bytes, o->stream ? "streamed" : "resident");
   clt_bench_print_data_wait(&b->wait, b->resident, o->data, b->epochs, o->epochs);
   printf("\nstart-up in this process: model %.3f s, device %.3f s, network %.3f s, GEMM "
-         "warm-up %.3f s, data %.3f s, first step %.3f s\n",
-         t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step);
+         "warm-up %.3f s, data %.3f s, first step %.3f s (of which choosing GEMM kernels %.3f s, "
+         "%d shapes timed)\n",
+         t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step, t->gemm_select,
+         t->gemm_select_shapes);
   if (o->startup) {
     printf("start-up of a fresh process to the end of its first step: warm %.3f s (program "
            "cache on), cold %.3f s (CLTRAIN_KERNEL_CACHE=0)\n",
@@ -574,6 +634,24 @@ static void print_json(const bench_state *b, const bench_options *o, const start
   cJSON_AddNumberToObject(root, "steps_per_window", o->steps);
   cJSON_AddNumberToObject(root, "windows", o->windows);
   cJSON_AddItemToObject(root, "gemm_ceiling_gflops", stats_json(roof));
+  char how[400] = "";
+  double blas = d->kind == CLT_DEVICE_CPU ? openblas_ceiling(b->ctx, how, sizeof how) : 0;
+  if (blas > 0) cJSON_AddNumberToObject(root, "openblas_ceiling_gflops", blas);
+  cJSON *calls = cJSON_AddArrayToObject(root, "gemm_calls");
+  for (int i = 0; calls && i < ps->nrows; i++) {
+    const gemm_row *r = &ps->rows[i];
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "layer", r->layer);
+    cJSON_AddStringToObject(c, "pass",
+                            r->pass == 0   ? "forward"
+                            : r->pass == 1 ? "backward"
+                                           : "other");
+    cJSON_AddStringToObject(c, "shape", r->shape);
+    cJSON_AddStringToObject(c, "kernel", r->kernel);
+    cJSON_AddNumberToObject(c, "ms_per_step", r->ms);
+    cJSON_AddNumberToObject(c, "gflops", r->ms > 0 ? r->flops * 1e-9 / (r->ms * 1e-3) : 0);
+    cJSON_AddItemToArray(calls, c);
+  }
   cJSON_AddItemToObject(root, "train_images_per_s", stats_json(train));
   cJSON_AddItemToObject(root, "infer_images_per_s", stats_json(infer));
   cJSON_AddNumberToObject(root, "train_ms_per_step", step_ms);
@@ -602,6 +680,8 @@ static void print_json(const bench_state *b, const bench_options *o, const start
   cJSON_AddNumberToObject(su, "device", t->device);
   cJSON_AddNumberToObject(su, "network", t->network);
   cJSON_AddNumberToObject(su, "gemm_warm_up", t->gemm_warm_up);
+  cJSON_AddNumberToObject(su, "gemm_select", t->gemm_select);
+  cJSON_AddNumberToObject(su, "gemm_select_shapes", t->gemm_select_shapes);
   cJSON_AddNumberToObject(su, "data", t->data);
   cJSON_AddNumberToObject(su, "first_step", t->first_step);
   if (o->startup) {
@@ -620,6 +700,7 @@ static clt_status run(const bench_options *o) {
   memset(&b, 0, sizeof b);
   startup_times t;
   memset(&t, 0, sizeof t);
+  if (!o->startup_child) clt_train_gemm_notes(o->json ? stderr : stdout);
   clt_status st = setup(o, &b, &t, t0);
   if (o->startup_child) {
     if (st == CLT_OK) printf("%.6f\n", clt_now_seconds());
@@ -671,6 +752,7 @@ int clt_cmd_bench(int argc, char **argv) {
   bench_options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
+  clt_cli_device_env(&o.dev, 1);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

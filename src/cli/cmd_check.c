@@ -233,10 +233,13 @@ static void progress(const clt_check *check, int index, int count, void *user) {
 }
 
 static void run_device(const run_options *o, const clt_check_list *list, device_run *d) {
-  clt_ctx_options copt = {o->dev.kernel_dir, o->dev.no_kernel_cache, NULL, 0};
+  clt_ctx_options copt = {
+      o->dev.kernel_dir,   o->dev.no_kernel_cache, o->dev.cache_dir,   0,
+      o->dev.no_gemm_tune, o->dev.memory_limit,    o->dev.alloc_limit, o->dev.gemm_mode,
+      o->dev.gemm_budget};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(d->info, &copt, &ctx);
+  clt_status st = clt_ctx_open(d->info, &copt, &ctx);
   if (st != CLT_OK) {
     char msg[1200];
     snprintf(msg, sizeof msg, "cannot use the device: %s", clt_last_error());
@@ -280,7 +283,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case 'q':
@@ -303,8 +306,7 @@ static int parse_args(int argc, char **argv, run_options *o) {
       help(stdout);
       return -1;
     default:
-      help(stderr);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("check", argv, opt);
     }
   }
   if (optind < argc) return clt_cli_unexpected("check", argv[optind]);
@@ -335,6 +337,7 @@ int clt_cmd_check(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
   if (rc != CLT_EXIT_OK) return rc < 0 ? CLT_EXIT_OK : rc;
+  clt_cli_device_env(&o.dev, 1);
 
   clt_check_list checks;
   clt_status st = clt_check_list_build(o.quick, &checks);

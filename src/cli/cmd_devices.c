@@ -108,10 +108,12 @@ static clt_status create_kernels(cl_program prog, const char *file) {
 /* Builds every kernel file on dev; returns the seconds taken, or -1 on failure. */
 static double build_all(const clt_device_info *dev, const clt_device_options *o, int use_cache,
                         int *hits, char *failure, size_t failure_size) {
-  clt_ctx_options copt = {o->kernel_dir, !use_cache, NULL, 0};
+  clt_ctx_options copt = {o->kernel_dir,   !use_cache,      o->cache_dir,   0,
+                          o->no_gemm_tune, o->memory_limit, o->alloc_limit, o->gemm_mode,
+                          o->gemm_budget};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(dev, &copt, &ctx);
+  clt_status st = clt_ctx_open(dev, &copt, &ctx);
   const char *const *files;
   int n = clt_program_files(&files);
   for (int i = 0; i < n && st == CLT_OK; i++) {
@@ -130,10 +132,12 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
 }
 
 static double warm_gemm(const clt_device_info *dev, const clt_device_options *o) {
-  clt_ctx_options copt = {o->kernel_dir, o->no_kernel_cache, NULL, 0};
+  clt_ctx_options copt = {o->kernel_dir,   o->no_kernel_cache, o->cache_dir,   0,
+                          o->no_gemm_tune, o->memory_limit,    o->alloc_limit, o->gemm_mode,
+                          o->gemm_budget};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
-  clt_status st = clt_ctx_create(dev, &copt, &ctx);
+  clt_status st = clt_ctx_open(dev, &copt, &ctx);
   if (st == CLT_OK) st = clt_gemm_warm_up(ctx);
   clt_ctx_destroy(ctx);
   return st == CLT_OK ? clt_now_seconds() - t0 : -1.0;
@@ -222,7 +226,7 @@ int clt_cmd_devices(int argc, char **argv) {
   clt_device_options o = {0};
   int json = 0, check = 0, opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o, opt, optarg)) continue;
     switch (opt) {
     case 'j':
@@ -235,11 +239,11 @@ int clt_cmd_devices(int argc, char **argv) {
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      help(stderr);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("devices", argv, opt);
     }
   }
   if (optind < argc) return clt_cli_unexpected("devices", argv[optind]);
+  clt_cli_device_env(&o, 0); /* --check: every device unless --device says which */
   clt_device_list list;
   clt_status st = clt_device_list_query(&list);
   if (st != CLT_OK) return clt_report_failure(st);

@@ -8,13 +8,10 @@
 #include <string.h>
 
 #include "cli/args.h"
-#include "cli/eval_csv.h"
 #include "cli/commands.h"
+#include "cli/device_options.h"
 #include "cli/exit_codes.h"
-#include "cli/inference.h"
-#include "data/csv_data.h"
-#include "data/image_folder.h"
-#include "train/evaluate.h"
+#include "cltrain/cltrain.h"
 
 typedef struct eval_options {
   clt_device_options dev;
@@ -49,7 +46,7 @@ static int parse_args(int argc, char **argv, eval_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt, rc = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1 && rc == 0) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1 && rc == 0) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_DATA:
@@ -68,7 +65,7 @@ static int parse_args(int argc, char **argv, eval_options *o) {
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("eval", argv, opt);
       return -1;
     }
   }
@@ -81,7 +78,13 @@ static int parse_args(int argc, char **argv, eval_options *o) {
   return 0;
 }
 
-static cJSON *stats_json(const clt_class_stats *s) {
+/* What the output shows of the checkpoint: its model and run, and the class names. */
+typedef struct shown {
+  clt_model_info mi;
+  const char **class_names; /* [mi.classes] */
+} shown;
+
+static cJSON *stats_json(const clt_class_scores *s) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "precision", s->precision);
   cJSON_AddNumberToObject(o, "recall", s->recall);
@@ -90,15 +93,15 @@ static cJSON *stats_json(const clt_class_stats *s) {
   return o;
 }
 
-static void print_json(const eval_options *o, const clt_inference *inf, const char *dir,
-                       const clt_eval_result *r) {
+static void print_json(const eval_options *o, const shown *inf, const char *dir,
+                       const clt_eval_report *r) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
-  cJSON_AddStringToObject(root, "model", inf->model->name);
+  cJSON_AddStringToObject(root, "model", inf->mi.name);
   cJSON_AddStringToObject(root, "data", dir);
-  cJSON_AddNumberToObject(root, "epoch", inf->ck.pos.epoch);
-  cJSON_AddNumberToObject(root, "step", (double)inf->ck.pos.global_step);
-  cJSON_AddNumberToObject(root, "samples", r->n);
+  cJSON_AddNumberToObject(root, "epoch", inf->mi.epochs_done);
+  cJSON_AddNumberToObject(root, "step", (double)inf->mi.global_step);
+  cJSON_AddNumberToObject(root, "samples", r->samples);
   cJSON_AddNumberToObject(root, "loss", r->loss);
   cJSON_AddNumberToObject(root, "accuracy", r->accuracy);
   if (r->classes > 5) cJSON_AddNumberToObject(root, "top5_accuracy", r->top5);
@@ -125,16 +128,15 @@ static void print_json(const eval_options *o, const clt_inference *inf, const ch
   cJSON_Delete(root);
 }
 
-static void stats_row(const char *label, int width, const clt_class_stats *s) {
+static void stats_row(const char *label, int width, const clt_class_scores *s) {
   printf("%-*s %9.4f %9.4f %9.4f %9ld\n", width, label, s->precision, s->recall, s->f1, s->support);
 }
 
-static void print_table(const eval_options *o, const clt_inference *inf, const char *dir,
-                        const clt_eval_result *r) {
-  const clt_checkpoint *ck = &inf->ck;
-  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->model->name,
-         ck->pos.epoch, ck->epochs, ck->pos.global_step);
-  printf("Test data: %s, %d images\n", dir, r->n);
+static void print_table(const eval_options *o, const shown *inf, const char *dir,
+                        const clt_eval_report *r) {
+  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->mi.name,
+         inf->mi.epochs_done, inf->mi.epochs, inf->mi.global_step);
+  printf("Test data: %s, %d images\n", dir, r->samples);
   printf("Loss %.4f - accuracy %.4f", r->loss, r->accuracy);
   if (r->classes > 5) printf(" - top-5 accuracy %.4f", r->top5);
   printf("\n\n");
@@ -175,14 +177,14 @@ static void print_table(const eval_options *o, const clt_inference *inf, const c
 }
 
 /* A regression model ([mse] head): the errors only. */
-static void print_regression(const eval_options *o, const clt_inference *inf, const char *dir,
-                             const clt_eval_result *r) {
+static void print_regression(const eval_options *o, const shown *inf, const char *dir,
+                             const clt_eval_report *r) {
   if (o->json) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
-    cJSON_AddStringToObject(root, "model", inf->model->name);
+    cJSON_AddStringToObject(root, "model", inf->mi.name);
     cJSON_AddStringToObject(root, "data", dir);
-    cJSON_AddNumberToObject(root, "samples", r->n);
+    cJSON_AddNumberToObject(root, "samples", r->samples);
     cJSON_AddNumberToObject(root, "loss", r->loss);
     cJSON_AddNumberToObject(root, "mse", r->loss);
     cJSON_AddNumberToObject(root, "mae", r->mae);
@@ -193,46 +195,49 @@ static void print_regression(const eval_options *o, const clt_inference *inf, co
     cJSON_Delete(root);
     return;
   }
-  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->model->name,
-         inf->ck.pos.epoch, inf->ck.epochs, inf->ck.pos.global_step);
-  printf("Test data: %s, %d rows\n", dir, r->n);
+  printf("Checkpoint: %s (%s; %d of %d epochs, step %ld)\n", o->checkpoint, inf->mi.name,
+         inf->mi.epochs_done, inf->mi.epochs, inf->mi.global_step);
+  printf("Test data: %s, %d rows\n", dir, r->samples);
   printf("Loss (MSE) %.4f - MAE %.4f - RMSE %.4f\n", r->loss, r->mae, sqrt(r->loss));
 }
 
+/* The checkpoint opened through the public API for evaluation. */
+static clt_status open_session(const eval_options *o, clt_session **s) {
+  clt_config c;
+  clt_config_init(&c);
+  c.device = o->dev.device;
+  c.cache_dir = o->dev.cache_dir;
+  c.kernel_cache = !o->dev.no_kernel_cache;
+  c.gemm_tuning = !o->dev.no_gemm_tune;
+  c.memory_limit = o->dev.memory_limit;
+  c.host_memory_limit = o->dev.host_memory;
+  c.alloc_limit = o->dev.alloc_limit;
+  c.gemm_selection = o->dev.gemm_mode;
+  c.gemm_budget = o->dev.gemm_budget;
+  c.kernel_dir = o->dev.kernel_dir;
+  c.warning = clt_cli_session_warning;
+  return clt_session_open_checkpoint(&c, o->checkpoint, o->batch, s);
+}
+
 static clt_status run(const eval_options *o) {
-  clt_inference inf;
-  clt_dataset test;
-  memset(&test, 0, sizeof test);
-  clt_eval_result r;
+  clt_session *session = NULL;
+  shown inf;
+  memset(&inf, 0, sizeof inf);
+  inf.mi.struct_size = sizeof inf.mi;
+  clt_eval_report r;
   memset(&r, 0, sizeof r);
-  clt_status st = clt_inference_open(o->checkpoint, &o->dev, o->batch, &inf);
-  const char *dir = o->data ? o->data : inf.run.data;
-  clt_cli_csv_eval *csv = NULL;
-  if (st == CLT_OK && clt_csv_data_path(dir))
-    st = clt_cli_csv_eval_open(&inf, dir, &csv, &test);
-  else if (st == CLT_OK) { /* an image folder's images fitted to the model's input */
-    clt_image_options io;
-    clt_image_options_init(&io, inf.model->input.h, inf.model->input.w, inf.model->input.c);
-    io.skip_bad = inf.run.skip_bad_images;
-    st = clt_dataset_load_dir_images(dir, 1, &io, NULL, &test);
+  r.struct_size = sizeof r;
+  clt_status st = open_session(o, &session);
+  if (st == CLT_OK) st = clt_session_model(session, &inf.mi);
+  if (st == CLT_OK) {
+    inf.class_names = calloc((size_t)inf.mi.classes, sizeof *inf.class_names);
+    if (!inf.class_names) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   }
-  if (st == CLT_OK && csv && o->subset)
-    st = clt_fail(CLT_ERR_USAGE, "--subset applies to IDX data; for a CSV file, give a file "
-                                 "with fewer rows");
-  if (st == CLT_OK && o->subset && o->subset < test.n)
-    st = clt_dataset_subset(&test, 0, o->subset, &test);
-  if (st == CLT_OK && (test.h != inf.model->input.h || test.w != inf.model->input.w ||
-                       test.c != inf.model->input.c))
-    st = clt_fail(CLT_ERR_BAD_DATA,
-                  "the test images in %s are %dx%dx%d but the checkpoint's model takes %dx%dx%d; "
-                  "give the data it was trained for with --data",
-                  dir, test.h, test.w, test.c, inf.model->input.h, inf.model->input.w,
-                  inf.model->input.c);
-  if (st == CLT_OK && test.classes > inf.model->classes)
-    st = clt_fail(CLT_ERR_BAD_DATA, "the test data in %s have %d classes but the model has %d", dir,
-                  test.classes, inf.model->classes);
-  if (st == CLT_OK) st = clt_evaluate_detailed(inf.net, &test, &r);
-  if (st == CLT_OK && inf.model->regression) {
+  for (int c = 0; st == CLT_OK && c < inf.mi.classes; c++)
+    st = clt_session_class_name(session, c, &inf.class_names[c]);
+  const char *dir = o->data ? o->data : inf.mi.data;
+  if (st == CLT_OK) st = clt_session_report(session, o->data, o->subset, &r);
+  if (st == CLT_OK && inf.mi.regression) {
     print_regression(o, &inf, dir, &r);
   } else if (st == CLT_OK) {
     if (o->json)
@@ -240,10 +245,8 @@ static clt_status run(const eval_options *o) {
     else
       print_table(o, &inf, dir, &r);
   }
-  clt_eval_result_free(&r);
-  clt_dataset_free(&test);
-  clt_cli_csv_eval_close(csv);
-  clt_inference_close(&inf);
+  free(inf.class_names);
+  clt_session_close(session);
   return st;
 }
 
@@ -252,5 +255,6 @@ int clt_cmd_eval(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
+  clt_cli_device_env(&o.dev, 1);
   return clt_exit_status(run(&o));
 }

@@ -11,13 +11,18 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/device_options.h"
 #include "cli/exit_codes.h"
-#include "cli/inference.h"
+#include "cltrain/cltrain.h"
 #include "data/cifar.h"
 #include "data/idx.h"
 #include "data/image_decode.h"
 #include "data/pnm.h"
+#include "runtime/file_check.h"
 #include "train/evaluate.h"
+
+/* A bound on the read of a CIFAR batch given to predict (its own size is read, never more). */
+#define CLT_PREDICT_MAX_FILE_BYTES ((uint64_t)1 << 34)
 
 typedef struct predict_options {
   clt_device_options dev;
@@ -69,7 +74,7 @@ static int parse_args(int argc, char **argv, predict_options *o) {
                                            {NULL, 0, NULL, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_TOP:
@@ -93,7 +98,7 @@ static int parse_args(int argc, char **argv, predict_options *o) {
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("predict", argv, opt);
       return -1;
     }
   }
@@ -220,23 +225,11 @@ static clt_status add_idx(const predict_options *o, const char *path, clt_shape 
 
 /* Samples of a CIFAR-10 binary batch (records of a label byte and 3072 planar pixels). */
 static clt_status add_cifar(const predict_options *o, const char *path, clt_shape in, samples *s) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  size_t cap = 1 << 20, size = 0;
-  uint8_t *bytes = malloc(cap);
-  while (bytes) {
-    size += fread(bytes + size, 1, cap - size, f);
-    if (size < cap) break;
-    uint8_t *more = realloc(bytes, cap *= 2);
-    if (!more) free(bytes);
-    bytes = more;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!bytes) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", path);
+  unsigned char *bytes;
+  size_t size;
+  CLT_TRY(clt_file_read_all(path, "file", NULL, CLT_PREDICT_MAX_FILE_BYTES, NULL, &bytes, &size));
   clt_dataset ds;
-  clt_status st = bad ? clt_fail(CLT_ERR_IO, "%s: read error; check the file", path)
-                      : clt_cifar_parse(bytes, size, path, CLT_CIFAR_CLASSES, &ds);
+  clt_status st = clt_cifar_parse(bytes, size, path, CLT_CIFAR_CLASSES, &ds);
   free(bytes);
   if (st != CLT_OK) return st;
   long a = o->has_range ? o->range_a : 0, b = o->has_range ? o->range_b : ds.n;
@@ -262,18 +255,18 @@ static int ends_with(const char *s, const char *end) {
 }
 
 static clt_status add_input(const predict_options *o, const char *path, clt_shape in, samples *s) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file", path);
-    return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  }
   unsigned char head[8] = {0};
-  size_t got = fread(head, 1, sizeof head, f);
-  fclose(f);
+  size_t got;
+  CLT_TRY(clt_file_read_head(path, "file", head, sizeof head, &got));
   int pnm = got >= 2 && head[0] == 'P' && strchr("2356", head[1]);
   int png_jpeg = clt_image_sniff(head, got) != CLT_IMAGE_UNKNOWN ||
                  clt_image_format_of_name(path) != CLT_IMAGE_UNKNOWN;
   if (pnm || png_jpeg) {
+    if (o->has_range) /* one image: no samples to choose from */
+      return clt_fail(CLT_ERR_USAGE,
+                      "--range selects samples of IDX files and CIFAR-10 batches, but %s is one "
+                      "image: drop --range (or give the samples' file)",
+                      path);
     clt_image img;
     clt_status rs = pnm ? clt_pnm_read(path, &img) : clt_image_read(path, 0, &img);
     if (rs == CLT_ERR_BAD_DATA && !pnm) { /* the decoder's reason, and what to do */
@@ -300,66 +293,90 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
       path);
 }
 
-static void print_text(const clt_inference *inf, const samples *s, int i, const float *p, int k,
+static void print_text(const char *const *names, const samples *s, int i, const float *p, int k,
                        int top) {
   int t[1000];
   int kk = clt_top_k(p, k, top, t);
-  printf("%s: %s (%.4f)", s->name[i], inf->class_names[t[0]], p[t[0]]);
+  printf("%s: %s (%.4f)", s->name[i], names[t[0]], p[t[0]]);
   if (kk > 1) {
     printf("  top %d:", kk);
-    for (int j = 0; j < kk; j++)
-      printf("%s %s %.4f", j ? "," : "", inf->class_names[t[j]], p[t[j]]);
+    for (int j = 0; j < kk; j++) printf("%s %s %.4f", j ? "," : "", names[t[j]], p[t[j]]);
   }
   if (s->label[i] >= 0 && s->label[i] < k)
-    printf("  [label: %s%s]", inf->class_names[s->label[i]], s->label[i] == t[0] ? "" : ", wrong");
+    printf("  [label: %s%s]", names[s->label[i]], s->label[i] == t[0] ? "" : ", wrong");
   printf("\n");
 }
 
-static cJSON *sample_json(const clt_inference *inf, const samples *s, int i, const float *p, int k,
+static cJSON *sample_json(const char *const *names, const samples *s, int i, const float *p, int k,
                           int top) {
   int t[1000];
   int kk = clt_top_k(p, k, top, t);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "input", s->name[i]);
   cJSON_AddNumberToObject(o, "class", t[0]);
-  cJSON_AddStringToObject(o, "name", inf->class_names[t[0]]);
+  cJSON_AddStringToObject(o, "name", names[t[0]]);
   cJSON_AddNumberToObject(o, "probability", p[t[0]]);
   if (s->label[i] >= 0) cJSON_AddNumberToObject(o, "label", s->label[i]);
   cJSON *arr = cJSON_AddArrayToObject(o, "top");
   for (int j = 0; j < kk; j++) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(e, "class", t[j]);
-    cJSON_AddStringToObject(e, "name", inf->class_names[t[j]]);
+    cJSON_AddStringToObject(e, "name", names[t[j]]);
     cJSON_AddNumberToObject(e, "probability", p[t[j]]);
     cJSON_AddItemToArray(arr, e);
   }
   return o;
 }
 
+/* The checkpoint opened through the public API, for predictions. */
+static clt_status open_session(const predict_options *o, clt_session **s) {
+  clt_config c;
+  clt_config_init(&c);
+  c.device = o->dev.device;
+  c.cache_dir = o->dev.cache_dir;
+  c.kernel_cache = !o->dev.no_kernel_cache;
+  c.gemm_tuning = !o->dev.no_gemm_tune;
+  c.memory_limit = o->dev.memory_limit;
+  c.host_memory_limit = o->dev.host_memory;
+  c.alloc_limit = o->dev.alloc_limit;
+  c.gemm_selection = o->dev.gemm_mode;
+  c.gemm_budget = o->dev.gemm_budget;
+  c.kernel_dir = o->dev.kernel_dir;
+  c.warning = clt_cli_session_warning;
+  return clt_session_open_checkpoint(&c, o->checkpoint, 0, s);
+}
+
 static clt_status run(const predict_options *o) {
-  clt_inference inf;
+  clt_session *session = NULL;
+  clt_model_info mi = {.struct_size = sizeof mi};
   samples s;
   memset(&s, 0, sizeof s);
-  clt_status st = clt_inference_open(o->checkpoint, &o->dev, 0, &inf);
-  clt_shape in = st == CLT_OK ? inf.model->input : (clt_shape){1, 1, 1};
+  clt_status st = open_session(o, &session);
+  if (st == CLT_OK) st = clt_session_model(session, &mi);
+  clt_shape in =
+      st == CLT_OK ? (clt_shape){mi.height, mi.width, mi.channels} : (clt_shape){1, 1, 1};
   s.size = clt_shape_size(in);
   for (int i = 0; i < o->input_count && st == CLT_OK; i++) st = add_input(o, o->inputs[i], in, &s);
-  int k = st == CLT_OK ? inf.model->classes : 1, top = o->top ? o->top : 3;
-  float *probs = st == CLT_OK ? malloc((size_t)inf.net->batch * k * sizeof *probs) : NULL;
-  if (st == CLT_OK && !probs) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  int k = st == CLT_OK ? mi.classes : 1, top = o->top ? o->top : 3;
+  const char **names = st == CLT_OK ? calloc((size_t)k, sizeof *names) : NULL;
+  for (int c = 0; names && c < k && st == CLT_OK; c++)
+    st = clt_session_class_name(session, c, &names[c]);
+  float *probs = st == CLT_OK ? malloc((size_t)mi.batch * k * sizeof *probs) : NULL;
+  if (st == CLT_OK && (!probs || !names))
+    st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   cJSON *root = o->json ? cJSON_CreateObject() : NULL, *arr = NULL;
   if (root) {
     cJSON_AddStringToObject(root, "checkpoint", o->checkpoint);
     arr = cJSON_AddArrayToObject(root, "predictions");
   }
-  for (int start = 0; start < s.n && st == CLT_OK; start += inf.net->batch) {
-    int n = s.n - start < inf.net->batch ? s.n - start : inf.net->batch;
-    st = clt_infer(inf.net, s.x + (size_t)start * s.size, NULL, n, probs);
+  for (int start = 0; start < s.n && st == CLT_OK; start += mi.batch) {
+    int n = s.n - start < mi.batch ? s.n - start : mi.batch;
+    st = clt_session_predict(session, s.x + (size_t)start * s.size, n, probs);
     for (int i = 0; i < n && st == CLT_OK; i++) {
       if (root)
-        cJSON_AddItemToArray(arr, sample_json(&inf, &s, start + i, probs + (size_t)i * k, k, top));
+        cJSON_AddItemToArray(arr, sample_json(names, &s, start + i, probs + (size_t)i * k, k, top));
       else
-        print_text(&inf, &s, start + i, probs + (size_t)i * k, k, top);
+        print_text(names, &s, start + i, probs + (size_t)i * k, k, top);
     }
   }
   if (root && st == CLT_OK) {
@@ -369,8 +386,9 @@ static clt_status run(const predict_options *o) {
   }
   cJSON_Delete(root);
   free(probs);
+  free(names);
   free_samples(&s);
-  clt_inference_close(&inf);
+  clt_session_close(session);
   return st;
 }
 
@@ -379,5 +397,6 @@ int clt_cmd_predict(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
+  clt_cli_device_env(&o.dev, 1);
   return clt_exit_status(run(&o));
 }

@@ -1,6 +1,8 @@
-/* cltrain tune [MODEL]: searches CLBlast's SGEMM kernel parameters for the GEMM shapes of
- * one training step of MODEL on the device and stores the best in the cache folder, where
- * every later run on the same device and driver picks them up (runtime/gemm_tune.h). */
+/* cltrain tune [MODEL]: for each GEMM shape of one training step of MODEL, times every
+ * engine SGEMM variant of the wide candidate list and CLBlast on the device and stores the
+ * fastest as that shape's choice (runtime/gemm_choose.h), which every later run on the same
+ * device and driver reuses. --clblast: instead, searches CLBlast's own kernel parameters
+ * (runtime/gemm_tune.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,38 +13,45 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/exit_codes.h"
+#include "cli/model_search.h"
 #include "nn/network.h"
+#include "runtime/gemm_choose.h"
 #include "runtime/gemm_tune.h"
+#include "runtime/clock.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 
 typedef struct tune_options {
   clt_device_options dev;
   const char *model;
-  int batch, max_candidates, force, quiet;
+  int batch, max_candidates, force, quiet, clblast;
 } tune_options;
 
 static void help(FILE *out) {
   fprintf(out,
           "usage: cltrain tune [MODEL] [options]\n\n"
-          "Searches CLBlast's SGEMM kernel parameters (Xgemm) for the GEMM shapes of one\n"
-          "training step of MODEL (a model file or a name in models/; default fashion_cnn)\n"
-          "and stores the fastest set for this device and driver in the cache folder\n"
-          "(gemm-tune-*.txt). Every later cltrain run on the device applies it at start-up\n"
-          "($CLTRAIN_GEMM_TUNE=0 turns that off). With a stored result, tune only reports it.\n"
+          "Times, for each GEMM shape of one training step of MODEL (a model file or a name\n"
+          "in models/; default fashion_cnn), every engine SGEMM kernel variant of the wide\n"
+          "search and CLBlast, and stores the fastest per shape for this device and driver in\n"
+          "the cache folder (gemm-choice-*.txt); later runs reuse them. A first run chooses\n"
+          "among a few variants by itself: tune searches wider.\n"
           "  --batch N            samples per step (default: the model's)\n"
-          "  --max-candidates N   parameter sets to time at most (default 40; each is a kernel\n"
-          "                       compile: 10-15 s on PoCL with its compiler cache cold)\n"
-          "  --force              search again even when a result is stored\n"
+          "  --clblast            search CLBlast's own SGEMM parameters (Xgemm) instead and\n"
+          "                       store them (gemm-tune-*.txt; applied at start-up unless\n"
+          "                       $CLTRAIN_GEMM_TUNE=0); with a stored result it only reports\n"
+          "                       it. Slow: each candidate is a kernel compile\n"
+          "  --max-candidates N   with --clblast: parameter sets to time at most (default 40)\n"
+          "  --force              with --clblast: search again even when a result is stored\n"
           "  --quiet              no line per candidate\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
 static int parse_args(int argc, char **argv, tune_options *o) {
-  enum { O_BATCH = 1, O_MAX, O_FORCE, O_QUIET, O_HELP };
+  enum { O_BATCH = 1, O_MAX, O_FORCE, O_QUIET, O_CLBLAST, O_HELP };
   static const struct option longopts[] = {{"batch", required_argument, NULL, O_BATCH},
                                            {"max-candidates", required_argument, NULL, O_MAX},
                                            {"force", no_argument, NULL, O_FORCE},
                                            {"quiet", no_argument, NULL, O_QUIET},
+                                           {"clblast", no_argument, NULL, O_CLBLAST},
                                            {"help", no_argument, NULL, O_HELP},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
@@ -51,7 +60,7 @@ static int parse_args(int argc, char **argv, tune_options *o) {
   opterr = 0;
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_BATCH:
@@ -67,15 +76,15 @@ static int parse_args(int argc, char **argv, tune_options *o) {
     case O_QUIET:
       o->quiet = 1;
       break;
+    case O_CLBLAST:
+      o->clblast = 1;
+      break;
     case 'h':
     case O_HELP:
       help(stdout);
       return CLT_EXIT_OK;
     default:
-      fprintf(stderr,
-              "cltrain tune: unknown or incomplete option '%s'; see 'cltrain tune --help'\n",
-              argv[optind - 1]);
-      return CLT_EXIT_USAGE;
+      return clt_cli_bad_option("tune", argv, opt);
     }
   }
   if (optind < argc - 1) {
@@ -86,17 +95,14 @@ static int parse_args(int argc, char **argv, tune_options *o) {
   return -1;
 }
 
-static void model_path(const char *model, char *buf, size_t size) {
-  snprintf(buf, size, "%s", model);
-  if (access(model, R_OK) == 0 || strchr(model, '/')) return;
-  snprintf(buf, size, "%s/models/%s%s", CLT_SOURCE_DIR, model, strstr(model, ".cfg") ? "" : ".cfg");
-  if (access(buf, R_OK) != 0) snprintf(buf, size, "%s", model);
-}
-
 /* The SGEMM calls of one training step (forward and backward), from the profiler's
  * kernel names "SCOPE/sgemm_TT MxNxK". */
 static clt_status collect_shapes(clt_network *net, clt_gemm_shape **out, int *count) {
   clt_ctx *ctx = net->ctx;
+  /* The device defaults while collecting: no choosing by timing here. */
+  clt_gemm_variant def;
+  clt_gemm_default_variant(&ctx->dev, &def);
+  clt_gemm_force(ctx, &def);
   size_t in = clt_shape_size(net->model->input) * (size_t)net->batch;
   CLT_TRY(clt_buffer_zero(ctx, net->input, 0, in * sizeof(float)));
   CLT_TRY(clt_buffer_zero(ctx, net->labels, 0, (size_t)net->batch * sizeof(int32_t)));
@@ -127,6 +133,7 @@ static clt_status collect_shapes(clt_network *net, clt_gemm_shape **out, int *co
       shapes[n++] = s;
   }
   clt_profiler_stop(ctx);
+  clt_gemm_force(ctx, NULL);
   if (st != CLT_OK) {
     free(shapes);
     return st;
@@ -163,9 +170,9 @@ static void report(int index, const clt_gemm_params *p, double seconds, int vali
   fflush(stdout);
 }
 
-static clt_status run(const tune_options *o) {
+static clt_status run_clblast(const tune_options *o) {
   char path[4096], tune_path[2048];
-  model_path(o->model, path, sizeof path);
+  clt_cli_model_path(o->model, path, sizeof path);
   clt_model *model = NULL;
   clt_ctx *ctx = NULL;
   clt_network *net = NULL;
@@ -236,10 +243,95 @@ static clt_status run(const tune_options *o) {
   return st;
 }
 
+typedef struct shape_report {
+  int quiet;
+  double flops, default_s, clblast_s;
+  clt_gemm_variant def;
+} shape_report;
+
+static void report_variant(const clt_gemm_variant *v, double seconds, void *user) {
+  shape_report *r = user;
+  if (memcmp(v, &r->def, sizeof *v) == 0) r->default_s = seconds;
+  if (v->kind == CLT_GEMM_CLBLAST) r->clblast_s = seconds;
+  if (r->quiet) return;
+  char name[48];
+  clt_gemm_variant_name(v, name, sizeof name);
+  printf("    %-22s %9.3f ms %7.1f GFLOP/s\n", name, 1e3 * seconds, r->flops / seconds * 1e-9);
+}
+
+/* Every shape over the wide candidates; the winners stored. */
+static clt_status run_engine(const tune_options *o) {
+  char path[4096], store[4096];
+  clt_cli_model_path(o->model, path, sizeof path);
+  clt_model *model = NULL;
+  clt_ctx *ctx = NULL;
+  clt_network *net = NULL;
+  clt_gemm_shape *shapes = NULL;
+  int nshapes = 0;
+  double t0 = clt_now_seconds();
+  clt_status st = clt_model_load(path, &model);
+  if (st == CLT_OK) st = clt_open_device(&o->dev, 1, &ctx);
+  if (st == CLT_OK && clt_gemm_choices_path(ctx, store, sizeof store) != 0)
+    st = clt_fail(CLT_ERR_IO, "no cache folder for the GEMM choices (set CLTRAIN_CACHE_DIR, and "
+                              "leave the kernel cache on)");
+  if (st == CLT_OK) {
+    int batch = o->batch > 0 ? o->batch : model->recipe.batch;
+    st = clt_network_create(model, ctx, batch, 0, model->recipe.seed, &net);
+  }
+  if (st == CLT_OK) st = collect_shapes(net, &shapes, &nshapes);
+  clt_gemm_variant cands[96];
+  int ncands = st == CLT_OK ? clt_gemm_candidates(&ctx->dev, 1, cands, 96) : 0;
+  if (st == CLT_OK)
+    printf("choosing SGEMM kernels on %s (driver %s) for %s, batch %d: %d shapes, %d candidates "
+           "each\n",
+           ctx->dev.name, ctx->dev.driver_version, o->model, net->batch, nshapes, ncands);
+  double total_def = 0, total_best = 0, total_clb = 0, flops_all = 0;
+  for (int i = 0; i < nshapes && st == CLT_OK; i++) {
+    const clt_gemm_shape *s = &shapes[i];
+    shape_report r;
+    memset(&r, 0, sizeof r);
+    r.quiet = o->quiet;
+    r.flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
+    clt_gemm_default_variant(&ctx->dev, &r.def);
+    if (!o->quiet)
+      printf("  %c%c %zux%zux%zu x%d\n", s->ta == CLT_T ? 'T' : 'N', s->tb == CLT_T ? 'T' : 'N',
+             s->m, s->n, s->k, s->count);
+    clt_gemm_choice best;
+    st = clt_gemm_tune_shape(ctx, s->ta, s->tb, s->m, s->n, s->k, cands, ncands, report_variant, &r,
+                             &best);
+    if (st != CLT_OK) break;
+    char name[48];
+    clt_gemm_variant_name(&best.variant, name, sizeof name);
+    printf("  %c%c %zux%zux%zu: %s %.3f ms (%.1f GFLOP/s); default %.3f ms, CLBlast %.3f ms\n",
+           s->ta == CLT_T ? 'T' : 'N', s->tb == CLT_T ? 'T' : 'N', s->m, s->n, s->k, name,
+           1e3 * best.seconds, r.flops / best.seconds * 1e-9, 1e3 * r.default_s, 1e3 * r.clblast_s);
+    fflush(stdout);
+    total_def += r.default_s * s->count;
+    total_best += best.seconds * s->count;
+    total_clb += r.clblast_s * s->count;
+    flops_all += r.flops * s->count;
+  }
+  if (st == CLT_OK)
+    printf("one step's SGEMMs: %.2f ms (%.1f GFLOP/s) with the choices; default kernel %.2f ms, "
+           "CLBlast %.2f ms\nstored in %s (%.0f s)\n",
+           1e3 * total_best, flops_all / total_best * 1e-9, 1e3 * total_def, 1e3 * total_clb, store,
+           clt_now_seconds() - t0);
+  free(shapes);
+  clt_network_destroy(net);
+  clt_ctx_destroy(ctx);
+  clt_model_free(model);
+  return st;
+}
+
+static clt_status run(const tune_options *o) {
+  return o->clblast ? run_clblast(o) : run_engine(o);
+}
+
 int clt_cmd_tune(int argc, char **argv) {
   tune_options o;
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
+  clt_cli_device_env(&o.dev, 1);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

@@ -15,5 +15,6 @@ int clt_cmd_predict(int argc, char **argv);
 int clt_cmd_check(int argc, char **argv);
 int clt_cmd_bench(int argc, char **argv);
 int clt_cmd_tune(int argc, char **argv);
+int clt_cmd_export(int argc, char **argv);
 
 #endif

@@ -1,5 +1,9 @@
 #include "cli/device_options.h"
 
+#include <stdlib.h>
+
+#include "runtime/env_settings.h"
+
 int clt_device_option(clt_device_options *o, int opt, const char *arg) {
   switch (opt) {
   case CLT_OPT_DEVICE:
@@ -16,16 +20,12 @@ int clt_device_option(clt_device_options *o, int opt, const char *arg) {
   }
 }
 
-clt_status clt_open_device(const clt_device_options *o, int profiling, clt_ctx **ctx) {
-  clt_device_list list;
-  clt_status st = clt_device_list_query(&list);
-  if (st != CLT_OK) return st;
-  int index = 0;
-  st = clt_device_select(&list, o->device, &index);
-  if (st == CLT_OK) {
-    clt_ctx_options copt = {o->kernel_dir, o->no_kernel_cache, NULL, profiling};
-    st = clt_ctx_create(&list.devices[index], &copt, ctx);
-  }
-  clt_device_list_free(&list);
-  return st;
+void clt_cli_device_env(clt_device_options *o, int with_device) {
+  static clt_env_settings env; /* read once: filled options point into it */
+  static int read;
+  if (!read) clt_env_settings_read(&env, getenv);
+  read = 1;
+  const char *device = o->device;
+  clt_env_settings_fill(&env, o);
+  if (!with_device) o->device = device;
 }

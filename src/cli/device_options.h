@@ -2,14 +2,7 @@
 #ifndef CLT_CLI_DEVICE_OPTIONS_H
 #define CLT_CLI_DEVICE_OPTIONS_H
 
-#include "runtime/context.h"
-#include "runtime/devices.h"
-
-typedef struct clt_device_options {
-  const char *device;     /* --device SPEC (NULL: $CLTRAIN_DEVICE, then first GPU, then first) */
-  const char *kernel_dir; /* --kernel-dir DIR */
-  int no_kernel_cache;    /* --no-kernel-cache */
-} clt_device_options;
+#include "runtime/device_open.h"
 
 /* getopt_long ids for the shared options (above any short option letter). */
 enum { CLT_OPT_DEVICE = 1000, CLT_OPT_KERNEL_DIR, CLT_OPT_NO_KERNEL_CACHE };
@@ -29,7 +22,8 @@ enum { CLT_OPT_DEVICE = 1000, CLT_OPT_KERNEL_DIR, CLT_OPT_NO_KERNEL_CACHE };
 /* Returns 1 when opt was one of the shared options (and records it). */
 int clt_device_option(clt_device_options *o, int opt, const char *arg);
 
-/* Lists devices, selects one by o->device and creates its context. */
-clt_status clt_open_device(const clt_device_options *o, int profiling, clt_ctx **ctx);
+/* Fills what the flags left unset from the environment (runtime/env_settings.h: the library
+ * reads no variable); the device spec too when with_device. */
+void clt_cli_device_env(clt_device_options *o, int with_device);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "cli/flag_names.h"
+
 int clt_exit_code(clt_status status) {
   switch (status) {
   case CLT_OK:
@@ -30,9 +32,21 @@ int clt_exit_code(clt_status status) {
 }
 
 int clt_report_failure(clt_status status) {
-  const char *msg = clt_last_error();
+  static char msg[20000];
+  clt_cli_flag_names(clt_last_error(), msg, sizeof msg);
   fprintf(stderr, "cltrain: %s\n", msg[0] ? msg : clt_status_string(status));
   return clt_exit_code(status);
+}
+
+void clt_cli_warning(const char *message) {
+  char text[4096];
+  clt_cli_flag_names(message, text, sizeof text);
+  fprintf(stderr, "cltrain: warning: %s\n", text);
+}
+
+void clt_cli_session_warning(const char *message, void *user) {
+  (void)user;
+  clt_cli_warning(message);
 }
 
 int clt_exit_status(clt_status status) {

@@ -22,6 +22,12 @@ int clt_exit_code(clt_status status);
 /* Prints "cltrain: <last error>" on stderr and returns the exit code. */
 int clt_report_failure(clt_status status);
 
+/* The warning handler of the command (clt_set_warning_handler): "cltrain: warning: " and the
+ * message in the CLI's words (cli/flag_names.h) on stderr. */
+void clt_cli_warning(const char *message);
+/* The same as a session's warning callback (clt_config.warning; user unused). */
+void clt_cli_session_warning(const char *message, void *user);
+
 /* A command's exit code for its result: CLT_EXIT_OK, or clt_report_failure(status). */
 int clt_exit_status(clt_status status);
 

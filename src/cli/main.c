@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "runtime/context.h"
 
 static const clt_command commands[] = {
     {"devices", clt_cmd_devices, "list OpenCL platforms and devices; --check builds every kernel"},
@@ -12,6 +13,7 @@ static const clt_command commands[] = {
     {"predict", clt_cmd_predict, "classify IDX samples or PGM/PPM images with a checkpoint"},
     {"check", clt_cmd_check, "compare every kernel on the device with the float64 reference"},
     {"bench", clt_cmd_bench, "training and inference speed, per-layer time and GFLOP/s"},
+    {"export", clt_cmd_export, "write a checkpoint as an ONNX model (ONNX Runtime, OpenVINO, ...)"},
     {"tune", clt_cmd_tune, "search and store the fastest SGEMM kernel parameters for a model"},
 };
 
@@ -25,6 +27,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  clt_set_warning_handler(clt_cli_warning);
   if (argc < 2) {
     usage(stderr);
     return CLT_EXIT_USAGE;

@@ -45,7 +45,7 @@ static void epoch_header(clt_progress_display *d, int epoch, int epochs) {
   fprintf(d->out, "Epoch %d/%d\n", epoch, epochs);
 }
 
-void clt_progress_update(const clt_progress *p, void *display) {
+void clt_progress_update(const clt_progress_info *p, void *display) {
   clt_progress_display *d = display;
   if (d->json || !d->terminal) return; /* not a terminal: one line per epoch, at its end */
   epoch_header(d, p->epoch, p->epochs);
@@ -60,7 +60,7 @@ void clt_progress_update(const clt_progress *p, void *display) {
   fflush(d->out);
 }
 
-void clt_progress_epoch_end(const clt_epoch_report *r, void *display) {
+void clt_progress_epoch_end(const clt_epoch_info *r, void *display) {
   clt_progress_display *d = display;
   if (d->json) {
     cJSON *o = cJSON_CreateObject();

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "train/trainer.h"
+#include "cltrain/cltrain.h"
 
 typedef struct clt_progress_display {
   FILE *out;
@@ -17,7 +17,7 @@ typedef struct clt_progress_display {
 } clt_progress_display;
 
 void clt_progress_init(clt_progress_display *d, FILE *out, int json);
-void clt_progress_update(const clt_progress *p, void *display);
-void clt_progress_epoch_end(const clt_epoch_report *r, void *display);
+void clt_progress_update(const clt_progress_info *p, void *display);
+void clt_progress_epoch_end(const clt_epoch_info *r, void *display);
 
 #endif

@@ -21,7 +21,8 @@ static void help(FILE *out) {
           "                       (default " CLT_DEFAULT_DATA_DIR ")\n"
           "  --data FILE.csv      a CSV table: a header row, numeric feature columns and one\n"
           "                       label column; streamed from the file in chunks\n"
-          "  --label NAME         the CSV label column (default: the last column)\n"
+          "  --label NAME         the CSV label column (default: the last column); this,\n"
+          "                       --task and --skip-bad-rows are refused for image data\n"
           "  --task T             classification (default; classes are the label's values)\n"
           "                       or regression (a numeric target, model ending in [mse])\n"
           "  --skip-bad-rows      skip and count malformed CSV rows instead of stopping\n"
@@ -50,15 +51,19 @@ static void help(FILE *out) {
           "                       (atomically: a crash leaves the old or the new one)\n"
           "  --save-every N       also every N steps inside an epoch\n"
           "  --keep-best          also keep the checkpoint of the best validation accuracy\n"
-          "                       in FILE with -best before its extension (run-best.ckpt)\n"
+          "                       in FILE with -best before its extension (run-best.ckpt);\n"
+          "                       needs a validation set (--val-split above 0)\n"
           "  --resume FILE        go on from checkpoint FILE exactly where it stopped: the\n"
-          "                       model, recipe, data options, --save, --save-every,\n"
-          "                       --keep-best and --log come from it; --epochs is the total\n"
-          "                       (as in Keras); saves go to FILE unless --save says else\n"
+          "                       model, recipe, data options, --save-every, --keep-best\n"
+          "                       and --log come from it; --epochs is the total (as in\n"
+          "                       Keras); saves go to FILE unless --save says else\n"
           "  --log FILE.csv       one row per epoch (loss, accuracy, val_loss, val_accuracy,\n"
           "                       learning rate, seconds, images/s); appended on --resume,\n"
-          "                       started anew otherwise (plot it with "
-          "tools/plot-log)\n" CLT_DEVICE_OPTIONS_HELP,
+          "                       started anew otherwise (plot it with tools/plot-log)\n"
+          "  --overwrite          let --save replace an existing file that is not a\n"
+          "                       checkpoint, and --log one that is not a log (without it\n"
+          "                       such a run stops at once); folders, devices, pipes and\n"
+          "                       sockets are never written\n" CLT_DEVICE_OPTIONS_HELP,
           CLT_AUTO_BATCH_MIN, CLT_AUTO_BATCH_MAX, 100 * CLT_AUTO_BATCH_FRACTION);
 }
 
@@ -88,7 +93,8 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_SKIP_IMG,
     O_AUG_CROP,
     O_AUG_FLIP,
-    O_NO_AUG
+    O_NO_AUG,
+    O_OVERWRITE
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -115,6 +121,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
                                            {"augment-crop", required_argument, NULL, O_AUG_CROP},
                                            {"augment-flip", no_argument, NULL, O_AUG_FLIP},
                                            {"no-augment", no_argument, NULL, O_NO_AUG},
+                                           {"overwrite", no_argument, NULL, O_OVERWRITE},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -123,7 +130,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
   o->augment_crop = -1;
   int opt, rc = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1 && rc == 0) {
+  while ((opt = getopt_long(argc, argv, CLT_CLI_SHORT_OPTIONS, longopts, NULL)) != -1 && rc == 0) {
     if (clt_device_option(&o->dev, opt, optarg)) continue;
     switch (opt) {
     case O_DATA:
@@ -206,11 +213,14 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     case O_NO_AUG:
       o->no_augment = 1;
       break;
+    case O_OVERWRITE:
+      o->overwrite = 1;
+      break;
     case O_HELP:
       help(stdout);
       return 1;
     default:
-      help(stderr);
+      clt_cli_bad_option("train", argv, opt);
       return -1;
     }
   }

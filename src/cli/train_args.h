@@ -17,6 +17,7 @@ typedef struct clt_train_options {
   long long seed;
   const char *save, *resume, *log;
   int save_every, keep_best;
+  int overwrite;            /* --overwrite: --save and --log may replace a file of another kind */
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
   int skip_bad_images;

@@ -9,6 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/file_check.h"
+
+/* A bound on any read of one batch file (its own size is read, never more). */
+#define CLT_CIFAR_MAX_FILE_BYTES ((uint64_t)1 << 36)
+
 clt_status clt_cifar_check(const uint8_t *bytes, size_t size, const char *name, int classes,
                            int *records) {
   *records = 0;
@@ -144,36 +149,7 @@ clt_status clt_cifar_parse_names(const char *text, size_t size, const char *name
 
 /* The whole file at path (malloc'd) and its size; missing: CLT_ERR_MISSING_INPUT with hint. */
 static clt_status read_whole(const char *path, const char *hint, uint8_t **data, size_t *size) {
-  *data = NULL;
-  *size = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; %s", path, hint);
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s; check its permissions", path,
-                    strerror(errno));
-  }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a regular file; %s", path, hint);
-  }
-  size_t n = (size_t)st.st_size;
-  uint8_t *buf = malloc(n ? n : 1);
-  if (!buf) {
-    fclose(f);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes to read it", path, n);
-  }
-  size_t got = fread(buf, 1, n, f);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad || got != n) {
-    free(buf);
-    return clt_fail(CLT_ERR_IO, "%s: read %zu of %zu bytes; check the disk and the file", path, got,
-                    n);
-  }
-  *data = buf;
-  *size = n;
-  return CLT_OK;
+  return clt_file_read_all(path, "file", hint, CLT_CIFAR_MAX_FILE_BYTES, NULL, data, size);
 }
 
 static int join(char *buf, size_t size, const char *dir, const char *name) {

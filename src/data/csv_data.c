@@ -52,7 +52,7 @@ void clt_csv_data_describe(const clt_csv_data *d, const clt_csv_options *o, FILE
   const clt_csv_table *t = &d->table;
   const char *label = t->column_names[t->label_column];
   if (!o->label && !o->fixed)
-    fprintf(out, "No --label given: the label is the last column, \"%s\"\n", label);
+    fprintf(out, "No label column given: the label is the last column, \"%s\"\n", label);
   fprintf(out, "CSV: %s, %.1f MB, %ld rows of %d features; pass 1 took %.1f s\n", t->path,
           (double)t->bytes / 1e6, t->rows, t->features, d->scan_seconds);
   if (t->regression) {
@@ -64,7 +64,7 @@ void clt_csv_data_describe(const clt_csv_data *d, const clt_csv_options *o, FILE
     fprintf(out, "%s)\n", t->classes > 12 ? ", ..." : "");
   }
   if (t->bad_rows)
-    fprintf(out, "  skipped %ld bad rows (--skip-bad-rows); the first: %s\n", t->bad_rows,
+    fprintf(out, "  skipped %ld bad rows (as asked: skip bad rows); the first: %s\n", t->bad_rows,
             t->first_bad);
   fprintf(out,
           "  features standardised with the mean and standard deviation of the %ld "

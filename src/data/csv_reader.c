@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "runtime/file_check.h"
+
 struct clt_csv_reader {
   char *name;
   int fd;                   /* -1: memory */
@@ -46,12 +48,8 @@ static clt_status alloc_record(clt_csv_reader *r) {
 
 clt_status clt_csv_open(const char *path, clt_csv_reader **out) {
   *out = NULL;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; check the --data path", path);
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  }
+  int fd;
+  CLT_TRY(clt_file_open_read(path, "file", "check the data path", &fd, NULL));
   clt_csv_reader *r = calloc(1, sizeof *r);
   if (!r) {
     close(fd);
@@ -186,6 +184,9 @@ static void set_error(clt_csv_reader *r, const char *what, long column) {
   r->error_col = column;
 }
 
+/* A field's text is a C string: a NUL byte in it would cut the field short unseen. */
+static const char nul_byte[] = "a NUL byte (\\0) in a field: the file is binary or damaged";
+
 /* Skips to the end of the line after a quoting error. */
 static int skip_line(clt_csv_reader *r) {
   for (;;) {
@@ -225,6 +226,8 @@ static int quoted_field(clt_csv_reader *r, long column) {
       }
     } else if (c == '\n') {
       new_line(r);
+    } else if (c == '\0') {
+      set_error(r, nul_byte, (long)(offset_now(r) - r->line_start));
     }
     if (r->text_len >= CLT_CSV_MAX_RECORD) return -3;
     r->text[r->text_len++] = (char)c;
@@ -238,6 +241,7 @@ static int plain_field(clt_csv_reader *r) {
     while (r->pos < r->len) {
       unsigned char c = r->buf[r->pos++];
       if (c == ',') return c;
+      if (c == '\0') set_error(r, nul_byte, (long)(offset_now(r) - r->line_start));
       if (c == '\n') {
         if (r->text_len > 0 && r->text[r->text_len - 1] == '\r') r->text_len--;
         new_line(r);

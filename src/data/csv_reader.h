@@ -5,7 +5,8 @@
  * file; only one record is held at a time (at most CLT_CSV_MAX_RECORD bytes).
  *
  * A record with a quoting error (text after a closing quote, a quote never closed) is still
- * returned, with clt_csv_record_error() saying what is wrong and where: the caller decides
+ * returned, with clt_csv_record_error() saying what is wrong and where (so is a record with
+ * a NUL byte in a field, which C strings would cut short): the caller decides
  * whether that stops the run or skips the row. The same code reads a file or a block of
  * memory (clt_csv_open_memory: tests and the fuzzer). */
 #ifndef CLT_DATA_CSV_READER_H

@@ -24,6 +24,7 @@ struct clt_csv_stream {
   uint32_t seed;
   int epoch;
   long pieces;       /* chunks the range touches */
+  long slot_rows;    /* rows a slot holds: min(chunk_rows, count) */
   long *piece_order; /* [pieces] piece indices in the epoch's order */
   clt_csv_reader *reader;
   slot slots[2]; /* piece k of the order goes into slot k % 2 */
@@ -195,15 +196,18 @@ clt_status clt_csv_stream_create(const clt_csv_table *t, long first, long count,
   s->count = count;
   s->shuffle = shuffle;
   long C = t->chunk_rows;
+  /* A slot holds one piece: at most a chunk, and never more rows than the stream has (a
+   * wide header over a few rows must not cost a whole chunk of its width). */
+  s->slot_rows = count < C ? count : C;
   s->pieces = (first + count - 1) / C - first / C + 1;
   s->piece_order = malloc((size_t)s->pieces * sizeof *s->piece_order);
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->changed, NULL);
   clt_status st = s->piece_order ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
   for (int i = 0; i < 2 && st == CLT_OK; i++) {
-    s->slots[i].x = malloc((size_t)C * (size_t)t->features * sizeof(float));
-    s->slots[i].y = malloc((size_t)C * sizeof(int32_t));
-    s->slots[i].perm = malloc((size_t)C * sizeof(int32_t));
+    s->slots[i].x = malloc((size_t)s->slot_rows * (size_t)t->features * sizeof(float));
+    s->slots[i].y = malloc((size_t)s->slot_rows * sizeof(int32_t));
+    s->slots[i].perm = malloc((size_t)s->slot_rows * sizeof(int32_t));
     if (!s->slots[i].x || !s->slots[i].y || !s->slots[i].perm)
       st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the CSV chunk buffers");
   }
@@ -280,7 +284,7 @@ clt_status clt_csv_stream_read(clt_csv_stream *s, long start, int n, float *x, i
 }
 
 size_t clt_csv_stream_host_bytes(const clt_csv_stream *s) {
-  size_t C = (size_t)s->t->chunk_rows, F = (size_t)s->t->features;
+  size_t C = (size_t)s->slot_rows, F = (size_t)s->t->features;
   return 2 * C * (F * sizeof(float) + 2 * sizeof(int32_t)) + CLT_CSV_READ_BUFFER +
          CLT_CSV_MAX_RECORD + (size_t)s->pieces * sizeof(long);
 }

@@ -50,7 +50,7 @@ static clt_status bad_row(const clt_csv_reader *r, long column, const char *fmt,
                           const char *b) {
   char what[400];
   snprintf(what, sizeof what, fmt, a, b);
-  return clt_fail(CLT_ERR_BAD_DATA, "%s:%ld:%ld: %s; fix the row or pass --skip-bad-rows",
+  return clt_fail(CLT_ERR_BAD_DATA, "%s:%ld:%ld: %s; fix the row or skip bad rows",
                   clt_csv_name(r), clt_csv_record_line(r), column, what);
 }
 
@@ -100,6 +100,11 @@ static clt_status check_record(const clt_csv_table *t, const clt_csv_reader *r, 
     if (k == -2)
       return bad_row(r, clt_csv_field_column(r, c), "\"%s\" in column \"%s\" is not finite",
                      shown(s, buf, sizeof buf), t->column_names[c]);
+    if (fabs(values[j]) > CLT_CSV_MAX_FEATURE)
+      return bad_row(r, clt_csv_field_column(r, c),
+                     "\"%s\" in column \"%s\" is too large to standardise (beyond +-1e100: "
+                     "its square overflows the statistics); rescale the column",
+                     shown(s, buf, sizeof buf), t->column_names[c]);
   }
   return CLT_OK;
 }
@@ -113,6 +118,11 @@ static clt_status record_label(const clt_csv_table *t, const clt_csv_reader *r, 
     double v;
     if (parse_number(s, &v) != 0)
       return bad_row(r, col, "the target \"%s\" in column \"%s\" is not a finite number",
+                     shown(s, buf, sizeof buf), t->column_names[t->label_column]);
+    if (fabs(v) > CLT_CSV_MAX_TARGET)
+      return bad_row(r, col,
+                     "the target \"%s\" in column \"%s\" is too large (beyond +-1e18: its "
+                     "squared error overflows a float); rescale the column",
                      shown(s, buf, sizeof buf), t->column_names[t->label_column]);
     float f = (float)v;
     memcpy(label, &f, sizeof f);
@@ -162,7 +172,7 @@ static clt_status unknown_label(const clt_csv_table *t, const char *label) {
     strcat(list, t->column_names[i]);
   }
   if (t->columns > 200) strcat(list, ", ...");
-  clt_status st = clt_fail(CLT_ERR_USAGE, "--label %s: %s has no such column; its columns are: %s",
+  clt_status st = clt_fail(CLT_ERR_USAGE, "label column %s: %s has no such column; its columns are: %s",
                            label, t->path, list);
   free(list);
   return st;
@@ -329,7 +339,7 @@ static clt_status add_label(scan_state *s, const clt_csv_reader *r) {
   if (s->label_count == CLT_CSV_MAX_CLASSES)
     return clt_fail(CLT_ERR_BAD_DATA,
                     "%s:%ld: the label column \"%s\" has more than %d distinct values; for a "
-                    "numeric target pass --task regression, or pick another column with --label",
+                    "numeric target set the task to regression, or pick another label column",
                     s->t->path, clt_csv_record_line(r), s->t->column_names[s->t->label_column],
                     CLT_CSV_MAX_CLASSES);
   char *copy = strdup(text);
@@ -351,7 +361,7 @@ static clt_status scan_record(scan_state *s, const clt_csv_reader *r) {
     else
       st = add_label(s, r);
   }
-  if (st == CLT_ERR_BAD_DATA && t->skip_bad_rows && strstr(clt_last_error(), "--skip-bad-rows")) {
+  if (st == CLT_ERR_BAD_DATA && t->skip_bad_rows && strstr(clt_last_error(), "skip bad rows")) {
     if (t->bad_rows++ == 0) snprintf(t->first_bad, sizeof t->first_bad, "%s", clt_last_error());
     return CLT_OK;
   }
@@ -404,7 +414,7 @@ static clt_status set_classes(scan_state *s) {
   if (t->classes < 2)
     return clt_fail(CLT_ERR_BAD_DATA,
                     "%s: the label column \"%s\" holds one value only (\"%s\"); a classifier needs "
-                    "at least two classes (for a numeric target pass --task regression)",
+                    "at least two classes (for a numeric target set the task to regression)",
                     t->path, t->column_names[t->label_column], t->class_names[0]);
   return CLT_OK;
 }
@@ -510,7 +520,7 @@ static clt_status scan(clt_csv_reader *r, const clt_csv_options *o, clt_csv_tabl
     t->train_rows = t->rows - t->val_rows;
     if (t->train_rows < 1)
       st = clt_fail(CLT_ERR_USAGE,
-                    "--val-split %g leaves no training row of the %ld in %s; use a smaller split",
+                    "validation split %g leaves no training row of the %ld in %s; use a smaller split",
                     o->val_split, t->rows, t->path);
   }
   if (st == CLT_OK && !t->regression && !t->class_names) st = set_classes(&s);

@@ -21,6 +21,11 @@
 #define CLT_CSV_MAX_COLUMNS 100000
 #define CLT_CSV_CHUNK_ROWS  32768 /* default rows per chunk */
 #define CLT_CSV_MAX_ROWS    2147483647L
+/* Larger magnitudes are bad rows: a feature's square must not overflow the double
+ * statistics (Welford's sums over up to CLT_CSV_MAX_ROWS rows), a regression target's squared
+ * error must not overflow the float loss. */
+#define CLT_CSV_MAX_FEATURE 1e100
+#define CLT_CSV_MAX_TARGET  1e18
 
 /* Fixed statistics and classes (from a checkpoint): the file must have these feature columns
  * and label column, and its rows are standardised with these statistics. */

@@ -1,18 +1,15 @@
 /* In-memory labelled image data set: IDX loading, validation split, subsets, shuffle. */
 #include "data/dataset.h"
 
-#include "data/cifar.h"
 #include "data/idx.h"
-#include "data/image_folder.h"
 #include "runtime/rng.h"
 
-#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
                                               "Coat",        "Sandal",    "Shirt",    "Sneaker",
@@ -31,9 +28,22 @@ void clt_dataset_free(clt_dataset *ds) {
   memset(ds, 0, sizeof *ds);
 }
 
-/* Builds out from a decoded image file [n, h, w] and label file [n]. */
-static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
-                           const char *labels_path, clt_dataset *out) {
+/* The host memory of this machine in bytes, or 0 when unknown. */
+static uint64_t host_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+static const char *shape_or_any(int v, char *buf) {
+  if (v <= 0) return "any";
+  snprintf(buf, 16, "%d", v);
+  return buf;
+}
+
+/* The headers of an image file [n, h, w] and a label file [n], checked against each other,
+ * expect and the host's memory before any data is read. */
+static clt_status check_headers(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                                const char *labels_path, const clt_data_expect *expect) {
   char dims[64];
   if (im->ndims != 3) {
     clt_idx_dims_string(im, dims, sizeof dims);
@@ -61,6 +71,33 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
                     "smaller data set",
                     images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
                     (unsigned)im->dims[2]);
+  if (expect && ((expect->h > 0 && (uint32_t)expect->h != im->dims[1]) ||
+                 (expect->w > 0 && (uint32_t)expect->w != im->dims[2]) ||
+                 (expect->c > 0 && expect->c != 1))) {
+    char h[16], w[16], c[16];
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s: the images are %ux%ux1 but the model takes %sx%sx%s; use data of the "
+                    "model's input size (or a model made for this data)",
+                    images_path, (unsigned)im->dims[1], (unsigned)im->dims[2],
+                    shape_or_any(expect->h, h), shape_or_any(expect->w, w),
+                    shape_or_any(expect->c, c));
+  }
+  /* The file's bytes, their floats and the labels, all held at once while loading. */
+  uint64_t need = (uint64_t)im->count * (1 + sizeof(float)) + (uint64_t)lb->count * 5;
+  uint64_t have = host_memory();
+  if (have && need > have)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY,
+                    "%s: %u images of %ux%u pixels need %.1f GiB of host memory to load, more "
+                    "than this machine's %.1f GiB; use a smaller data set",
+                    images_path, (unsigned)im->dims[0], (unsigned)im->dims[1],
+                    (unsigned)im->dims[2], (double)need / 1073741824.0,
+                    (double)have / 1073741824.0);
+  return CLT_OK;
+}
+
+/* Builds out from a decoded image file [n, h, w] and label file [n] (headers checked). */
+static clt_status from_idx(const clt_idx *im, const char *images_path, const clt_idx *lb,
+                           clt_dataset *out) {
   out->n = (int)im->dims[0];
   out->h = (int)im->dims[1];
   out->w = (int)im->dims[2];
@@ -84,162 +121,30 @@ static clt_status from_idx(const clt_idx *im, const char *images_path, const clt
   return CLT_OK;
 }
 
-clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
-                                clt_dataset *out) {
+clt_status clt_dataset_load_idx_for(const char *images_path, const char *labels_path,
+                                    const clt_data_expect *expect, clt_dataset *out) {
   memset(out, 0, sizeof *out);
   clt_idx im, lb;
-  clt_status s = clt_idx_read(images_path, &im);
-  if (s != CLT_OK) return s;
-  s = clt_idx_read(labels_path, &lb);
-  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, labels_path, out);
+  clt_idx_file *fi = NULL, *fl = NULL;
+  memset(&lb, 0, sizeof lb);
+  clt_status s = clt_idx_open(images_path, &fi, &im);
+  if (s == CLT_OK) s = clt_idx_open(labels_path, &fl, &lb);
+  /* Both headers, before anything large is read: the labels first (the smaller file). */
+  if (s == CLT_OK) s = check_headers(&im, images_path, &lb, labels_path, expect);
+  if (s == CLT_OK) s = clt_idx_read_data(fl, &lb);
+  if (s == CLT_OK) s = clt_idx_read_data(fi, &im);
+  if (s == CLT_OK) s = from_idx(&im, images_path, &lb, out);
+  clt_idx_close(fi);
+  clt_idx_close(fl);
   clt_idx_free(&im);
   clt_idx_free(&lb);
   if (s != CLT_OK) clt_dataset_free(out);
   return s;
 }
 
-/* Case-insensitive search for an ASCII lower-case word. */
-static int contains_word(const char *s, const char *word) {
-  size_t n = strlen(word);
-  for (; *s; s++) {
-    size_t i = 0;
-    while (i < n && s[i] && tolower((unsigned char)s[i]) == word[i]) i++;
-    if (i == n) return 1;
-  }
-  return 0;
-}
-
-/* dir without trailing slashes (but "/" stays "/"). */
-static size_t dir_len(const char *dir) {
-  size_t n = strlen(dir);
-  while (n > 1 && dir[n - 1] == '/') n--;
-  return n;
-}
-
-static int is_default_dir(const char *dir) {
-  size_t n = dir_len(dir);
-  return n == strlen(CLT_DEFAULT_DATA_DIR) && strncmp(dir, CLT_DEFAULT_DATA_DIR, n) == 0;
-}
-
-static int is_file(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
-}
-
-/* Sets path to dir/name.gz or dir/name, whichever exists (.gz first). */
-static clt_status find_file(const char *dir, const char *name, char *path, size_t size) {
-  int len = (int)dir_len(dir);
-  int k = snprintf(path, size, "%.*s/%s.gz", len, dir, name);
-  if (k < 0 || (size_t)k >= size)
-    return clt_fail(CLT_ERR_USAGE, "%s: folder path too long; use a shorter path", dir);
-  if (is_file(path)) return CLT_OK;
-  path[k - 3] = '\0'; /* drop ".gz" */
-  if (is_file(path)) return CLT_OK;
-  if (is_default_dir(dir))
-    return clt_fail(CLT_ERR_MISSING_INPUT,
-                    "%s: neither %s.gz nor %s found; reinstall Fashion-MNIST with: sudo "
-                    "apt-get install --reinstall dataset-fashion-mnist",
-                    dir, name, name);
-  return clt_fail(CLT_ERR_MISSING_INPUT,
-                  "%s: neither %s.gz nor %s found; put the MNIST-layout IDX files "
-                  "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                  "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in that folder",
-                  dir, name, name);
-}
-
-/* Whether dir holds any of the four MNIST-layout IDX files, plain or gzipped. */
-static int has_idx_files(const char *dir) {
-  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-  int len = (int)dir_len(dir);
-  char path[4200];
-  for (int i = 0; i < 4; i++)
-    for (int gz = 0; gz < 2; gz++) {
-      snprintf(path, sizeof path, "%.*s/%s%s", len, dir, names[i], gz ? ".gz" : "");
-      if (is_file(path)) return 1;
-    }
-  return 0;
-}
-
-/* The one line for a folder with neither format: what was looked for. */
-static clt_status no_known_data(const char *dir) {
-  char path[4200];
-  snprintf(path, sizeof path, "%.*s/data_batch_1", (int)dir_len(dir), dir);
-  const char *python = is_file(path) ? " (data_batch_1 without .bin is CIFAR-10's python "
-                                       "version: use the binary version)"
-                                     : "";
-  return clt_fail(CLT_ERR_MISSING_INPUT,
-                  "%s: no data set found%s; looked for MNIST-layout IDX files "
-                  "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
-                  "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and CIFAR-10 binary "
-                  "batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin, "
-                  "batches.meta.txt) and an image folder (one sub-folder of PNG or JPEG images per "
-                  "class, or train/ and test/ folders that hold them); put one of these sets in "
-                  "the folder",
-                  dir, python);
-}
-
-clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
-  return clt_dataset_load_dir_images(dir, test_split, NULL, NULL, out);
-}
-
-clt_status clt_dataset_load_dir_images(const char *dir, int test_split,
-                                       const clt_image_options *images, clt_image_report *report,
-                                       clt_dataset *out) {
-  memset(out, 0, sizeof *out);
-  if (test_split != 0 && test_split != 1 && test_split != CLT_SPLIT_VAL)
-    return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
-                    test_split);
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    const char *what = stat(dir, &st) != 0 ? "no such folder" : "not a folder";
-    if (is_default_dir(dir))
-      return clt_fail(CLT_ERR_MISSING_INPUT,
-                      "%s: %s; install Fashion-MNIST with: sudo apt-get install "
-                      "dataset-fashion-mnist",
-                      dir, what);
-    return clt_fail(CLT_ERR_MISSING_INPUT,
-                    "%s: %s; give a folder that holds the MNIST-layout IDX files "
-                    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
-                    dir, what);
-  }
-  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches, else an
-   * image folder. */
-  if (!has_idx_files(dir) && !is_default_dir(dir)) {
-    int cifar = clt_cifar_dir_has_batches(dir);
-    if (cifar && test_split != CLT_SPLIT_VAL) return clt_cifar_load_dir(dir, test_split, out);
-    if (!cifar && clt_image_folder_detect(dir))
-      return clt_image_folder_load(dir, test_split, images, report, out);
-    return no_known_data(dir);
-  }
-  if (test_split == CLT_SPLIT_VAL)
-    return clt_fail(CLT_ERR_USAGE, "%s: IDX files have no validation set; use --val-split", dir);
-  const char *prefix = test_split ? "t10k" : "train";
-  char name[64], images_path[4096], labels_path[4096];
-  snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
-  clt_status s = find_file(dir, name, images_path, sizeof images_path);
-  if (s != CLT_OK) return s;
-  snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
-  s = find_file(dir, name, labels_path, sizeof labels_path);
-  if (s != CLT_OK) return s;
-  s = clt_dataset_load_idx(images_path, labels_path, out);
-  if (s != CLT_OK) return s;
-  if (contains_word(dir, "fashion")) {
-    for (int i = 0; i < out->n; i++) {
-      if (out->labels[i] >= 10) {
-        s = clt_fail(CLT_ERR_BAD_DATA,
-                     "%s: label %d of sample %d is out of range for Fashion-MNIST's 10 "
-                     "classes; %s",
-                     labels_path, (int)out->labels[i], i, clt_idx_fix_hint(labels_path));
-        clt_dataset_free(out);
-        return s;
-      }
-    }
-    out->class_names = fashion_names;
-  }
-  if (out->classes < 10) out->classes = 10;
-  return CLT_OK;
+clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path,
+                                clt_dataset *out) {
+  return clt_dataset_load_idx_for(images_path, labels_path, NULL, out);
 }
 
 clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_dataset *out) {

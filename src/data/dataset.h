@@ -56,8 +56,9 @@ clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path
 /* Loads the training (test_split = 0: train-images-idx3-ubyte, train-labels-idx1-ubyte) or
  * test (test_split = 1: t10k-...) set from dir, each file either with or without ".gz"
  * (".gz" tried first). Files in the MNIST layout have 10 classes: classes = max(max label +
- * 1, 10). When dir contains "fashion" (any case), class_names are Fashion-MNIST's and a
- * label >= 10 is CLT_ERR_BAD_DATA. Missing folder or file: CLT_ERR_MISSING_INPUT.
+ * 1, 10). When dir contains "fashion" (any case) or is CLT_DEFAULT_DATA_DIR and the set has
+ * 10 classes, class_names are Fashion-MNIST's; a set with more classes keeps numbers as
+ * names (a folder's name never refuses data). Missing folder or file: CLT_ERR_MISSING_INPUT.
  * The format follows what dir holds: any of the IDX files above, else CIFAR-10 binary batches
  * (data_batch_N.bin, test_batch.bin: clt_cifar_load_dir in data/cifar.h, with owned class
  * names from batches.meta.txt), else an image folder (a folder with sub-folders:
@@ -65,13 +66,32 @@ clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path
  * one line naming the three. */
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out);
 
+/* What the run's model takes (0: any), so that the loader refuses data of another shape
+ * from the files' headers, before their data are read. */
+typedef struct clt_data_expect {
+  int h, w, c;
+} clt_data_expect;
+
+/* clt_dataset_load_dir, refusing from the headers (CLT_ERR_BAD_DATA) images of another shape
+ * than expect (NULL: any); an image folder is fitted to expect (0 in it: the first image's
+ * shape). IDX files: the image and label headers are checked against each
+ * other, expect and the host's memory (CLT_ERR_OUT_OF_MEMORY) before any data is inflated,
+ * and no more than the declared data is inflated (idx.h). */
+clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
+                                    clt_dataset *out);
+
+/* clt_dataset_load_idx with the checks of clt_dataset_load_dir_for (expect NULL: any shape). */
+clt_status clt_dataset_load_idx_for(const char *images_path, const char *labels_path,
+                                    const clt_data_expect *expect, clt_dataset *out);
+
 struct clt_image_options;
 struct clt_image_report;
 
-/* clt_dataset_load_dir with an image folder's options (data/image_folder.h; NULL: defaults)
- * and its report (may be NULL). The format is chosen as above, image folders last: a folder
- * with neither IDX files nor CIFAR batches but with a sub-folder. split may also be 2, the
- * val/ folder of an image folder. */
+/* clt_dataset_load_dir_for with an image folder's options (data/image_folder.h; NULL:
+ * defaults) and its report (may be NULL). The format is chosen as above, image folders last:
+ * a folder with neither IDX files nor CIFAR batches but with a sub-folder. The expected shape
+ * is images' h x w x c (0: any): an image folder's images are fitted to it, IDX and CIFAR
+ * data are checked against it. split may also be 2, the val/ folder of an image folder. */
 clt_status clt_dataset_load_dir_images(const char *dir, int split,
                                        const struct clt_image_options *images,
                                        struct clt_image_report *report, clt_dataset *out);

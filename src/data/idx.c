@@ -2,12 +2,14 @@
 #include "data/idx.h"
 
 #include "data/dataset.h"
+#include "runtime/file_check.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* One source of bytes: a plain FILE or a zlib stream. */
@@ -112,16 +114,20 @@ static clt_status reader_read(reader *r, void *buf, size_t n, size_t *got) {
   return CLT_OK;
 }
 
-/* Counts the bytes left in the reader (draining it). */
+/* Counts the bytes left in the reader, up to CLT_IDX_TRAILING_PROBE + 1: a gzip stream that
+ * goes on past its data is not inflated to its end (a small file may inflate to gigabytes). */
 static clt_status count_rest(reader *r, size_t *rest) {
   unsigned char scratch[65536];
   size_t got;
   *rest = 0;
   do {
-    clt_status s = reader_read(r, scratch, sizeof scratch, &got);
+    size_t want = sizeof scratch;
+    if (want > CLT_IDX_TRAILING_PROBE + 1 - *rest) want = CLT_IDX_TRAILING_PROBE + 1 - *rest;
+    clt_status s = reader_read(r, scratch, want, &got);
     if (s != CLT_OK) return s;
     *rest += got;
-  } while (got == sizeof scratch);
+    if (got < want) break;
+  } while (*rest <= CLT_IDX_TRAILING_PROBE);
   return CLT_OK;
 }
 
@@ -133,6 +139,12 @@ static clt_status length_error(const reader *r, const clt_idx *idx, size_t holds
                     "%s: truncated: header says %s = %zu bytes of data, file holds %zu%s; %s",
                     r->path, dims, idx->count, holds,
                     r->gz_cut ? " (the gzip stream ends early)" : "", clt_idx_fix_hint(r->path));
+  if (holds - idx->count > CLT_IDX_TRAILING_PROBE)
+    return clt_fail(CLT_ERR_BAD_DATA,
+                    "%s: more than %u bytes of trailing data: header says %s = %zu bytes of data "
+                    "and the file goes on past them; %s",
+                    r->path, (unsigned)CLT_IDX_TRAILING_PROBE, dims, idx->count,
+                    clt_idx_fix_hint(r->path));
   return clt_fail(CLT_ERR_BAD_DATA,
                   "%s: %zu bytes of trailing data: header says %s = %zu bytes of data, file "
                   "holds %zu; %s",
@@ -239,10 +251,20 @@ static clt_status read_gz_data(reader *r, clt_idx *out) {
   }
 }
 
-static clt_status read_body(reader *r, off_t file_size, clt_idx *out) {
-  clt_status s = read_header(r, out);
-  if (s != CLT_OK) return s;
-  s = r->gz ? read_gz_data(r, out) : read_raw_data(r, file_size, out);
+struct clt_idx_file {
+  reader r;
+  off_t file_size;
+};
+
+/* A gzip file of compressed bytes cannot inflate to more than this (deflate's stored and
+ * best ratios: at most about 1032:1, plus the header and trailer). */
+static uint64_t gzip_most(off_t compressed) {
+  return (uint64_t)compressed * 1032u + 4096u;
+}
+
+clt_status clt_idx_read_data(clt_idx_file *f, clt_idx *out) {
+  reader *r = &f->r;
+  clt_status s = r->gz ? read_gz_data(r, out) : read_raw_data(r, f->file_size, out);
   if (s != CLT_OK) return s;
   /* Anything after the data is an error; reading on also makes zlib check the CRC. */
   size_t rest;
@@ -257,24 +279,20 @@ static clt_status read_body(reader *r, off_t file_size, clt_idx *out) {
   return CLT_OK;
 }
 
-clt_status clt_idx_read(const char *path, clt_idx *out) {
-  memset(out, 0, sizeof *out);
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    int e = errno;
-    if (e == ENOENT || e == ENOTDIR)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file; %s", path, missing_hint(path));
-    return clt_fail(CLT_ERR_IO, "%s: cannot access the file: %s", path, strerror(e));
-  }
-  if (S_ISDIR(st.st_mode))
-    return clt_fail(CLT_ERR_MISSING_INPUT,
-                    "%s: is a folder, not an IDX file; give a file such as "
-                    "train-images-idx3-ubyte.gz",
-                    path);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s; check the file's permissions", path,
-                    strerror(errno));
+void clt_idx_close(clt_idx_file *f) {
+  if (!f) return;
+  if (f->r.gz) gzclose_r(f->r.gz);
+  if (f->r.f) fclose(f->r.f);
+  free(f);
+}
+
+clt_status clt_idx_open(const char *path, clt_idx_file **out, clt_idx *header) {
+  *out = NULL;
+  memset(header, 0, sizeof *header);
+  /* Type-checked before it is opened: a FIFO, device or folder is refused, never read. */
+  FILE *f;
+  uint64_t file_size;
+  CLT_TRY(clt_file_fopen_read(path, "file", missing_hint(path), &f, &file_size));
   unsigned char magic[2];
   size_t k = fread(magic, 1, 2, f);
   if (k < 2 && ferror(f)) {
@@ -283,25 +301,55 @@ clt_status clt_idx_read(const char *path, clt_idx *out) {
     return clt_fail(CLT_ERR_IO, "%s: read error: %s; check the disk and the file", path,
                     strerror(e));
   }
-  reader r = {.path = path};
+  clt_idx_file *x = calloc(1, sizeof *x);
+  if (!x) {
+    fclose(f);
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: out of host memory", path);
+  }
+  x->r.path = path;
+  x->file_size = (off_t)file_size;
   if (k == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    /* zlib reads the file already opened (and checked), from its start. */
+    int fd = dup(fileno(f));
     fclose(f);
     errno = 0;
-    r.gz = gzopen(path, "rb");
-    if (!r.gz) {
+    x->r.gz = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? gzdopen(fd, "rb") : NULL;
+    if (!x->r.gz && fd >= 0) close(fd);
+    if (!x->r.gz) {
+      free(x);
       if (errno == 0)
         return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: out of memory opening the gzip stream", path);
       return clt_fail(CLT_ERR_IO, "%s: cannot open: %s; check the file's permissions", path,
                       strerror(errno));
     }
-    gzbuffer(r.gz, 1u << 18);
+    gzbuffer(x->r.gz, 1u << 18);
   } else {
     rewind(f);
-    r.f = f;
+    x->r.f = f;
   }
-  clt_status s = read_body(&r, st.st_size, out);
-  if (r.gz) gzclose_r(r.gz);
-  if (r.f) fclose(r.f);
+  clt_status s = read_header(&x->r, header);
+  if (s == CLT_OK && x->r.gz && (uint64_t)header->count > gzip_most((off_t)file_size)) {
+    char dims[64];
+    clt_idx_dims_string(header, dims, sizeof dims);
+    s = clt_fail(CLT_ERR_BAD_DATA,
+                 "%s: header says %s = %zu bytes of data, more than a gzip file of %lld bytes "
+                 "can hold; the header is damaged or the file truncated: %s",
+                 path, dims, header->count, (long long)file_size, clt_idx_fix_hint(path));
+  }
+  if (s != CLT_OK) {
+    clt_idx_close(x);
+    memset(header, 0, sizeof *header);
+    return s;
+  }
+  *out = x;
+  return CLT_OK;
+}
+
+clt_status clt_idx_read(const char *path, clt_idx *out) {
+  clt_idx_file *f;
+  CLT_TRY(clt_idx_open(path, &f, out));
+  clt_status s = clt_idx_read_data(f, out);
+  clt_idx_close(f);
   if (s != CLT_OK) clt_idx_free(out);
   return s;
 }

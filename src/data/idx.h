@@ -29,6 +29,21 @@ typedef struct clt_idx {
  * file. */
 clt_status clt_idx_read(const char *path, clt_idx *out);
 
+/* Bytes read past the declared data to tell how much trailing data a file holds; beyond
+ * this the message says "more than" (a gzip stream is never inflated to its end). */
+#define CLT_IDX_TRAILING_PROBE (1u << 20)
+
+/* The same in two steps, so that the headers of an image file and its label file can be
+ * checked against each other (and against a model and the host's memory) before anything
+ * large is inflated or allocated. clt_idx_open reads only the header into *header (data
+ * NULL); for a gzip file, a header that declares more data than its compressed size can
+ * inflate to is CLT_ERR_BAD_DATA. clt_idx_read_data then reads exactly the declared bytes
+ * (at most CLT_IDX_TRAILING_PROBE more to tell trailing data) into header->data. */
+typedef struct clt_idx_file clt_idx_file;
+clt_status clt_idx_open(const char *path, clt_idx_file **out, clt_idx *header);
+clt_status clt_idx_read_data(clt_idx_file *f, clt_idx *idx);
+void clt_idx_close(clt_idx_file *f);
+
 /* Frees the data and zeroes *idx. NULL and already-freed structs are fine. */
 void clt_idx_free(clt_idx *idx);
 

@@ -3,11 +3,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "runtime/file_check.h"
 
 static int is_file(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode); /* never a FIFO: it would block */
 }
 
 static uint32_t big_endian(const unsigned char *p) {
@@ -21,8 +24,13 @@ int clt_idx_peek_images(const char *dir, int test_split, int *n, int *h, int *w)
   if (k < 0 || (size_t)k >= sizeof path) return -1;
   if (!is_file(path)) path[k - 3] = '\0'; /* the .gz first, as the loader does */
   if (!is_file(path)) return -1;
-  gzFile f = gzopen(path, "rb"); /* reads raw files as they are */
-  if (!f) return -1;
+  int fd;
+  if (clt_file_open_read(path, "file", NULL, &fd, NULL) != CLT_OK) return -1;
+  gzFile f = gzdopen(fd, "rb"); /* reads raw files as they are */
+  if (!f) {
+    close(fd);
+    return -1;
+  }
   unsigned char head[16];
   int got = gzread(f, head, sizeof head);
   gzclose(f);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "runtime/file_check.h"
 #include "runtime/program_cache.h"
 
 #define MAGIC "CLTIMG02"
@@ -62,13 +63,9 @@ void clt_image_cache_key_of(const clt_image_list *l, size_t root_len, const clt_
 clt_status clt_image_cache_path(const char *root, const clt_image_options *o, char *path,
                                 size_t size) {
   char dir[4096];
-  if (o->cache_dir) {
-    snprintf(dir, sizeof dir, "%s", o->cache_dir);
-  } else {
-    if (clt_cache_default_dir(dir, sizeof dir - 8) != 0)
-      return clt_fail(CLT_ERR_IO, "no cache folder: set CLTRAIN_CACHE_DIR or HOME");
-    strcat(dir, "/images");
-  }
+  if (!o->cache_dir || !o->cache_dir[0])
+    return clt_fail(CLT_ERR_IO, "no cache folder given (cache_dir)");
+  snprintf(dir, sizeof dir, "%s", o->cache_dir);
   CLT_TRY(clt_cache_prepare_dir(dir));
   char abs[PATH_MAX];
   if (!realpath(root, abs)) snprintf(abs, sizeof abs, "%s", root);
@@ -234,8 +231,8 @@ static void get(reader *r, void *p, size_t n) {
 int clt_image_cache_load(const char *path, const clt_image_cache_key *key, int with_pixels,
                          clt_dataset *out, clt_image_report *report) {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
+  FILE *f = NULL; /* checked first: a pipe or device put in the cache's place cannot block */
+  if (clt_file_fopen_read(path, "image cache", NULL, &f, NULL) != CLT_OK) return 0;
   reader r = {malloc(CHUNK), f, XXH3_createState(), 0, 0};
   char *names = NULL;
   if (!r.st || !r.sink || fseek(f, 0, SEEK_END) != 0 ||

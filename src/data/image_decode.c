@@ -1,6 +1,8 @@
 /* The format of an image file by its bytes or its name, and the whole-file read. */
 #include "data/image_decode.h"
 
+#include "runtime/file_check.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,38 +44,18 @@ clt_status clt_image_decode(const unsigned char *data, size_t size, const char *
 
 clt_status clt_image_read(const char *path, long max_pixels, clt_image *out) {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file", path);
-    return clt_fail(CLT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a regular file", path);
-  }
   /* A compressed image is smaller than its pixels: a file larger than 4 bytes per allowed
-   * pixel is not one we would decode. */
+   * pixel is not one we would decode, and is not read past that. */
   long limit = max_pixels > 0 ? max_pixels : CLT_IMAGE_MAX_PIXELS;
-  if ((double)st.st_size > 4.0 * (double)limit + 65536.0) {
-    fclose(f);
-    return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s: %lld bytes, more than an image within the limit of %ld pixels can "
-                    "take; scale the image down",
-                    path, (long long)st.st_size, limit);
-  }
-  size_t n = (size_t)st.st_size;
-  unsigned char *buf = malloc(n ? n : 1);
-  if (!buf) {
-    fclose(f);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes to read it", path, n);
-  }
-  size_t got = fread(buf, 1, n, f);
-  int bad = ferror(f);
-  fclose(f);
-  clt_status s = bad || got != n ? clt_fail(CLT_ERR_IO, "%s: read %zu of %zu bytes; check the disk",
-                                            path, got, n)
-                                 : clt_image_decode(buf, n, path, max_pixels, out);
+  char too_big[160];
+  snprintf(too_big, sizeof too_big,
+           "more than an image within the limit of %ld pixels can take; scale the image down",
+           limit);
+  unsigned char *buf = NULL;
+  size_t n = 0;
+  clt_status s =
+      clt_file_read_all(path, "image", NULL, 4 * (uint64_t)limit + 65536, too_big, &buf, &n);
+  if (s == CLT_OK) s = clt_image_decode(buf, n, path, max_pixels, out);
   free(buf);
   return s;
 }

@@ -139,15 +139,20 @@ static void run_pool(pool *p, long base, long total) {
     if (pthread_create(&tid[t], NULL, worker, p) == 0) started++;
   if (started == 0) worker(p); /* no thread: this one decodes */
   double last = 0;
+  long shown = -1;
   while (started > 0 && atomic_load(&p->done) < p->jobs && !atomic_load(p->stop)) {
     sleep_ms(20);
     double now = clt_now_seconds();
     if (o->progress && now - last >= 0.1) {
-      o->progress(o->user, base + atomic_load(&p->done), total);
+      shown = base + atomic_load(&p->done);
+      o->progress(o->user, shown, total);
       last = now;
     }
   }
   for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+  long done = base + atomic_load(&p->done);
+  if (o->progress && base + p->jobs == total && shown != done) /* the last chunk: the end, once */
+    o->progress(o->user, done, total);
 }
 
 /* What decoding leaves: the good samples kept, the bad ones counted. */
@@ -226,7 +231,7 @@ static clt_status decode_chunk(decode_state *d, long a, long m, int sorted, floa
 /* The error of a bad file without skip_bad, or the counts with it. */
 static clt_status bad_files_outcome(decode_state *d, long kept) {
   if (d->bad && !d->o->skip_bad)
-    return clt_fail(CLT_ERR_BAD_DATA, "%s; remove or replace the file, or pass --skip-bad-images",
+    return clt_fail(CLT_ERR_BAD_DATA, "%s; remove or replace the file, or set skip_bad_images",
                     d->first_bad ? d->first_bad : "a bad image");
   d->report->skipped = d->bad;
   if (d->bad)
@@ -238,18 +243,10 @@ static clt_status bad_files_outcome(decode_state *d, long kept) {
   return CLT_OK;
 }
 
-/* Host memory the decoded set may take: half of MemAvailable (/proc/meminfo), or of
- * $CLTRAIN_HOST_MEMORY_BYTES when set (tests; a K, M or G suffix allowed). */
-static double host_memory_for_data(void) {
-  const char *env = getenv("CLTRAIN_HOST_MEMORY_BYTES");
-  if (env && *env) {
-    char *end;
-    double v = strtod(env, &end);
-    if (*end == 'K' || *end == 'k') v *= 1024.0;
-    if (*end == 'M' || *end == 'm') v *= 1048576.0;
-    if (*end == 'G' || *end == 'g') v *= 1073741824.0;
-    if (v > 0) return v / 2;
-  }
+/* Host memory the decoded set may take: half of o->host_memory when set (tests), else of
+ * MemAvailable (/proc/meminfo). */
+static double host_memory_for_data(const clt_image_options *o) {
+  if (o->host_memory > 0) return (double)o->host_memory / 2;
   FILE *f = fopen("/proc/meminfo", "r");
   char line[256];
   double kb = 0;
@@ -373,10 +370,10 @@ static clt_status load_split(const char *dir, int split, clt_image_options *o,
     join(root, sizeof root, dir, names[split]);
   else
     snprintf(root, sizeof root, "%s", dir);
-  if (!layout_split && split == CLT_SPLIT_VAL)
+  if (!layout_split && split == CLT_FOLDER_VAL)
     return clt_fail(CLT_ERR_USAGE, "%s: no val/ folder", dir);
   /* a one-set folder, or train/ without test/: no test set (shape and classes only) */
-  int empty = split == CLT_SPLIT_TEST && !(layout_split && is_dir(root));
+  int empty = split == CLT_FOLDER_TEST && !(layout_split && is_dir(root));
   /* the class names come from train/ (or the folder itself) */
   char train_root[4200];
   if (layout_split)
@@ -389,7 +386,7 @@ static clt_status load_split(const char *dir, int split, clt_image_options *o,
   memset(&scratch, 0, sizeof scratch);
   CLT_TRY(clt_image_list_read(empty ? train_root : root, empty ? &scratch : report, &list));
   clt_status s = CLT_OK;
-  if (!empty && split != CLT_SPLIT_TRAIN) {
+  if (!empty && split != CLT_FOLDER_TRAIN) {
     s = clt_image_list_read(train_root, &scratch, &train_list);
     if (s == CLT_OK) s = same_classes(dir, &train_list, &list, names[split]);
     clt_image_list_free(&train_list);
@@ -415,12 +412,12 @@ static clt_status load_split(const char *dir, int split, clt_image_options *o,
   }
   /* streamed when the decoded set would not fit in (half of the available) host memory */
   double bytes = (double)list.n * o->h * o->w * o->c * sizeof(float);
-  int stream = o->stream > 0 || (o->stream == 0 && bytes > host_memory_for_data());
+  int stream = o->stream > 0 || (o->stream == 0 && bytes > host_memory_for_data(o));
   if (s == CLT_OK && stream && !cache[0])
     s = clt_fail(CLT_ERR_OUT_OF_MEMORY,
                  "%s: the %ld decoded images (%.1f MiB) are to be streamed from a cache file "
-                 "(they would not fit in memory) but there is no cache folder; set "
-                 "CLTRAIN_CACHE_DIR to a writable folder",
+                 "(they would not fit in memory) but there is no cache folder; give one "
+                 "(cache_dir)",
                  root, list.n, bytes / 1048576.0);
   report->streamed = stream;
   if (s == CLT_OK && cache[0] && clt_image_cache_load(cache, &key, !stream, out, report)) {
@@ -495,7 +492,7 @@ clt_status clt_image_folder_load(const char *dir, int split, const clt_image_opt
     return clt_fail(CLT_ERR_USAGE,
                     "image folders fit images to 1 (grey) or 3 (colour) channels, not %dx%dx%d",
                     opts.h, opts.w, opts.c);
-  if (split < CLT_SPLIT_TRAIN || split > CLT_SPLIT_VAL)
+  if (split < CLT_FOLDER_TRAIN || split > CLT_FOLDER_VAL)
     return clt_fail(CLT_ERR_USAGE, "image folder split %d is not train, test or val", split);
   double t0 = clt_now_seconds();
   clt_status s = load_split(dir, split, &opts, report, out);

@@ -26,7 +26,7 @@
 #include "data/dataset.h"
 
 /* Which set of an image folder: the split argument of clt_dataset_load_dir. */
-enum { CLT_SPLIT_TRAIN = 0, CLT_SPLIT_TEST = 1, CLT_SPLIT_VAL = 2 };
+enum { CLT_FOLDER_TRAIN = 0, CLT_FOLDER_TEST = 1, CLT_FOLDER_VAL = 2 };
 
 typedef struct clt_image_options {
   int h, w, c;  /* the model's input; h = 0: the first image's size and channels */
@@ -34,10 +34,11 @@ typedef struct clt_image_options {
   int no_cache; /* decode every time; read and write no cache file */
   /* 1: stream the samples from the cache file (clt_dataset.source) instead of holding them;
    * 0: only when the decoded set would take more than half of the available host memory
-   * (MemAvailable, or $CLTRAIN_HOST_MEMORY_BYTES); -1: never */
+   * (MemAvailable, or host_memory); -1: never */
   int stream;
+  long long host_memory; /* > 0: the host memory to plan with (tests); 0: MemAvailable */
   long stream_chunk;     /* samples decoded at a time when streaming; 0: about 64 MiB of them */
-  const char *cache_dir; /* NULL: the project's cache folder (runtime/program_cache.h) + /images */
+  const char *cache_dir; /* the cache file's folder; NULL: no cache (and no streaming) */
   int threads;           /* 0: one per online core */
   long max_pixels;       /* 0: CLT_IMAGE_MAX_PIXELS */
   /* Called on the loading thread about ten times a second while images decode, and once at

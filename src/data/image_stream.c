@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/file_check.h"
 #include "data/image_cache.h"
 
 typedef struct image_stream {
@@ -86,10 +87,9 @@ clt_status clt_image_stream_create(const char *path, size_t per, long first, lon
     return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for an image stream");
   }
   memcpy(s->labels, labels, (size_t)count * sizeof *labels);
-  s->fd = open(path, O_RDONLY);
-  if (s->fd < 0) {
-    clt_status st =
-        clt_fail(CLT_ERR_IO, "%s: cannot open the image cache: %s", path, strerror(errno));
+  clt_status st = clt_file_open_read(path, "image cache", NULL, &s->fd, NULL);
+  if (st != CLT_OK) {
+    s->fd = -1;
     release(s);
     return st;
   }

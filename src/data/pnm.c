@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/file_check.h"
+
 #define MAX_SIDE 65536
+/* A bound on any read of an image file (16 GiB, as before: its own size is read). */
+#define CLT_PNM_MAX_FILE_BYTES ((uint64_t)1 << 34)
 
 /* Skips whitespace and # comments; returns the next header number or -1. */
 static long header_number(const unsigned char *d, size_t n, size_t *at) {
@@ -94,26 +98,10 @@ clt_status clt_pnm_parse(const unsigned char *d, size_t n, const char *name, clt
 
 clt_status clt_pnm_read(const char *path, clt_image *out) {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such file", path);
-    return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  }
-  struct stat sb;
-  if (fstat(fileno(f), &sb) != 0 || sb.st_size > (off_t)1 << 34) {
-    fclose(f);
-    return clt_fail(CLT_ERR_BAD_DATA, "%s: not a readable image file", path);
-  }
-  size_t n = (size_t)sb.st_size;
-  unsigned char *d = malloc(n ? n : 1);
-  size_t got = d ? fread(d, 1, n, f) : 0;
-  int err = ferror(f);
-  fclose(f);
-  if (!d) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", path);
-  if (err || got != n) {
-    free(d);
-    return clt_fail(CLT_ERR_IO, "cannot read %s", path);
-  }
+  unsigned char *d;
+  size_t n;
+  CLT_TRY(clt_file_read_all(path, "file", NULL, CLT_PNM_MAX_FILE_BYTES,
+                            "is it really a PGM or PPM image?", &d, &n));
   clt_status st = clt_pnm_parse(d, n, path, out);
   free(d);
   return st;

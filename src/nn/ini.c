@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "nn/ini_internal.h"
+#include "runtime/file_check.h"
 
 typedef struct store {
   char *text; /* the cut-up copy of the input */
@@ -333,38 +334,12 @@ clt_status clt_ini_parse_string(const char *text, const char *name, clt_ini **ou
 
 clt_status clt_ini_load(const char *path, clt_ini **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    int e = errno;
-    clt_status st = (e == ENOENT || e == ENOTDIR) ? CLT_ERR_MISSING_INPUT : CLT_ERR_IO;
-    return clt_fail(st, "cannot open model file '%s': %s; check the path", path, strerror(e));
-  }
-  struct stat sb;
-  if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    fclose(f);
-    return clt_fail(CLT_ERR_MISSING_INPUT,
-                    "'%s' is a folder, not a model file; give the file's path", path);
-  }
-  const size_t cap = (size_t)CLT_INI_MAX_BYTES + 1; /* one more, to notice a larger file */
-  char *buf = malloc(cap);
-  if (!buf) {
-    fclose(f);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "%s: out of host memory while reading the model", path);
-  }
-  size_t len = 0, got;
-  while (len < cap && (got = fread(buf + len, 1, cap - len, f)) > 0) len += got;
-  bool read_error = ferror(f) != 0;
-  int e = errno;
-  fclose(f);
-  clt_status st;
-  if (read_error)
-    st = clt_fail(CLT_ERR_IO, "cannot read model file '%s': %s", path, strerror(e));
-  else if (len > CLT_INI_MAX_BYTES)
-    st = clt_fail(CLT_ERR_BAD_DATA,
-                  "%s: larger than the 1 MiB limit of a model file; is this the right file?", path);
-  else
-    st = clt_ini_parse(buf, len, path, out);
-  free(buf);
+  unsigned char *text;
+  size_t len;
+  CLT_TRY(clt_file_read_all(path, "model file", "check the path", CLT_INI_MAX_BYTES,
+                            "is this the right file?", &text, &len));
+  clt_status st = clt_ini_parse((const char *)text, len, path, out);
+  free(text);
   return st;
 }
 

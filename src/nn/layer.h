@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cltrain/status.h"
+#include "nn/activation.h"
 #include "nn/ini.h"
 #include "runtime/context.h"
 
@@ -81,6 +82,19 @@ typedef struct clt_pass {
                        gradients of every reader of that layer there) */
 } clt_pass;
 
+/* A layer's settings as plain numbers, for code outside the layer that translates it
+ * (the ONNX export, src/export). Fields a layer type does not have stay 0. */
+typedef struct clt_layer_info {
+  int size, stride;                             /* window K and stride S (conv, pools);
+                                                   add: the projection's stride */
+  int pad_top, pad_bottom, pad_left, pad_right; /* conv */
+  int bias;                                     /* conv, dense: a bias tensor follows the weights */
+  clt_activation act;                           /* conv, dense, add, activation */
+  double alpha;                                 /* the leaky_relu slope */
+  double epsilon;                               /* batchnorm */
+  int projection;                               /* add: 1 with the 1x1 projection W [F, C] */
+} clt_layer_info;
+
 typedef struct clt_layer_ops {
   const char *name;    /* model-file section name: "conv" */
   const char *summary; /* one line for documentation */
@@ -103,6 +117,8 @@ typedef struct clt_layer_ops {
    * output is the second input x2, and the call giving that output's shape before infer. */
   const char *(*from)(const void *self);
   void (*set_from_shape)(void *self, clt_shape shape);
+  /* Optional (after infer): the settings above; NULL for layers with none (dropout, heads). */
+  void (*info)(const void *self, clt_layer_info *info);
 } clt_layer_ops;
 
 /* The registry: every layer type by section name (nn/registry.c). */

@@ -1,6 +1,7 @@
 #include "nn/model.h"
 
 #include "nn/augment_section.h"
+#include "runtime/file_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,21 +113,11 @@ clt_status clt_model_parse(const char *text, size_t length, const char *name, cl
 
 clt_status clt_model_load(const char *path, clt_model **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return clt_fail(CLT_ERR_MISSING_INPUT, "model file %s not found", path);
-  char *text = malloc(MAX_MODEL_BYTES + 1);
-  size_t n = text ? fread(text, 1, MAX_MODEL_BYTES + 1, f) : 0;
-  int err = ferror(f);
-  fclose(f);
-  clt_status st;
-  if (!text)
-    st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s", path);
-  else if (err)
-    st = clt_fail(CLT_ERR_IO, "cannot read model file %s", path);
-  else if (n > MAX_MODEL_BYTES)
-    st = clt_fail(CLT_ERR_BAD_DATA, "%s: larger than 1 MiB; is it really a model file?", path);
-  else
-    st = clt_model_parse(text, n, path, out);
+  unsigned char *text;
+  size_t n;
+  CLT_TRY(clt_file_read_all(path, "model file", "give a model file such as models/fashion_cnn.cfg",
+                            MAX_MODEL_BYTES, "is it really a model file?", &text, &n));
+  clt_status st = clt_model_parse((const char *)text, n, path, out);
   free(text);
   return st;
 }

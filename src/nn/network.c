@@ -127,7 +127,7 @@ static clt_status check_fits(const clt_network *net, const clt_memory_plan *plan
   int fits = clt_network_largest_batch(net->model, net->ctx, net->optimizer_blocks, net->batch);
   char hint[96];
   if (fits)
-    snprintf(hint, sizeof hint, "use --batch %d or smaller", fits);
+    snprintf(hint, sizeof hint, "use a batch of %d or smaller", fits);
   else
     snprintf(hint, sizeof hint, "the model does not fit even at batch 1");
   return clt_fail(CLT_ERR_OUT_OF_MEMORY,

@@ -101,7 +101,7 @@ clt_status clt_cl_fail(cl_int err, const char *call, const char *file, int line)
   base = base ? base + 1 : file;
   clt_status st = clt_cl_status(err);
   const char *hint =
-      st == CLT_ERR_OUT_OF_MEMORY ? "; the device ran out of memory: try a smaller --batch" : "";
+      st == CLT_ERR_OUT_OF_MEMORY ? "; the device ran out of memory: try a smaller batch" : "";
   return clt_fail(st, "%s:%d: %s failed: %s (%d)%s", base, line, call, clt_cl_error_name(err),
                   (int)err, hint);
 }

@@ -7,7 +7,6 @@
 #include "runtime/cl_errors.h"
 #include "runtime/device_limits.h"
 #include "runtime/program.h"
-#include "runtime/gemm_tune.h"
 #include "runtime/program_cache.h"
 #include "runtime/profile.h"
 
@@ -27,17 +26,11 @@ static clt_status choose_std(clt_ctx *ctx) {
                   ctx->dev.name, major, minor);
 }
 
+/* The folder is kept even with the cache off: stored GEMM tuning lives there too. */
 static void setup_cache(clt_ctx *ctx, const clt_ctx_options *opt) {
-  const char *env = getenv("CLTRAIN_KERNEL_CACHE");
-  ctx->cache_enabled = !(opt && opt->no_kernel_cache) && !(env && strcmp(env, "0") == 0);
+  if (opt && opt->cache_dir) snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", opt->cache_dir);
+  ctx->cache_enabled = !(opt && opt->no_kernel_cache) && ctx->cache_dir[0];
   if (!ctx->cache_enabled) return;
-  if (opt && opt->cache_dir)
-    snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", opt->cache_dir);
-  else if (clt_cache_default_dir(ctx->cache_dir, sizeof ctx->cache_dir) != 0) {
-    clt_warn("kernel cache disabled: neither XDG_CACHE_HOME nor HOME is set");
-    ctx->cache_enabled = 0;
-    return;
-  }
   if (clt_cache_prepare_dir(ctx->cache_dir) != CLT_OK) {
     clt_warn("kernel cache disabled: %s", clt_last_error());
     clt_clear_error();
@@ -50,7 +43,12 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
   clt_ctx *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory creating a context");
   ctx->dev = *dev;
-  clt_device_limits_from_env(&ctx->dev); /* lowered limits for tests (device_limits.h) */
+  if (opt) /* lowered limits for tests (device_limits.h) */
+    clt_device_limits_apply(&ctx->dev, opt->memory_limit, opt->alloc_limit);
+  ctx->no_gemm_tune = opt && opt->no_gemm_tune;
+  snprintf(ctx->gemm_mode, sizeof ctx->gemm_mode, "%s",
+           opt && opt->gemm_mode && *opt->gemm_mode ? opt->gemm_mode : "auto");
+  ctx->gemm_budget = opt && opt->gemm_budget > 0 ? opt->gemm_budget : 8.0;
   clt_status st = choose_std(ctx);
   if (st != CLT_OK) {
     free(ctx);
@@ -76,7 +74,6 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
     clt_ctx_destroy(ctx);
     return st;
   }
-  clt_gemm_tune_apply_stored(ctx);
   *out = ctx;
   return CLT_OK;
 }
@@ -96,6 +93,7 @@ void clt_ctx_destroy(clt_ctx *ctx) {
   if (ctx->transfer) clFinish(ctx->transfer);
   clt_profiler_stop(ctx);
   if (ctx->gemm_temp) clReleaseMemObject(ctx->gemm_temp);
+  if (ctx->gemm_free) ctx->gemm_free(ctx);
   for (int i = 0; i < ctx->program_count; i++) {
     clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs[i].options);

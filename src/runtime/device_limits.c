@@ -3,10 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "runtime/context.h"
-
 /* Bytes from "123", "64K", "64M" or "2G"; 0 when malformed or zero. */
-static uint64_t parse_bytes(const char *text) {
+uint64_t clt_parse_bytes(const char *text) {
   char *end = NULL;
   errno = 0;
   unsigned long long v = strtoull(text, &end, 10);
@@ -35,19 +33,12 @@ static uint64_t parse_bytes(const char *text) {
   return (uint64_t)v << shift;
 }
 
-static void lower(const char *name, uint64_t *limit) {
-  const char *text = getenv(name);
-  if (!text || !text[0]) return;
-  uint64_t v = parse_bytes(text);
-  if (v == 0) {
-    clt_warn("%s=%s ignored: give a positive number of bytes, e.g. 512M", name, text);
-    return;
-  }
-  if (v < *limit) *limit = v;
+static void lower(uint64_t value, uint64_t *limit) {
+  if (value > 0 && value < *limit) *limit = value;
 }
 
-void clt_device_limits_from_env(clt_device_info *dev) {
-  lower("CLTRAIN_DEVICE_MEMORY_BYTES", &dev->global_mem);
-  lower("CLTRAIN_MAX_ALLOC_BYTES", &dev->max_alloc);
+void clt_device_limits_apply(clt_device_info *dev, uint64_t memory_limit, uint64_t alloc_limit) {
+  lower(memory_limit, &dev->global_mem);
+  lower(alloc_limit, &dev->max_alloc);
   if (dev->max_alloc > dev->global_mem) dev->max_alloc = dev->global_mem;
 }

@@ -65,7 +65,6 @@ static int kind_from_spec(const char *spec, clt_device_kind *kind) {
 }
 
 clt_status clt_device_select(const clt_device_list *list, const char *spec, int *index_out) {
-  if (!spec || !*spec) spec = getenv("CLTRAIN_DEVICE");
   if (!spec || !*spec) {
     if (list->device_count == 0)
       return no_match(list, "(default)", "cannot be chosen: there is no OpenCL device");

@@ -67,7 +67,7 @@ const char *clt_device_kind_name(clt_device_kind kind);
 /* Picks one device by spec: "P:D", "gpu", "cpu", "accelerator" (the first of
  * that type), or a case-insensitive substring of the platform name, platform
  * vendor or device name, which must match exactly one device. An empty or NULL
- * spec means: $CLTRAIN_DEVICE if set, else the first GPU, else the first device.
+ * spec means: the first GPU, else the first device.
  * On failure the message lists the devices. Pure: works on any list (tests use
  * fake ones). */
 clt_status clt_device_select(const clt_device_list *list, const char *spec, int *index_out);

@@ -3,10 +3,13 @@
 #include <clblast_c.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
 #include "runtime/profile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static clt_status clblast_status(CLBlastStatusCode code, size_t m, size_t n, size_t k) {
   if (code == CLBlastSuccess) return CLT_OK;
@@ -40,22 +43,10 @@ static clt_status ensure_temp(clt_ctx *ctx, CLBlastTranspose ta, CLBlastTranspos
   return CLT_OK;
 }
 
-clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
-                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
-                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
-  if (m == 0 || n == 0) return CLT_OK;
-  char name[64];
-  cl_event *event = NULL;
-  if (ctx->profiler) {
-    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu", ta == CLT_T ? 'T' : 'N',
-             tb == CLT_T ? 'T' : 'N', m, n, k);
-    /* CLBlast's indirect path enqueues pad/transpose kernels before the GEMM kernel and
-     * returns the last command's event: time the call from a marker enqueued before it. */
-    cl_event *start = NULL;
-    event = clt_profile_event_span(ctx, name, &start);
-    if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
-      *start = NULL;
-  }
+static clt_status clblast_run(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n,
+                              size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
+                              size_t b_off, size_t ldb, float beta, cl_mem c, size_t c_off,
+                              size_t ldc, cl_event *event) {
   CLBlastTranspose tra = ta == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLBlastTranspose trb = tb == CLT_T ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLT_TRY(ensure_temp(ctx, tra, trb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc));
@@ -65,12 +56,67 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
   return clblast_status(code, m, n, k);
 }
 
-clt_status clt_gemm_warm_up(clt_ctx *ctx) {
+clt_status clt_gemm_run_variant(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
+                                size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                                size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+                                cl_mem c, size_t c_off, size_t ldc) {
+  if (v->kind == CLT_GEMM_CLBLAST ||
+      !clt_gemm_engine_accepts(m, n, k, a_off, lda, b_off, ldb, c_off, ldc, ta, tb))
+    return clblast_run(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                       ldc, NULL);
+  return clt_gemm_engine_run(ctx, v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                             c_off, ldc);
+}
+
+clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
+                     float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                     size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
+  if (m == 0 || n == 0) return CLT_OK;
+  clt_gemm_variant v;
+  CLT_TRY(clt_gemm_choose(ctx, ta, tb, m, n, k, &v));
+  if (v.kind != CLT_GEMM_CLBLAST &&
+      (!clt_gemm_variant_fits(ctx, &v) ||
+       !clt_gemm_engine_accepts(m, n, k, a_off, lda, b_off, ldb, c_off, ldc, ta, tb)))
+    memset(&v, 0, sizeof v); /* CLBlast takes what the engine cannot index */
+  clt_gemm_state *s = ctx->gemm;
+  s->last.ta = ta, s->last.tb = tb, s->last.m = m, s->last.n = n, s->last.k = k;
+  s->last.variant = v;
+  char name[160], vname[48];
+  cl_event *event = NULL;
+  if (ctx->profiler) {
+    clt_gemm_variant_name(&v, vname, sizeof vname);
+    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu %s", ta == CLT_T ? 'T' : 'N',
+             tb == CLT_T ? 'T' : 'N', m, n, k, vname);
+    /* Packing kernels (engine) or CLBlast's pad/transpose kernels may run before the GEMM
+     * kernel: time the call from a marker enqueued before it to one enqueued after. */
+    cl_event *start = NULL;
+    event = clt_profile_event_span(ctx, name, &start);
+    if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
+      *start = NULL;
+  }
+  clt_status st;
+  if (v.kind == CLT_GEMM_CLBLAST)
+    return clblast_run(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                       ldc, event);
+  /* The span covers the packing and GEMM launches: they record no events of their own. */
+  struct clt_profiler *profiler = ctx->profiler;
+  ctx->profiler = NULL;
+  st = clt_gemm_engine_run(ctx, &v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                           c_off, ldc);
+  ctx->profiler = profiler;
+  if (st == CLT_OK && event &&
+      clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, event) != CL_SUCCESS)
+    *event = NULL;
+  return st;
+}
+
+/* CLBlast's warm-up: a small and a large product of the transpose pairs in pairs. */
+static clt_status clblast_warm_up(clt_ctx *ctx, const int want[3]) {
   /* CLBlast compiles a routine's kernels on first use: a "direct" kernel for
    * small products and an "indirect" one (with copy/pad/transpose helpers)
    * above a size threshold (CLBlast's GemmRoutine parameter, which `cltrain tune`
-   * may change). Warm a small and a large product for the three transpose pairs
-   * the layers use (NN, NT, TN; never TT). Untuned CLBlast on PoCL sends even
+   * may change). Warm a small and a large product for each transpose pair asked
+   * (the layers use NN, NT, TN; never TT). Untuned CLBlast on PoCL sends even
    * 512^3 to the direct kernel, so there both sizes warm the same kernel. */
   const size_t sizes[2] = {16, 512}, big = 512 * 512 * sizeof(float);
   const clt_trans pairs[3][2] = {{CLT_N, CLT_N}, {CLT_N, CLT_T}, {CLT_T, CLT_N}};
@@ -82,12 +128,32 @@ clt_status clt_gemm_warm_up(clt_ctx *ctx) {
   if (st == CLT_OK) st = clt_buffer_zero(ctx, b, 0, big);
   for (int i = 0; i < 2 && st == CLT_OK; i++)
     for (int p = 0; p < 3 && st == CLT_OK; p++) {
+      if (!want[p]) continue;
       size_t s = sizes[i];
-      st = clt_sgemm(ctx, pairs[p][0], pairs[p][1], s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0, s);
+      st = clblast_run(ctx, pairs[p][0], pairs[p][1], s, s, s, 1.0f, a, 0, s, b, 0, s, 0.0f, c, 0,
+                       s, NULL);
     }
   if (st == CLT_OK) st = clt_ctx_finish(ctx);
   clt_buffer_release(&a);
   clt_buffer_release(&b);
   clt_buffer_release(&c);
   return st;
+}
+
+clt_status clt_gemm_warm_up(clt_ctx *ctx) {
+  /* Only what will run: CLBlast for the transpose pairs whose stored choices name it (or
+   * every pair when the context's GEMM mode is "clblast"); its first compile costs 10-20 s on PoCL.
+   * The engine's kernels compile during the first call's selection. */
+  int want[3] = {0, 0, 0};
+  if (strcmp(ctx->gemm_mode, "clblast") == 0) {
+    want[0] = want[1] = want[2] = 1;
+  } else {
+    const clt_gemm_choice *c = NULL;
+    int n = clt_gemm_choices(ctx, &c);
+    for (int i = 0; i < n; i++)
+      if (c[i].variant.kind == CLT_GEMM_CLBLAST)
+        want[c[i].ta == CLT_T ? 2 : c[i].tb == CLT_T ? 1 : 0] = 1;
+  }
+  if (!want[0] && !want[1] && !want[2]) return CLT_OK;
+  return clblast_warm_up(ctx, want);
 }

@@ -1,4 +1,5 @@
-/* Row-major SGEMM through CLBlast on the compute queue (no host wait). */
+/* Row-major SGEMM on the compute queue (no host wait): the engine's own kernels or CLBlast,
+ * whichever the chooser (gemm_choose.h) picked for the device and shape. */
 #ifndef CLT_RUNTIME_GEMM_H
 #define CLT_RUNTIME_GEMM_H
 
@@ -14,8 +15,8 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
                      float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                      size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
 
-/* Compiles CLBlast's SGEMM kernels for this device now (they compile on the
- * first call otherwise), for each of the transpose pairs the engine uses. */
+/* Compiles CLBlast's SGEMM kernels now (they compile on the first call otherwise) for the
+ * transpose pairs whose stored choices run CLBlast (all under $CLTRAIN_GEMM=clblast). */
 clt_status clt_gemm_warm_up(clt_ctx *ctx);
 
 #endif

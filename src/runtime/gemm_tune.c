@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "runtime/memory.h"
 #include "runtime/program_cache.h"
 #include "runtime/clock.h"
+#include "runtime/file_check.h"
 
 const char *const clt_gemm_param_names[CLT_GEMM_PARAMS] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
@@ -118,10 +120,8 @@ clt_status clt_gemm_params_apply(clt_ctx *ctx, const clt_gemm_params *p) {
 
 int clt_gemm_tune_path(const clt_ctx *ctx, char *buf, size_t size) {
   char dir[1024];
-  if (ctx->cache_dir[0])
-    snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
-  else if (clt_cache_default_dir(dir, sizeof dir) != 0)
-    return -1;
+  if (!ctx->cache_dir[0]) return -1; /* the context was given no cache folder */
+  snprintf(dir, sizeof dir, "%s", ctx->cache_dir);
   static const char what[] = "clblast-1.5-xgemm-tune-1";
   clt_cache_key_parts parts = {what,          sizeof what - 1,         "",
                                ctx->dev.name, ctx->dev.driver_version, ctx->dev.platform_version};
@@ -157,8 +157,11 @@ static int parse_values(char *rest, const char *const *names, int n, size_t *v) 
 /* File: comment lines "# ...", then "defaults", or lines "Xgemm ...", "XgemmDirect ...",
  * "GemmRoutine ..." with every parameter of the kernel. */
 int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned) {
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  FILE *f;        /* type-checked first: a FIFO or device is skipped, not read */
+  struct stat sb; /* a miss is not an error: no message recorded */
+  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+      clt_file_fopen_read(path, "GEMM tuning file", NULL, &f, NULL) != CLT_OK)
+    return 0;
   char line[1024];
   clt_gemm_params q;
   memset(&q, 0, sizeof q);
@@ -218,8 +221,7 @@ clt_status clt_gemm_tune_save(const char *path, const clt_gemm_params *p, const 
 
 void clt_gemm_tune_apply_stored(clt_ctx *ctx) {
   ctx->gemm_tuned = 0;
-  const char *env = getenv("CLTRAIN_GEMM_TUNE");
-  if (env && strcmp(env, "0") == 0) return;
+  if (ctx->no_gemm_tune) return;
   char path[2048];
   if (clt_gemm_tune_path(ctx, path, sizeof path) != 0) return;
   clt_gemm_params p;

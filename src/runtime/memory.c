@@ -13,7 +13,7 @@ clt_status clt_buffer_create(clt_ctx *ctx, size_t bytes, cl_mem *out) {
     *out = NULL;
     return clt_fail(clt_cl_status(err),
                     "cannot allocate %zu bytes on %s: %s; the device has %llu MiB, at most %llu "
-                    "MiB per buffer: try a smaller --batch",
+                    "MiB per buffer: try a smaller batch",
                     bytes, ctx->dev.name, clt_cl_error_name(err),
                     (unsigned long long)(ctx->dev.global_mem >> 20),
                     (unsigned long long)(ctx->dev.max_alloc >> 20));
@@ -105,7 +105,7 @@ clt_status clt_arena_allocate(clt_ctx *ctx, clt_arena *arena) {
   if (largest > ctx->dev.max_alloc)
     return clt_fail(CLT_ERR_OUT_OF_MEMORY,
                     "the %s need %zu MiB in one buffer but %s allows at most %llu MiB per "
-                    "buffer: try a smaller --batch",
+                    "buffer: try a smaller batch",
                     arena->name, largest >> 20, ctx->dev.name,
                     (unsigned long long)(ctx->dev.max_alloc >> 20));
   for (int k = 0; k < arena->chunk_count; k++) {

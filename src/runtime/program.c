@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/cl_errors.h"
+#include "runtime/file_check.h"
 #include "runtime/kernel_sources.h"
 #include "runtime/program_cache.h"
 
@@ -33,6 +34,9 @@ static const clt_kernel_source *embedded(const char *name) {
   return NULL;
 }
 
+/* A bound on the read of one --kernel-dir file. */
+#define CLT_KERNEL_FILE_MAX_BYTES ((uint64_t)16 << 20)
+
 static clt_status read_part(const clt_ctx *ctx, const char *name, char **text, size_t *len) {
   if (!ctx->kernel_dir[0]) {
     const clt_kernel_source *src = embedded(name);
@@ -45,23 +49,12 @@ static clt_status read_part(const clt_ctx *ctx, const char *name, char **text, s
   }
   char path[1200];
   snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return clt_fail(CLT_ERR_MISSING_INPUT, "kernel file %s not found (from --kernel-dir %s)", path,
-                    ctx->kernel_dir);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-  if (!*text || fread(*text, 1, (size_t)size, f) != (size_t)size) {
-    fclose(f);
-    free(*text);
-    *text = NULL;
-    return clt_fail(CLT_ERR_IO, "cannot read kernel file %s", path);
-  }
-  fclose(f);
-  (*text)[size] = '\0';
-  *len = (size_t)size;
+  char hint[1300];
+  snprintf(hint, sizeof hint, "the kernel folder %s must hold every file of cl/", ctx->kernel_dir);
+  unsigned char *data;
+  CLT_TRY(
+      clt_file_read_all(path, "kernel file", hint, CLT_KERNEL_FILE_MAX_BYTES, NULL, &data, len));
+  *text = (char *)data;
   return CLT_OK;
 }
 
@@ -110,11 +103,11 @@ static clt_status build_failure(clt_ctx *ctx, cl_program prog, const char *file,
   return st;
 }
 
-static int build_from_cache(clt_ctx *ctx, const char key[33], const char *options,
-                            cl_program *out) {
+static int build_from_cache(clt_ctx *ctx, const char key[33], const clt_cache_key_parts *parts,
+                            const char *options, cl_program *out) {
   unsigned char *binary = NULL;
   size_t size = 0;
-  if (!clt_cache_load(ctx->cache_dir, key, &binary, &size)) return 0;
+  if (!clt_cache_load(ctx->cache_dir, key, parts, &binary, &size)) return 0;
   cl_int err, bin_status = CL_SUCCESS;
   const unsigned char *bins[1] = {binary};
   cl_program prog =
@@ -132,7 +125,8 @@ static int build_from_cache(clt_ctx *ctx, const char key[33], const char *option
   return 1;
 }
 
-static void store_in_cache(clt_ctx *ctx, const char key[33], cl_program prog) {
+static void store_in_cache(clt_ctx *ctx, const char key[33], const clt_cache_key_parts *parts,
+                           cl_program prog) {
   size_t size = 0;
   if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS ||
       size == 0)
@@ -141,7 +135,7 @@ static void store_in_cache(clt_ctx *ctx, const char key[33], cl_program prog) {
   if (!binary) return;
   unsigned char *bins[1] = {binary};
   if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS &&
-      clt_cache_store(ctx->cache_dir, key, binary, size) != CLT_OK) {
+      clt_cache_store(ctx->cache_dir, key, parts, binary, size) != CLT_OK) {
     clt_warn("kernel cache disabled: %s", clt_last_error());
     clt_clear_error();
     ctx->cache_enabled = 0;
@@ -155,11 +149,11 @@ static clt_status build_program(clt_ctx *ctx, const char *file, const char *opti
   size_t length = 0;
   CLT_TRY(clt_program_source(ctx, file, &source, &length));
   char key[33] = {0};
+  clt_cache_key_parts parts = {
+      source, length, options, ctx->dev.name, ctx->dev.driver_version, ctx->dev.platform_version};
   if (ctx->cache_enabled) {
-    clt_cache_key_parts parts = {
-        source, length, options, ctx->dev.name, ctx->dev.driver_version, ctx->dev.platform_version};
     clt_cache_key(&parts, key);
-    if (build_from_cache(ctx, key, options, out)) {
+    if (build_from_cache(ctx, key, &parts, options, out)) {
       ctx->cache_hits++;
       free(source);
       return CLT_OK;
@@ -169,15 +163,17 @@ static clt_status build_program(clt_ctx *ctx, const char *file, const char *opti
   cl_int err;
   const char *srcs[1] = {source};
   cl_program prog = clCreateProgramWithSource(ctx->context, 1, srcs, &length, &err);
-  free(source);
+  if (err != CL_SUCCESS) free(source);
   CLT_CL_CHECK_ERR(err, "clCreateProgramWithSource");
   err = clBuildProgram(prog, 1, &ctx->dev.id, options, NULL, NULL);
   if (err != CL_SUCCESS) {
+    free(source);
     clt_status st = build_failure(ctx, prog, file, options, err);
     clReleaseProgram(prog);
     return st;
   }
-  if (ctx->cache_enabled) store_in_cache(ctx, key, prog);
+  if (ctx->cache_enabled) store_in_cache(ctx, key, &parts, prog); /* the entry holds parts */
+  free(source);
   *out = prog;
   return CLT_OK;
 }

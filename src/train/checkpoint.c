@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/file_check.h"
 #include "train/checkpoint_internal.h"
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -84,12 +85,15 @@ clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
   s[n++] = (clt_ckpt_section){{'L', 'S', 'T', 'A'}, ck->state, ck->state_floats * sizeof(float)};
   s[n++] = (clt_ckpt_section){{'E', 'N', 'D', ' '}, NULL, 0};
 
-  char tmp[4096];
-  clt_status st = CLT_OK;
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+  /* The file written is the regular file path names (through links, which survive); a
+   * device, FIFO, socket or folder is never replaced. */
+  char real[4096], tmp[4200];
+  clt_status st = clt_file_write_target(path, "checkpoint", real, sizeof real, NULL);
+  if (st == CLT_OK && (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", real) >= sizeof tmp)
     st = clt_fail(CLT_ERR_USAGE, "checkpoint path too long: %s", path);
-  } else {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (st == CLT_OK) {
+    path = real;
+    int fd = clt_file_create_fresh(tmp);
     if (fd < 0) {
       st =
           clt_fail(CLT_ERR_IO, "cannot create %s: %s; check that the folder exists and is writable",
@@ -122,39 +126,31 @@ clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
 /* ---- reading ------------------------------------------------------------------------------ */
 
 static const char *const fix_damaged =
-    "the file is damaged: use another copy (the -best file when training used --keep-best) or "
+    "the file is damaged: use another copy (the -best file when training kept the best epoch) or "
     "train again";
 
 static clt_status read_file(const char *path, unsigned char **data, size_t *size) {
-  *data = NULL;
-  *size = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT)
-      return clt_fail(CLT_ERR_MISSING_INPUT, "%s: no such checkpoint file", path);
-    return clt_fail(CLT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  }
-  struct stat sb;
-  if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    fclose(f);
-    return clt_fail(CLT_ERR_BAD_DATA, "%s is not a regular file; give a checkpoint file", path);
-  }
-  size_t n = (size_t)sb.st_size;
-  unsigned char *p = malloc(n ? n : 1);
-  if (!p) {
-    fclose(f);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory reading %s (%zu bytes)", path, n);
-  }
-  size_t got = fread(p, 1, n, f);
-  int err = ferror(f);
-  fclose(f);
-  if (err || got != n) {
-    free(p);
-    return clt_fail(CLT_ERR_IO, "cannot read %s", path);
-  }
-  *data = p;
-  *size = n;
-  return CLT_OK;
+  return clt_file_read_all(path, "checkpoint file", "check the path", CLT_CKPT_MAX_FILE_BYTES,
+                           "is it really a checkpoint?", data, size);
+}
+
+int clt_checkpoint_has_magic(const void *head, size_t n) {
+  return n >= sizeof clt_ckpt_magic && memcmp(head, clt_ckpt_magic, sizeof clt_ckpt_magic) == 0;
+}
+
+clt_status clt_checkpoint_target_check(const char *path, int overwrite) {
+  char real[4096];
+  int exists;
+  CLT_TRY(clt_file_write_target(path, "checkpoint", real, sizeof real, &exists));
+  if (!exists || overwrite) return CLT_OK;
+  unsigned char head[sizeof clt_ckpt_magic];
+  size_t got;
+  CLT_TRY(clt_file_read_head(real, "checkpoint", head, sizeof head, &got));
+  if (got == 0 || clt_checkpoint_has_magic(head, got)) return CLT_OK; /* empty, or ours */
+  return clt_fail(CLT_ERR_USAGE,
+                  "%s exists and is not a cltrain checkpoint: saving would replace it; give "
+                  "another path, or allow overwriting to replace it",
+                  path);
 }
 
 static clt_status check_header(const char *path, const unsigned char *p, size_t n) {
@@ -164,14 +160,14 @@ static clt_status check_header(const char *path, const unsigned char *p, size_t 
                       "%s: truncated: the file ends inside its header (%zu bytes); %s", path, n,
                       fix_damaged);
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s is not a cltrain checkpoint (%zu bytes, too short); give a file written by "
-                    "cltrain train --save",
+                    "%s is not a cltrain checkpoint (%zu bytes, too short); give a checkpoint "
+                    "that training saved",
                     path, n);
   }
   if (memcmp(p, clt_ckpt_magic, 8) != 0)
     return clt_fail(CLT_ERR_BAD_DATA,
-                    "%s is not a cltrain checkpoint (wrong magic number); give a file written by "
-                    "cltrain train --save",
+                    "%s is not a cltrain checkpoint (wrong magic number); give a checkpoint "
+                    "that training saved",
                     path);
   uint32_t version, mark, crc;
   memcpy(&version, p + 8, 4);

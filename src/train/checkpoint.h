@@ -68,8 +68,18 @@ clt_status clt_checkpoint_parse(const unsigned char *data, size_t size, const ch
                                 clt_checkpoint *out);
 
 /* Writes ck to path atomically and durably (see above). CLT_ERR_IO on failure (the old
- * file, if any, is then unchanged). */
+ * file, if any, is then unchanged). path must be a regular file or a new path (a symbolic
+ * link is followed: the file it names is replaced, the link stays); a folder, device, FIFO or
+ * socket is refused with CLT_ERR_USAGE (runtime/file_check.h). */
 clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck);
+
+/* 1 when the n bytes at head start with the checkpoint magic number. */
+int clt_checkpoint_has_magic(const void *head, size_t n);
+
+/* Checks path as a place to save checkpoints before a run starts: a new path, an empty file or
+ * an existing checkpoint is fine; anything else existing is refused with CLT_ERR_USAGE unless
+ * overwrite (--overwrite) says to replace it; a folder, device, FIFO or socket always is. */
+clt_status clt_checkpoint_target_check(const char *path, int overwrite);
 
 void clt_checkpoint_free(clt_checkpoint *ck);
 
@@ -77,6 +87,14 @@ void clt_checkpoint_free(clt_checkpoint *ck);
  * (replacing any held there): blocking reads after all work queued so far. A NaN or
  * infinite value anywhere is CLT_ERR_NON_FINITE (ck unchanged): no checkpoint holds one. */
 clt_status clt_checkpoint_capture(clt_network *net, clt_checkpoint *ck);
+
+/* Parses ck's model text (model_name for its messages) into *out and checks it against the
+ * tensors of checkpoint ck (read from name)
+ * before anything is planned or allocated: a tensor table that is not the model's and a NaN
+ * or infinite parameter, optimizer-state or layer-state float are CLT_ERR_BAD_DATA naming the
+ * layer (and the tensor and index). Eval, predict and resume read checkpoints through it. */
+clt_status clt_checkpoint_model(const clt_checkpoint *ck, const char *name, const char *model_name,
+                                clt_model **out);
 
 /* Writes ck's tensors into net: the parameters and layer state always, the optimizer
  * state when with_optimizer (then its layout must match net's optimizer). A tensor

@@ -14,6 +14,8 @@ extern const unsigned char clt_ckpt_magic[8];
 #define CLT_CKPT_HEADER_BYTES   24 /* magic, version, endianness marker, flags, header CRC */
 #define CLT_CKPT_SECTION_BYTES  20 /* tag, length, payload CRC, section-header CRC */
 #define CLT_CKPT_MAX_TEXT_BYTES (16u << 20)
+/* A bound on any read of a checkpoint file (the file's own size is read, never more). */
+#define CLT_CKPT_MAX_FILE_BYTES ((uint64_t)1 << 40)
 
 /* CRC32 (zlib) of n bytes, any length. */
 uint32_t clt_ckpt_crc(const void *data, size_t n);

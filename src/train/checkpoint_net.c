@@ -108,7 +108,7 @@ clt_status clt_checkpoint_capture(clt_network *net, clt_checkpoint *ck) {
   if (st == CLT_OK &&
       (!all_finite(p, params) || !all_finite(o, params * (size_t)blocks) || !all_finite(s, state)))
     st = clt_fail(CLT_ERR_NON_FINITE, "the parameters or optimizer state hold NaN or infinite "
-                                      "values; lower the learning rate (--lr)");
+                                      "values; lower the learning rate");
   if (st != CLT_OK) {
     free(table);
     free(p);

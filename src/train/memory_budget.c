@@ -54,7 +54,7 @@ static clt_status check(const clt_memory_budget *b, int batch, int suggest_auto)
                     mib((double)plan.largest_flat), d->name, mib((double)d->max_alloc));
   char asked[64] = "";
   if (b->requested_batch > batch)
-    snprintf(asked, sizeof asked, " (--batch %d cut to the training set's size)",
+    snprintf(asked, sizeof asked, " (a batch of %d cut to the training set's size)",
              b->requested_batch);
   int best = largest_fit(b, batch);
   /* Streaming keeps only two batches of the data on the device. */
@@ -66,12 +66,12 @@ static clt_status check(const clt_memory_budget *b, int batch, int suggest_auto)
   char hint[128];
   if (stream_fits && best)
     snprintf(hint, sizeof hint,
-             "use --stream (the data then stay on the host), or --batch %d or smaller", best);
+             "use streaming (the data then stay on the host), or a batch of %d or smaller", best);
   else if (stream_fits)
-    snprintf(hint, sizeof hint, "use --stream (the data then stay on the host)");
+    snprintf(hint, sizeof hint, "use streaming (the data then stay on the host)");
   else if (best)
-    snprintf(hint, sizeof hint, "use --batch %d or smaller%s", best,
-             suggest_auto ? ", or --batch auto" : "");
+    snprintf(hint, sizeof hint, "use a batch of %d or smaller%s", best,
+             suggest_auto ? ", or an automatic batch" : "");
   else
     snprintf(hint, sizeof hint, "the model does not fit even at batch 1");
   if ((double)plan.total + (double)data <= (double)d->global_mem)
@@ -108,8 +108,8 @@ clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *l
     clt_status st = check(b, first, 0);
     if (st != CLT_OK) return st;
     return clt_fail(CLT_ERR_OUT_OF_MEMORY,
-                    "--batch auto: even batch %d needs more than %.0f%% of the %.1f MiB of %s; "
-                    "give a smaller --batch",
+                    "automatic batch: even batch %d needs more than %.0f%% of the %.1f MiB of %s; "
+                    "give a smaller batch",
                     first, 100 * CLT_AUTO_BATCH_FRACTION, mib((double)b->ctx->dev.global_mem),
                     b->ctx->dev.name);
   }

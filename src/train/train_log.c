@@ -3,17 +3,47 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Keeps the header and the rows of epochs 1..finished of an existing log. */
-static clt_status trim(const char *path, int finished) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return errno == ENOENT ? CLT_OK
-                           : clt_fail(CLT_ERR_IO, "cannot read log %s: %s", path, strerror(errno));
+#include "runtime/file_check.h"
+#include "train/checkpoint.h"
+
+clt_status clt_train_log_target(const char *path, int overwrite, char *real, size_t size) {
+  int exists;
+  CLT_TRY(clt_file_write_target(path, "log", real, size, &exists));
+  if (!exists || overwrite) return CLT_OK;
+  static const char header[] = CLT_TRAIN_LOG_HEADER;
+  char head[sizeof header - 1];
+  size_t got;
+  CLT_TRY(clt_file_read_head(real, "log", head, sizeof head, &got));
+  if (got == 0 || (got == sizeof head && memcmp(head, header, got) == 0)) return CLT_OK;
+  if (clt_checkpoint_has_magic(head, got))
+    return clt_fail(CLT_ERR_USAGE,
+                    "log file %s: that file is a cltrain checkpoint, not a log (did you mean "
+                    "to save there?); give another log file, or allow overwriting to replace it",
+                    path);
+  return clt_fail(CLT_ERR_USAGE,
+                  "log file %s: that file exists and is not a cltrain log (it does not start "
+                  "with the log's header line); give another log file, or allow overwriting to "
+                  "replace it",
+                  path);
+}
+
+/* Keeps the header and the rows of epochs 1..finished of the existing log real (a regular
+ * file: clt_train_log_target); the rewritten file replaces real itself, so that a symbolic
+ * link to it stays a link. */
+static clt_status trim(const char *real, const char *path, int finished) {
+  struct stat sb;
+  if (stat(real, &sb) != 0 && errno == ENOENT) return CLT_OK; /* a new log */
+  FILE *f = NULL;
+  CLT_TRY(clt_file_fopen_read(real, "log", NULL, &f, NULL));
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *out = fopen(tmp, "w");
+  snprintf(tmp, sizeof tmp, "%s.tmp", real);
+  int fd = clt_file_create_fresh(tmp);
+  FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!out) {
+    if (fd >= 0) close(fd);
     fclose(f);
     return clt_fail(CLT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
   }
@@ -33,21 +63,21 @@ static clt_status trim(const char *path, int finished) {
   int bad = ferror(f) || fflush(out) != 0 || ferror(out);
   fclose(f);
   bad |= fclose(out) != 0;
-  if (bad || rename(tmp, path) != 0) {
+  if (bad || rename(tmp, real) != 0) {
     remove(tmp);
     return clt_fail(CLT_ERR_IO, "cannot rewrite log %s", path);
   }
   return CLT_OK;
 }
 
-clt_status clt_train_log_open(const char *path, int resume, int finished_epochs, FILE **out) {
+clt_status clt_train_log_open(const char *path, int resume, int finished_epochs, int overwrite,
+                              FILE **out) {
   *out = NULL;
-  if (resume) CLT_TRY(trim(path, finished_epochs));
-  FILE *f = fopen(path, resume ? "a" : "w");
-  if (!f)
-    return clt_fail(CLT_ERR_IO,
-                    "cannot open log %s: %s; check that the folder exists and is writable", path,
-                    strerror(errno));
+  char real[4096];
+  CLT_TRY(clt_train_log_target(path, overwrite, real, sizeof real));
+  if (resume) CLT_TRY(trim(real, path, finished_epochs));
+  FILE *f;
+  CLT_TRY(clt_file_fopen_write(real, path, "log", resume, &f));
   if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) {
     fprintf(f, "%s\n", CLT_TRAIN_LOG_HEADER);
     if (fflush(f) != 0) {

@@ -10,22 +10,24 @@
 #include "runtime/profile.h"
 #include "runtime/clock.h"
 #include "train/augment.h"
+#include "train/train_step.h"
+#include "train/data_check.h"
 
 /* read_step: the step after which the host looked; first: the step the device guard
  * recorded (0 when only the metrics flag was seen, e.g. in a validation pass). */
 static clt_status non_finite(long read_step, long first) {
   if (first > 0 && first == read_step)
     return clt_fail(CLT_ERR_NON_FINITE,
-                    "the loss became NaN or infinite at step %ld; lower the learning rate (--lr) "
+                    "the loss became NaN or infinite at step %ld; lower the learning rate "
                     "or check the input data",
                     first);
   if (first > 0)
     return clt_fail(CLT_ERR_NON_FINITE,
                     "the loss became NaN or infinite by step %ld (first at step %ld); lower the "
-                    "learning rate (--lr) or check the input data",
+                    "learning rate or check the input data",
                     read_step, first);
   return clt_fail(CLT_ERR_NON_FINITE,
-                  "the loss became NaN or infinite by step %ld; lower the learning rate (--lr) "
+                  "the loss became NaN or infinite by step %ld; lower the learning rate "
                   "or check the input data",
                   read_step);
 }
@@ -60,7 +62,7 @@ static clt_status evaluate_on(clt_network *net, clt_device_data *dd, int n, doub
   if (st == CLT_ERR_NON_FINITE && after_step >= 0)
     return clt_fail(st,
                     "the validation loss became NaN or infinite after step %ld; lower the "
-                    "learning rate (--lr) or check the input data",
+                    "learning rate or check the input data",
                     after_step);
   if (st == CLT_ERR_NON_FINITE)
     return clt_fail(st, "the loss on the evaluated data is NaN or infinite: the parameters or the "
@@ -70,6 +72,8 @@ static clt_status evaluate_on(clt_network *net, clt_device_data *dd, int n, doub
 
 clt_status clt_evaluate(clt_network *net, const clt_dataset *ds, int force_stream, double *loss,
                         double *accuracy) {
+  /* A set of another shape would make the batch gather write past the input buffer. */
+  CLT_TRY(clt_data_check_model(ds, net->model, "evaluated set", "the data given"));
   clt_device_data *dd = NULL;
   int32_t *order = malloc((size_t)(ds->n > 0 ? ds->n : 1) * sizeof *order);
   if (!order) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the evaluation");
@@ -98,6 +102,8 @@ typedef struct run_state {
   clt_augmenter augment; /* training batches only */
   int has_best;
   double best_val_accuracy;
+  int stopped;                /* a callback asked to stop */
+  clt_train_position reached; /* where a stop left the run */
 } run_state;
 
 /* One optimisation step on samples [start, start + n) of the epoch's order. */
@@ -111,19 +117,8 @@ static clt_status train_step(run_state *rs, int start, int n, double lr) {
     clt_profiler_scope(net->ctx, "augment");
     CLT_TRY(clt_augmenter_apply(&rs->augment, net->ctx, net->input, n, step));
   }
-  clt_profiler_scope(net->ctx, "zero gradients");
-  CLT_TRY(clt_network_zero_grads(net));
-  CLT_TRY(clt_network_forward(net, n, 1, step));
-  /* The loss of this step is known on the device now: record a first non-finite one. */
-  clt_profiler_scope(net->ctx, "non-finite guard");
-  clt_arg_mem(&rs->guard_kernel, net->metrics);
-  clt_arg_mem(&rs->guard_kernel, rs->guard);
-  clt_arg_uint(&rs->guard_kernel, step + 1u);
-  CLT_TRY(clt_run_1d(net->ctx, &rs->guard_kernel, 1));
-  CLT_TRY(clt_network_backward(net, n, step));
-  clt_profiler_scope(net->ctx, "optimizer");
-  CLT_TRY(clt_optim_step(rs->opt, net->params.mem, net->grads.mem, net->optimizer.mem,
-                         clt_network_param_arena_floats(net), lr, rs->global_step + 1));
+  clt_step_guard guard = {&rs->guard_kernel, rs->guard};
+  CLT_TRY(clt_train_step(net, rs->opt, n, rs->global_step, lr, &guard));
   rs->global_step++;
   return CLT_OK;
 }
@@ -176,6 +171,11 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
         clt_progress p = {epoch + 1, r->epochs, s + 1, rs->steps_per_epoch,        rs->global_step,
                           loss,      acc,       el,    el > 0 ? images / el : 0.0, lr};
         rs->cb->progress(&p, rs->cb->user);
+        if (rs->cb->stop && *rs->cb->stop) {
+          fill_position(rs, epoch, s + 1, raw, el, &rs->reached);
+          rs->stopped = 1;
+          if (s + 1 < rs->steps_per_epoch) return CLT_OK; /* else: the epoch ends as usual */
+        }
       }
       if (save) {
         clt_train_position pos;
@@ -199,6 +199,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     rep.has_validation = 1;
   }
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
+  if (rs->cb && rs->cb->stop && *rs->cb->stop) rs->stopped = 1;
   int new_best = 0;
   int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
                                         : rep.val_accuracy > rs->best_val_accuracy;
@@ -207,6 +208,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     rs->best_val_accuracy = rep.val_accuracy;
     new_best = 1;
   }
+  fill_position(rs, epoch + 1, 0, NULL, 0.0, &rs->reached);
   if (rs->saving.save) {
     clt_train_position pos;
     fill_position(rs, epoch + 1, 0, NULL, 0.0, &pos);
@@ -225,10 +227,11 @@ static clt_status check_start(const run_state *rs, const clt_train_position *p, 
                     "epoch: the batch size or the training data differ from the checkpoint's run",
                     p->step, p->epoch + 1, p->global_step, rs->steps_per_epoch);
   if (p->epoch >= epochs)
-    return clt_fail(CLT_ERR_USAGE,
-                    "the checkpoint has finished %d epochs already and --epochs is %d (the total, "
-                    "as in Keras): pass --epochs %d or more to train further",
-                    p->epoch, epochs, p->epoch + 1);
+    return clt_fail(
+        CLT_ERR_USAGE,
+        "the checkpoint has finished %d epochs already and the run's epochs setting is %d "
+        "(the total, as in Keras): set epochs to %d or more to train further",
+        p->epoch, epochs, p->epoch + 1);
   return CLT_OK;
 }
 
@@ -242,6 +245,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
                                const clt_dataset *val, const clt_train_config *cfg,
                                const clt_train_callbacks *cb, const clt_train_saving *saving) {
   if (train->n < 1) return clt_fail(CLT_ERR_BAD_DATA, "the training set is empty");
+  CLT_TRY(clt_data_check_model(train, net->model, "training set", "the data given"));
+  if (val && val->n > 0)
+    CLT_TRY(clt_data_check_model(val, net->model, "validation set", "the data given"));
   run_state rs;
   memset(&rs, 0, sizeof rs);
   rs.net = net;
@@ -274,8 +280,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);
     if (st == CLT_OK) st = clt_device_data_set_order(rs.val_data, rs.val_order);
   }
-  for (int e = start->epoch; e < cfg->recipe.epochs && st == CLT_OK; e++)
+  for (int e = start->epoch; e < cfg->recipe.epochs && st == CLT_OK && !rs.stopped; e++)
     st = run_epoch(&rs, e, e == start->epoch ? start->step : 0, train);
+  if (st == CLT_OK && saving && saving->reached) *saving->reached = rs.reached;
   if (st == CLT_OK)
     st = clt_ctx_finish(net->ctx);
   else

@@ -62,6 +62,9 @@ typedef struct clt_train_callbacks {
   void (*progress)(const clt_progress *p, void *user);
   void (*epoch_end)(const clt_epoch_report *r, void *user);
   void *user;
+  /* Optional: when *stop is non-zero after a callback returns, the run stops there (after
+   * that step, or after that epoch's end and its save) with CLT_OK. */
+  const int *stop;
 } clt_train_callbacks;
 
 /* Resuming and saving (train/checkpoint.h writes and reads the files). */
@@ -78,6 +81,9 @@ typedef struct clt_train_saving {
   clt_status (*save)(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
                      void *user);
   void *user;
+  /* Optional: where the run stood when it returned CLT_OK (the end, or where a callback
+   * stopped it); a start for the next call. */
+  clt_train_position *reached;
 } clt_train_saving;
 
 /* Trains net on train (validating on val when val->n > 0) up to cfg->recipe.epochs epochs

@@ -27,6 +27,12 @@ void clt_test_device_spec(char *buf, size_t size) {
   snprintf(buf, size, "%d:%d", ctx->dev.platform_index, ctx->dev.device_index);
 }
 
+static unsigned child_timeout_s;
+
+void clt_test_cltrain_set_timeout(unsigned seconds) {
+  child_timeout_s = seconds;
+}
+
 pid_t clt_test_cltrain_start(const char *folder, const char *device, const char *const *args) {
   const char *argv[48];
   int argc = 0;
@@ -39,6 +45,7 @@ pid_t clt_test_cltrain_start(const char *folder, const char *device, const char 
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
+    if (child_timeout_s) alarm(child_timeout_s);
     if (chdir(folder) != 0 || !freopen("out.txt", "w", stdout) || !freopen("err.txt", "w", stderr))
       _exit(127);
     execv(argv[0], (char *const *)argv);

@@ -21,6 +21,11 @@ void clt_test_device_spec(char *buf, size_t size);
  * folder, its stdout and stderr in folder/out.txt and folder/err.txt; returns its pid. */
 pid_t clt_test_cltrain_start(const char *folder, const char *device, const char *const *args);
 
+/* From now on, children started by clt_test_cltrain_start are killed by SIGALRM (exit code
+ * 128 + 14 = 142) after seconds (0: never): a test of something that must not hang fails
+ * instead of hanging the suite. The alarm survives exec, so cltrain itself is bounded. */
+void clt_test_cltrain_set_timeout(unsigned seconds);
+
 /* Waits for the child pid; returns its exit code, or 128 + the signal that killed it. */
 int clt_test_cltrain_wait(pid_t pid);
 

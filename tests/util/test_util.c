@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/device_open.h"
 #include "runtime/devices.h"
+#include "runtime/env_settings.h"
 #include "runtime/memory.h"
 #include "runtime/rng.h"
 #include "temp_files.h"
@@ -39,7 +41,12 @@ clt_ctx *clt_test_ctx(void) {
     clt_clear_error();
     index = 0;
   }
-  if (clt_ctx_create(&list.devices[index], NULL, &test_ctx) != CLT_OK) {
+  /* The settings the CLI would take from the environment (cache folder, limits, tuning). */
+  clt_env_settings env;
+  clt_env_settings_read(&env, getenv);
+  clt_ctx_options opt = {0};
+  clt_env_settings_fill_ctx(&env, &opt);
+  if (clt_ctx_open(&list.devices[index], &opt, &test_ctx) != CLT_OK) {
     fprintf(stderr, "cannot create a context: %s\n", clt_last_error());
     test_ctx = NULL;
   }
@@ -80,9 +87,12 @@ clt_ctx *clt_test_ctx_with(const char *kernel_dir, const char *cache_dir, int no
   opt.kernel_dir = kernel_dir;
   opt.cache_dir = cache_dir;
   opt.no_kernel_cache = no_cache;
+  clt_env_settings env; /* the rest as the CLI would take it from the environment */
+  clt_env_settings_read(&env, getenv);
+  clt_env_settings_fill_ctx(&env, &opt);
   clt_ctx *ctx = NULL;
-  if (clt_ctx_create(&base->dev, &opt, &ctx) != CLT_OK)
-    fail_msg("clt_ctx_create: %s", clt_last_error());
+  if (clt_ctx_open(&base->dev, &opt, &ctx) != CLT_OK)
+    fail_msg("clt_ctx_open: %s", clt_last_error());
   assert_non_null(ctx);
   return ctx;
 }

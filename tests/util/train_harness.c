@@ -132,7 +132,7 @@ void clt_test_train_run(const clt_test_run_spec *spec, clt_test_run_result *out)
     saving.start = ck.pos;
     clt_checkpoint_free(&ck);
   }
-  clt_train_callbacks cb = {NULL, on_epoch, &rc};
+  clt_train_callbacks cb = {NULL, on_epoch, &rc, NULL};
   OK(clt_train_resumable(t.net, t.opt, spec->train, spec->val, &t.cfg, &cb, &saving));
   if (spec->save_path) assert_true(rc.saved);
   if (spec->evaluate)

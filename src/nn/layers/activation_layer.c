@@ -121,6 +121,11 @@ static void act_describe(const void *self, char *buf, size_t size) {
     snprintf(buf, size, "%s", clt_activation_name(a->act));
 }
 
+static void act_info(const void *self, clt_layer_info *info) {
+  const act_layer *a = self;
+  *info = (clt_layer_info){.act = a->act, .alpha = a->alpha};
+}
+
 static void act_destroy(void *self) {
   act_layer *a = self;
   if (!a) return;
@@ -139,5 +144,6 @@ const clt_layer_ops clt_layer_activation = {
     .forward = act_forward,
     .backward = act_backward,
     .describe = act_describe,
+    .info = act_info,
     .destroy = act_destroy,
 };

@@ -209,6 +209,12 @@ static clt_status add_backward(void *self, const clt_pass *p) {
   return run_strided(L, p, &L->scatter_add, p->workspace, p->dx2);
 }
 
+static void add_info(const void *self, clt_layer_info *info) {
+  const add_layer *L = self;
+  *info = (clt_layer_info){
+      .stride = L->stride, .act = L->ba.act, .alpha = L->ba.alpha, .projection = L->project};
+}
+
 static void add_describe(const void *self, char *buf, size_t size) {
   const add_layer *L = self;
   if (L->project)
@@ -232,6 +238,7 @@ const clt_layer_ops clt_layer_add = {
     .forward = add_forward,
     .backward = add_backward,
     .describe = add_describe,
+    .info = add_info,
     .destroy = add_destroy,
     .from = add_from,
     .set_from_shape = add_set_from_shape,

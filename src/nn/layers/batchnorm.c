@@ -186,6 +186,10 @@ static clt_status bn_backward(void *self, const clt_pass *pass) {
   return clt_run_1d(pass->ctx, k, (size_t)total);
 }
 
+static void bn_info(const void *self, clt_layer_info *info) {
+  *info = (clt_layer_info){.epsilon = ((const bn_layer *)self)->epsilon};
+}
+
 static void bn_describe(const void *self, char *buf, size_t size) {
   const bn_layer *b = self;
   snprintf(buf, size, "momentum %g, epsilon %g", b->momentum, b->epsilon);
@@ -208,5 +212,6 @@ const clt_layer_ops clt_layer_batchnorm = {
     .forward = bn_forward,
     .backward = bn_backward,
     .describe = bn_describe,
+    .info = bn_info,
     .destroy = bn_destroy,
 };

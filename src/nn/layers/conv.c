@@ -262,6 +262,19 @@ static void conv_describe(const void *self, char *buf, size_t size) {
   clt_bias_act_describe(&L->ba, buf, size);
 }
 
+static void conv_info(const void *self, clt_layer_info *info) {
+  const conv_layer *L = self;
+  *info = (clt_layer_info){.size = L->size,
+                           .stride = L->stride,
+                           .pad_top = L->pad_top,
+                           .pad_bottom = L->pad_bottom,
+                           .pad_left = L->pad_left,
+                           .pad_right = L->pad_right,
+                           .bias = L->ba.bias,
+                           .act = L->ba.act,
+                           .alpha = L->ba.alpha};
+}
+
 static void conv_destroy(void *self) {
   conv_layer *L = self;
   if (!L) return;
@@ -283,4 +296,5 @@ const clt_layer_ops clt_layer_conv = {
     .backward = conv_backward,
     .describe = conv_describe,
     .destroy = conv_destroy,
+    .info = conv_info,
 };

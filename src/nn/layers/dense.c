@@ -106,6 +106,11 @@ static void dense_describe(const void *self, char *buf, size_t size) {
   clt_bias_act_describe(&L->ba, buf, size);
 }
 
+static void dense_info(const void *self, clt_layer_info *info) {
+  const dense_layer *L = self;
+  *info = (clt_layer_info){.bias = L->ba.bias, .act = L->ba.act, .alpha = L->ba.alpha};
+}
+
 static void dense_destroy(void *self) {
   dense_layer *L = self;
   if (!L) return;
@@ -124,4 +129,5 @@ const clt_layer_ops clt_layer_dense = {
     .backward = dense_backward,
     .describe = dense_describe,
     .destroy = dense_destroy,
+    .info = dense_info,
 };

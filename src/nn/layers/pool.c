@@ -154,6 +154,11 @@ static void pool_describe(const void *self, char *buf, size_t size) {
   snprintf(buf, size, "%dx%d /%d", p->size, p->size, p->stride);
 }
 
+static void pool_info(const void *self, clt_layer_info *info) {
+  const pool_layer *p = self;
+  *info = (clt_layer_info){.size = p->size, .stride = p->stride};
+}
+
 static void pool_destroy(void *self) {
   pool_layer *p = self;
   if (!p) return;
@@ -173,6 +178,7 @@ const clt_layer_ops clt_layer_maxpool = {
     .backward = pool_backward,
     .describe = pool_describe,
     .destroy = pool_destroy,
+    .info = pool_info,
 };
 
 const clt_layer_ops clt_layer_avgpool = {
@@ -186,4 +192,5 @@ const clt_layer_ops clt_layer_avgpool = {
     .backward = pool_backward,
     .describe = pool_describe,
     .destroy = pool_destroy,
+    .info = pool_info,
 };

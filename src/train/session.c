@@ -1,0 +1,1040 @@
+/* The session: a run composed from its request (train/session.h), moved here from the
+ * cltrain train command, and the public API's session calls (include/cltrain/cltrain.h). */
+#include "train/data_check.h"
+#include "train/gemm_notes.h"
+#include "train/save_targets.h"
+#include "train/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cltrain/cltrain.h"
+#include "nn/augment_section.h"
+#include "runtime/gemm.h"
+#include "runtime/profile.h"
+#include "train/checkpoint.h"
+#include "train/eval_csv.h"
+#include "train/evaluate.h"
+#include "train/inference.h"
+#include "train/run_options.h"
+#include "train/summary.h"
+#include "train/train_csv.h"
+#include "train/train_images.h"
+#include "train/train_log.h"
+#include "train/train_memory.h"
+#include "train/trainer.h"
+
+static int augment_flags_given(const clt_session_request *o) {
+  return o->augment_crop >= 0 || o->augment_flip || o->no_augment;
+}
+
+/* --no-augment, --augment-crop and --augment-flip on r, checked against its input shape. */
+static clt_status augment_overrides(const clt_session_request *o, clt_recipe *r) {
+  if (!augment_flags_given(o)) return CLT_OK;
+  if (o->no_augment) {
+    r->augment_crop = 0;
+    r->augment_flip = CLT_FLIP_NONE;
+  }
+  if (o->augment_crop >= 0) r->augment_crop = o->augment_crop;
+  if (o->augment_flip) r->augment_flip = CLT_FLIP_HORIZONTAL;
+  char why[320];
+  if (clt_augment_problem(r, why, sizeof why))
+    return clt_fail(CLT_ERR_USAGE, "%s: %s", o->augment_crop > 0 ? "augment_crop" : "augment_flip",
+                    why);
+  return CLT_OK;
+}
+
+static clt_status apply_overrides(const clt_session_request *o, clt_recipe *r) {
+  if (o->epochs) r->epochs = o->epochs;
+  if (o->batch) r->batch = o->batch;
+  if (o->lr > 0) r->learning_rate = o->lr;
+  if (o->seed >= 0) r->seed = (uint32_t)o->seed;
+  if (o->optimizer) {
+    clt_optimizer kind;
+    if (clt_optimizer_from_name(o->optimizer, &kind) != 0)
+      return clt_fail(CLT_ERR_USAGE, "optimizer setting %s: unknown; choose one of %s",
+                      o->optimizer, clt_optimizer_choices());
+    if (kind == CLT_OPT_ADAMW && r->optimizer != CLT_OPT_ADAMW && !r->weight_decay_set)
+      r->weight_decay = CLT_RECIPE_DEFAULT_ADAMW_DECAY;
+    r->optimizer = kind;
+  }
+  return augment_overrides(o, r);
+}
+
+typedef struct train_data {
+  clt_dataset all, train, val, test;
+  clt_csv_data *csv; /* CSV data: train and val stream from it; no test set */
+} train_data;
+
+/* The run's data: a CSV table, or a folder (IDX, CIFAR-10 or an image folder, whose own val/
+ * folder then replaces the validation split). Notes and decoding progress go to notes. */
+static clt_status load_data(const clt_run_options *ro, const clt_model *m,
+                            const clt_device_options *dev, train_data *d,
+                            const clt_notes_sink *notes) {
+  const char *dir = ro->data;
+  FILE *info = notes->out;
+  if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
+  int skip = ro->skip_bad_images, stream = ro->stream;
+  CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_TRAIN, dev, skip, stream, &d->all, notes));
+  CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_TEST, dev, skip, stream, &d->test, notes));
+  if (ro->subset) {
+    if (ro->subset < d->all.n) CLT_TRY(clt_dataset_subset(&d->all, 0, ro->subset, &d->all));
+    if (ro->subset < d->test.n) CLT_TRY(clt_dataset_subset(&d->test, 0, ro->subset, &d->test));
+  }
+  /* Every set the run uses, before the first step: the test set too. */
+  CLT_TRY(clt_data_check_model(&d->all, m, "training set", dir));
+  CLT_TRY(clt_data_check_model(&d->test, m, "test set", dir));
+  if (clt_image_folder_has_val(dir)) { /* its own val/ folder: no split of train/ */
+    CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_VAL, dev, skip, stream, &d->val, notes));
+    CLT_TRY(clt_data_check_model(&d->val, m, "validation set", dir));
+    d->train = d->all;
+    memset(&d->all, 0, sizeof d->all);
+    return CLT_OK;
+  }
+  return clt_dataset_split(&d->all, ro->val_split, &d->train, &d->val);
+}
+
+/* Options for one kind of data, given with the other kind: refused, never ignored. */
+static clt_status data_kind_options(const clt_session_request *o, const char *data) {
+  if (o->label) CLT_TRY(clt_data_option_check(data, "label", 1));
+  if (o->task) CLT_TRY(clt_data_option_check(data, "task", 1));
+  if (o->skip_bad_rows) CLT_TRY(clt_data_option_check(data, "skip_bad_rows", 1));
+  if (o->skip_bad_images) CLT_TRY(clt_data_option_check(data, "skip_bad_images", 0));
+  if (o->augment_crop >= 0) CLT_TRY(clt_data_option_check(data, "augment_crop", 0));
+  if (o->augment_flip) CLT_TRY(clt_data_option_check(data, "augment_flip", 0));
+  return CLT_OK;
+}
+
+static void free_data(train_data *d) {
+  clt_dataset_free(&d->all);
+  clt_dataset_free(&d->train);
+  clt_dataset_free(&d->val);
+  clt_dataset_free(&d->test);
+  clt_csv_data_close(d->csv);
+}
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static void copy_path(char *dst, const char *src) {
+  snprintf(dst, CLT_RUN_PATH_MAX, "%s", src ? src : "");
+}
+
+/* The options of a fresh run. */
+static void fresh_options(const clt_session_request *o, clt_run_options *ro) {
+  memset(ro, 0, sizeof *ro);
+  copy_path(ro->model, o->model);
+  copy_path(ro->data, o->data ? o->data : CLT_DEFAULT_DATA_DIR);
+  ro->subset = o->subset;
+  ro->val_split = o->val_split;
+  ro->read_every = o->read_every;
+  ro->stream = o->stream;
+  copy_path(ro->save, o->save);
+  ro->save_every = o->save_every;
+  ro->keep_best = o->keep_best;
+  copy_path(ro->log, o->log);
+  snprintf(ro->version, sizeof ro->version, "%s", CLT_VERSION);
+  snprintf(ro->label, sizeof ro->label, "%s", o->label ? o->label : "");
+  ro->regression = o->task && strcmp(o->task, "regression") == 0;
+  ro->skip_bad_rows = o->skip_bad_rows;
+  ro->skip_bad_images = o->skip_bad_images;
+}
+
+/* The first line where two texts differ (1-based). */
+static int first_difference(const char *a, size_t na, const char *b, size_t nb) {
+  int line = 1;
+  for (size_t i = 0; i < na && i < nb && a[i] == b[i]; i++)
+    if (a[i] == '\n') line++;
+  return line;
+}
+
+static clt_status incompatible(const char *option, const char *given, const char *saved) {
+  return clt_fail(CLT_ERR_USAGE,
+                  "resuming: %s %s differs from the checkpoint's %s; a resumed run keeps the "
+                  "batch, optimizer, seed, subset and validation split it started with (leave "
+                  "%s unset, or train afresh instead of resuming)",
+                  option, given, saved, option);
+}
+
+/* Resume: the model, recipe and options from the checkpoint, then the command line on top
+ * where that keeps the run the same (epochs, learning rate, saving, logging, display). */
+static clt_status resume_setup(const clt_session_request *o, const clt_checkpoint *ck,
+                               clt_run_options *ro, clt_model **model, FILE *info) {
+  clt_recipe r;
+  CLT_TRY(clt_run_options_parse(ck->options, o->resume, ro, &r));
+  if (o->model) {
+    clt_model *given = NULL;
+    CLT_TRY(clt_model_load(o->model, &given));
+    int same = given->text_length == ck->model_length &&
+               memcmp(given->text, ck->model_text, ck->model_length) == 0;
+    int line = first_difference(given->text, given->text_length, ck->model_text, ck->model_length);
+    clt_model_free(given);
+    if (!same)
+      return clt_fail(CLT_ERR_USAGE,
+                      "%s differs from the model %s was made with (%s; first difference on line "
+                      "%d): resume without the model argument (the checkpoint holds its model), "
+                      "or train %s afresh instead of resuming",
+                      o->model, o->resume, ro->model, line, o->model);
+  }
+  char name[CLT_RUN_PATH_MAX + 64];
+  snprintf(name, sizeof name, "%s", ro->model[0] ? ro->model : o->resume);
+  CLT_TRY(clt_checkpoint_model(ck, o->resume, name, model));
+  char given[64], saved[64];
+  if (o->batch && o->batch != r.batch) {
+    snprintf(given, sizeof given, "%d", o->batch);
+    snprintf(saved, sizeof saved, "%d", r.batch);
+    return incompatible("batch", given, saved);
+  }
+  if (o->optimizer && strcmp(o->optimizer, clt_optimizer_name(r.optimizer)) != 0)
+    return incompatible("optimizer", o->optimizer, clt_optimizer_name(r.optimizer));
+  if (o->seed >= 0 && (uint32_t)o->seed != r.seed) {
+    snprintf(given, sizeof given, "%lld", o->seed);
+    snprintf(saved, sizeof saved, "%u", r.seed);
+    return incompatible("seed", given, saved);
+  }
+  if (augment_flags_given(o)) {
+    clt_recipe a = r;
+    CLT_TRY(augment_overrides(o, &a));
+    if (a.augment_crop != r.augment_crop || a.augment_flip != r.augment_flip) {
+      char saved_aug[64];
+      clt_augment_describe(&a, given, sizeof given);
+      clt_augment_describe(&r, saved_aug, sizeof saved_aug);
+      return clt_fail(CLT_ERR_USAGE,
+                      "resuming: the augmentation settings ask for %s but the checkpoint's run "
+                      "augments with %s; a resumed run keeps its augmentation (leave the "
+                      "augmentation settings unset, or train afresh instead of resuming)",
+                      given, saved_aug);
+    }
+  }
+  if (o->subset && o->subset != ro->subset) {
+    snprintf(given, sizeof given, "%d", o->subset);
+    snprintf(saved, sizeof saved, "%d", ro->subset);
+    return incompatible("subset", given, ro->subset ? saved : "(all)");
+  }
+  if (o->val_split_given && o->val_split != ro->val_split) {
+    snprintf(given, sizeof given, "%g", o->val_split);
+    snprintf(saved, sizeof saved, "%g", ro->val_split);
+    return incompatible("val_split", given, saved);
+  }
+  if (o->label && strcmp(o->label, ro->label) != 0) /* CSV data */
+    return incompatible("label", o->label, ro->label[0] ? ro->label : "(the last column)");
+  if (o->task && (strcmp(o->task, "regression") == 0) != ro->regression)
+    return incompatible("task", o->task, ro->regression ? "regression" : "classification");
+  if (o->epochs && o->epochs != r.epochs) {
+    if (r.schedule == CLT_SCHED_COSINE)
+      clt_warn("epochs setting %d changes the length of the cosine schedule (it was planned for %d "
+               "epochs): the learning rates from here on differ from the original plan",
+               o->epochs, r.epochs);
+    r.epochs = o->epochs;
+  }
+  if (o->lr > 0 && o->lr != r.learning_rate) {
+    clt_warn("learning rate setting %g replaces the checkpoint's learning rate %g from here on",
+             o->lr, r.learning_rate);
+    r.learning_rate = o->lr;
+  }
+  if (r.epochs <= ck->pos.epoch) /* said before the data are loaded */
+    return clt_fail(CLT_ERR_USAGE,
+                    "%s has finished %d epochs already and the run's epochs setting is %d (the "
+                    "total, as in Keras): set epochs to %d or more to train further",
+                    o->resume, ck->pos.epoch, r.epochs, ck->pos.epoch + 1);
+  (*model)->recipe = r;
+  if (o->data) copy_path(ro->data, o->data);
+  if (o->read_every) ro->read_every = o->read_every;
+  if (o->stream) ro->stream = 1;
+  /* Saves go to the resumed file, not to the path recorded inside it: resuming from a copy
+   * must not overwrite the run it was copied from. */
+  copy_path(ro->save, o->save ? o->save : o->resume);
+  if (o->save_every) ro->save_every = o->save_every;
+  if (o->keep_best) ro->keep_best = 1;
+  if (o->log) copy_path(ro->log, o->log);
+  snprintf(ro->version, sizeof ro->version, "%s", CLT_VERSION);
+  const clt_train_position *p = &ck->pos;
+  fprintf(info, "Resuming %s: %d of %d epochs done, step %d of %d in epoch %d (global step %ld)\n",
+          o->resume, p->epoch, r.epochs, p->step, ck->steps_per_epoch, p->epoch + 1,
+          p->global_step);
+  return CLT_OK;
+}
+
+/* The checks that need the data and the device. */
+static clt_status resume_check(const clt_checkpoint *ck, const train_data *d, const clt_ctx *ctx,
+                               const char *path) {
+  if (d->train.n != ck->train_n || d->val.n != ck->val_n)
+    return clt_fail(CLT_ERR_USAGE,
+                    "%s was trained on %d training and %d validation images but the data now "
+                    "give %d and %d: resume with the data the checkpoint was made with",
+                    path, ck->train_n, ck->val_n, d->train.n, d->val.n);
+  if (clt_checkpoint_data_crc(&d->train) != ck->data_crc)
+    clt_warn("the training data differ from those %s was trained on: the run goes on, but "
+             "not as it would have without the break",
+             path);
+  char name[256], driver[256];
+  clt_checkpoint_value(ck->device, "device", name, sizeof name);
+  clt_checkpoint_value(ck->device, "driver", driver, sizeof driver);
+  if (strcmp(name, ctx->dev.name) != 0 || strcmp(driver, ctx->dev.driver_version) != 0)
+    clt_warn("%s was made on %s (driver %s); this run is on %s (driver %s): results will "
+             "differ in the last bits from a run that stayed on one device",
+             path, name, driver, ctx->dev.name, ctx->dev.driver_version);
+  return CLT_OK;
+}
+
+/* The caller's callbacks and the --log file, behind the trainer's callbacks. */
+typedef struct epoch_sink {
+  clt_callbacks cb; /* the public callbacks (zeroed: none) */
+  int stop;         /* a callback returned non-zero */
+  FILE *log;
+  const char *log_path;
+  clt_status log_status;
+} epoch_sink;
+
+static void sink_progress(const clt_progress *p, void *user) {
+  epoch_sink *s = user;
+  if (!s->cb.progress) return;
+  clt_progress_info i = {p->epoch,        p->epochs,      p->step,
+                         p->steps,        p->global_step, p->loss,
+                         p->accuracy,     p->elapsed,     p->images_per_second,
+                         p->learning_rate};
+  if (s->cb.progress(&i, s->cb.user)) s->stop = 1;
+}
+
+static void sink_epoch_end(const clt_epoch_report *r, void *user) {
+  epoch_sink *s = user;
+  if (s->cb.epoch_end) {
+    clt_epoch_info i = {r->epoch,         r->epochs,         r->global_step,      r->loss,
+                        r->accuracy,      r->has_validation, r->val_loss,         r->val_accuracy,
+                        r->learning_rate, r->seconds,        r->images_per_second};
+    if (s->cb.epoch_end(&i, s->cb.user)) s->stop = 1;
+  }
+  if (s->log && s->log_status == CLT_OK)
+    s->log_status = clt_train_log_write(s->log, s->log_path, r);
+}
+
+/* Writes checkpoints for the trainer. */
+typedef struct saver {
+  clt_network *net;
+  clt_checkpoint ck; /* the fixed sections; tensors and position filled per save */
+  const char *path;
+  char best[CLT_RUN_PATH_MAX + 8];
+  int keep_best;
+  epoch_sink *sink;
+} saver;
+
+static clt_status save_now(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
+                           void *user) {
+  saver *s = user;
+  (void)rep;
+  /* A failed log write stops the run here, at a consistent point. */
+  if (s->sink->log_status != CLT_OK) return s->sink->log_status;
+  s->ck.pos = *pos;
+  free(s->ck.device);
+  s->ck.device = clt_checkpoint_device_text(s->net->ctx);
+  if (!s->ck.device) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
+  clt_status st = clt_checkpoint_capture(s->net, &s->ck);
+  if (st == CLT_ERR_NON_FINITE)
+    return clt_fail(st,
+                    "the parameters became NaN or infinite by step %ld; %s is left as it was; "
+                    "lower the learning rate",
+                    pos->global_step, s->path);
+  CLT_TRY(st);
+  CLT_TRY(clt_checkpoint_write(s->path, &s->ck));
+  if (new_best && s->keep_best) CLT_TRY(clt_checkpoint_write(s->best, &s->ck));
+  return CLT_OK;
+}
+
+static char *class_names_text(const clt_dataset *ds) {
+  if (!ds->class_names) return NULL;
+  size_t n = 1;
+  for (int i = 0; i < ds->classes; i++) n += strlen(ds->class_names[i]) + 1;
+  char *t = malloc(n);
+  if (!t) return NULL;
+  t[0] = '\0';
+  for (int i = 0; i < ds->classes; i++) {
+    strcat(t, ds->class_names[i]);
+    strcat(t, "\n");
+  }
+  return t;
+}
+
+static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
+                             const clt_run_options *ro, const train_data *d, epoch_sink *sink) {
+  memset(s, 0, sizeof *s);
+  s->net = net;
+  s->path = ro->save;
+  s->keep_best = ro->keep_best;
+  s->sink = sink;
+  if (clt_checkpoint_best_path(ro->save, s->best, sizeof s->best) != 0)
+    return clt_fail(CLT_ERR_USAGE, "save path %s: path too long", ro->save);
+  clt_checkpoint *ck = &s->ck;
+  ck->version = CLT_CHECKPOINT_VERSION;
+  ck->model_text = malloc(model->text_length + 1);
+  ck->options = clt_run_options_text(ro, &model->recipe);
+  ck->class_names = class_names_text(&d->train);
+  if (!ck->model_text || !ck->options || (d->train.class_names && !ck->class_names))
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory preparing checkpoints");
+  memcpy(ck->model_text, model->text, model->text_length);
+  ck->model_text[model->text_length] = '\0';
+  ck->model_length = model->text_length;
+  ck->epochs = model->recipe.epochs;
+  ck->steps_per_epoch = (d->train.n + net->batch - 1) / net->batch;
+  ck->batch = net->batch;
+  ck->seed = model->recipe.seed;
+  ck->train_n = d->train.n;
+  ck->val_n = d->val.n;
+  ck->data_crc = clt_checkpoint_data_crc(&d->train);
+  if (d->csv) CLT_TRY(clt_cli_csv_checkpoint(d->csv, ck));
+  return CLT_OK;
+}
+
+/* ---- the session ---- */
+
+struct clt_session {
+  clt_config cfg;
+  clt_session_request o;
+  char *strings[16]; /* copies of every string of cfg and o */
+  int string_count;
+  int strings_lost;       /* a copy failed: out of host memory */
+  const char *model_text; /* clt_session_open_text */
+  size_t model_length;
+  clt_run_options *ro;
+  clt_model *model;
+  clt_ctx *ctx;
+  clt_optim *opt;
+  clt_network *net;
+  clt_checkpoint ck;
+  int resumed;
+  clt_inference inf; /* clt_session_open_checkpoint: model, ctx and net are inf's */
+  int inference;
+  train_data data;
+  struct timespec t0;
+  clt_train_position pos; /* where training stands */
+  int trained;            /* clt_session_train ran: the log is appended to from now on */
+  char **names;           /* [classes] of a training session */
+  clt_eval_result report; /* the last clt_session_report */
+  clt_class_scores *report_scores;
+  FILE *notes; /* the run's notes for a person, handed to cfg.message */
+  char *notes_buf;
+  size_t notes_len, notes_sent;
+};
+
+/* Hands what the notes gained since the last call to the message callback. */
+static void notes_flush(clt_session *s) {
+  if (!s->notes || fflush(s->notes) != 0) return;
+  if (s->notes_len > s->notes_sent && s->cfg.message)
+    s->cfg.message(s->notes_buf + s->notes_sent, s->cfg.user);
+  s->notes_sent = s->notes_len;
+}
+
+/* notes_flush for a clt_notes_sink. */
+static void notes_hand_on(void *session) {
+  notes_flush(session);
+}
+
+/* Warnings of the calls on s go to its callback. */
+static clt_warning_route route_warnings(const clt_session *s) {
+  clt_warning_route r = {1, s->cfg.warning, s->cfg.user};
+  return clt_warning_route_set(r);
+}
+
+static clt_status open_run(clt_session *s) {
+  const clt_session_request *o = &s->o;
+  FILE *info = s->notes;
+  clt_run_options *ro = s->ro;
+  train_data *data = &s->data;
+  clt_status st = CLT_OK;
+  if (o->resume) {
+    st = clt_checkpoint_read(o->resume, &s->ck);
+    if (st == CLT_OK) st = resume_setup(o, &s->ck, ro, &s->model, info);
+    s->resumed = st == CLT_OK;
+  } else {
+    fresh_options(o, ro);
+    st = s->model_text ? clt_model_parse(s->model_text, s->model_length, o->model, &s->model)
+                       : clt_model_load(o->model, &s->model);
+    if (st == CLT_OK) st = apply_overrides(o, &s->model->recipe);
+  }
+  clt_model *model = s->model;
+  /* The files the run writes, before anything slow. */
+  if (st == CLT_OK) st = clt_save_targets_check(ro->save, ro->keep_best, ro->log, o->overwrite);
+  /* Options the data would ignore, and keeping the best without a validation split: at once. */
+  if (st == CLT_OK) st = data_kind_options(o, ro->data);
+  if (st == CLT_OK && ro->keep_best && ro->val_split == 0) st = clt_keep_best_check(1, &data->val);
+  /* The device before the data: a batch that cannot fit fails at once (precheck). */
+  if (st == CLT_OK) st = clt_open_device(&o->dev, o->profile, &s->ctx);
+  if (st == CLT_OK) st = clt_optim_create(s->ctx, &model->recipe, &s->opt);
+  if (st == CLT_OK && !o->batch_auto)
+    st = clt_train_memory_precheck(model, s->ctx, clt_optim_state_per_param(s->opt), ro->data,
+                                   ro->subset, ro->val_split, ro->stream);
+  clt_notes_sink notes = {info, notes_hand_on, s};
+  if (st == CLT_OK) st = load_data(ro, model, &o->dev, data, &notes);
+  if (st == CLT_OK) st = clt_keep_best_check(ro->keep_best && ro->save[0], &data->val);
+  if (st == CLT_OK && o->resume) st = resume_check(&s->ck, data, s->ctx, o->resume);
+  if (st == CLT_OK)
+    st = clt_train_memory_plan(model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
+                               &data->val, &data->test, ro->stream, o->batch_auto,
+                               o->resume != NULL, info);
+  if (st == CLT_OK) {
+    clt_train_summary(info, model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
+                      &data->val, &data->test);
+    int batch = model->recipe.batch < data->train.n ? model->recipe.batch : data->train.n;
+    st = clt_network_create(model, s->ctx, batch, clt_optim_state_per_param(s->opt),
+                            model->recipe.seed, &s->net);
+  }
+  if (st == CLT_OK && o->resume) st = clt_checkpoint_restore(s->net, &s->ck, 1);
+  if (st == CLT_OK) {
+    fprintf(info, "Preparing GEMM kernels...");
+    notes_flush(s);
+    st = clt_gemm_warm_up(s->ctx);
+    fprintf(info, " ready %.1f s after start\n", seconds_since(&s->t0));
+    clt_train_gemm_notes(info); /* shapes first met in training are chosen then: say so */
+  }
+  if (st == CLT_OK && o->resume) s->pos = s->ck.pos;
+  return st;
+}
+
+static clt_status train_run(clt_session *s, epoch_sink *sink) {
+  const clt_session_request *o = &s->o;
+  const clt_run_options *ro = s->ro;
+  FILE *info = s->notes;
+  clt_model *model = s->model;
+  clt_network *net = s->net;
+  clt_ctx *ctx = s->ctx;
+  const train_data *data = &s->data;
+  saver sv;
+  memset(&sv, 0, sizeof sv);
+  clt_train_saving saving;
+  memset(&saving, 0, sizeof saving);
+  clt_status st = CLT_OK;
+  saving.start = s->pos;
+  clt_train_position reached = s->pos;
+  saving.reached = &reached;
+  if (ro->log[0]) {
+    sink->log_path = ro->log;
+    st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, o->overwrite,
+                            &sink->log);
+  }
+  if (st == CLT_OK && ro->save[0]) {
+    st = saver_init(&sv, net, model, ro, data, sink);
+    saving.save = save_now;
+    saving.user = &sv;
+    saving.save_every = ro->save_every;
+  }
+  if (st == CLT_OK) {
+    clt_train_callbacks cb = {sink_progress, sink_epoch_end, sink, &sink->stop};
+    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression, NULL};
+    if (o->profile) st = clt_profiler_start(ctx);
+    if (st == CLT_OK)
+      st = clt_train_resumable(net, s->opt, &data->train, &data->val, &cfg, &cb, &saving);
+    if (st == CLT_OK) st = sink->log_status;
+    if (st == CLT_OK && o->profile) {
+      st = clt_profiler_collect(ctx);
+      long steps = (long)(model->recipe.epochs - saving.start.epoch) *
+                       ((data->train.n + net->batch - 1) / net->batch) -
+                   saving.start.step;
+      fprintf(info, "Device time per training step (%ld steps; validation included):\n", steps);
+      clt_profiler_print(ctx, info, steps);
+      clt_profiler_stop(ctx);
+    }
+  }
+  if (sink->log && fclose(sink->log) != 0 && st == CLT_OK)
+    st = clt_fail(CLT_ERR_IO, "cannot write log %s", ro->log);
+  sink->log = NULL;
+  clt_checkpoint_free(&sv.ck);
+  if (st == CLT_OK && ro->save[0])
+    fprintf(info, "Checkpoint: %s%s%s\n", ro->save, ro->keep_best ? "; best: " : "",
+            ro->keep_best ? sv.best : "");
+  if (st == CLT_OK && data->csv) clt_cli_csv_report_memory(data->csv, info);
+  if (st == CLT_OK) s->pos = reached;
+  s->trained = 1;
+  return st;
+}
+
+/* ---- the public API ---- */
+
+/* The struct_size prefix of src (at most dst_size bytes) over dst's defaults. */
+static void copy_sized(void *dst, size_t dst_size, const void *src) {
+  if (!src) return;
+  size_t n = *(const size_t *)src;
+  memcpy(dst, src, n < dst_size ? n : dst_size);
+  *(size_t *)dst = dst_size;
+}
+
+const char *clt_version(void) {
+  return CLT_VERSION;
+}
+
+void clt_config_init(clt_config *c) {
+  memset(c, 0, sizeof *c);
+  c->struct_size = sizeof *c;
+  c->kernel_cache = 1;
+  c->gemm_tuning = 1;
+}
+
+void clt_run_config_init(clt_run_config *r) {
+  memset(r, 0, sizeof *r);
+  r->struct_size = sizeof *r;
+  r->val_split = -1.0;
+  r->seed = -1;
+  r->augment_crop = -1;
+  r->regression = -1;
+}
+
+static const char *keep(clt_session *s, const char *text) {
+  if (!text) return NULL;
+  char *copy =
+      s->string_count < (int)(sizeof s->strings / sizeof s->strings[0]) ? strdup(text) : NULL;
+  if (!copy) {
+    s->strings_lost = 1;
+    return NULL;
+  }
+  s->strings[s->string_count++] = copy;
+  return copy;
+}
+
+/* A session with its config and notes stream, before anything is opened. */
+static clt_status session_new(const clt_config *config, clt_session **out) {
+  *out = NULL;
+  clt_session *s = calloc(1, sizeof *s);
+  if (!s) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+  clock_gettime(CLOCK_MONOTONIC, &s->t0);
+  clt_config_init(&s->cfg);
+  copy_sized(&s->cfg, sizeof s->cfg, config);
+  clt_device_options *d = &s->o.dev;
+  d->device = keep(s, s->cfg.device);
+  d->kernel_dir = keep(s, s->cfg.kernel_dir);
+  d->cache_dir = keep(s, s->cfg.cache_dir);
+  d->no_kernel_cache = !s->cfg.kernel_cache;
+  d->no_gemm_tune = !s->cfg.gemm_tuning;
+  d->memory_limit = s->cfg.memory_limit;
+  d->alloc_limit = s->cfg.alloc_limit;
+  d->gemm_mode = keep(s, s->cfg.gemm_selection);
+  d->gemm_budget = s->cfg.gemm_budget;
+  d->host_memory = s->cfg.host_memory_limit;
+  s->o.profile = s->cfg.profile;
+  s->o.seed = -1;
+  s->o.augment_crop = -1;
+  s->o.val_split = 0.1;
+  s->notes = open_memstream(&s->notes_buf, &s->notes_len);
+  s->ro = calloc(1, sizeof *s->ro);
+  *out = s;
+  if (!s->notes || !s->ro || s->strings_lost)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+  return CLT_OK;
+}
+
+/* The run settings of run over the request's "not given" values. */
+static void request_from(clt_session *s, const clt_run_config *given) {
+  clt_run_config run;
+  clt_run_config_init(&run);
+  copy_sized(&run, sizeof run, given);
+  clt_session_request *o = &s->o;
+  o->data = keep(s, run.data);
+  o->subset = run.subset;
+  o->val_split_given = run.val_split >= 0.0;
+  if (o->val_split_given) o->val_split = run.val_split;
+  o->epochs = run.epochs;
+  o->batch = run.batch;
+  o->batch_auto = run.batch_auto;
+  o->lr = run.learning_rate;
+  o->optimizer = keep(s, run.optimizer);
+  o->seed = run.seed;
+  o->read_every = run.read_every;
+  o->stream = run.stream;
+  o->save = keep(s, run.save);
+  o->save_every = run.save_every;
+  o->keep_best = run.keep_best;
+  o->log = keep(s, run.log);
+  o->label = keep(s, run.label);
+  o->task = run.regression < 0 ? NULL : run.regression ? "regression" : "classification";
+  o->skip_bad_rows = run.skip_bad_rows;
+  o->skip_bad_images = run.skip_bad_images;
+  o->augment_crop = run.augment_crop;
+  o->augment_flip = run.augment_flip;
+  o->no_augment = run.no_augment;
+  o->overwrite = run.overwrite;
+}
+
+static clt_status class_names(clt_session *s) {
+  int k = s->model->classes;
+  s->names = calloc((size_t)k, sizeof *s->names);
+  if (!s->names) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  const clt_dataset *ds = &s->data.train;
+  for (int i = 0; i < k; i++) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", i);
+    s->names[i] = strdup(ds->class_names && i < ds->classes ? ds->class_names[i] : buf);
+    if (!s->names[i]) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  }
+  return CLT_OK;
+}
+
+static clt_status finish_open(clt_session *s, clt_status st, clt_session **out) {
+  if (st == CLT_OK && !s->inference) st = class_names(s);
+  notes_flush(s);
+  if (st != CLT_OK) {
+    clt_session_close(s);
+    s = NULL;
+  }
+  *out = s;
+  return st;
+}
+
+static clt_status open_with(const clt_config *config, const char *model, const char *text,
+                            size_t length, const char *resume, const clt_run_config *run,
+                            clt_session **out) {
+  clt_session *s = NULL;
+  clt_status st = session_new(config, &s);
+  if (!s) return st;
+  clt_warning_route old = route_warnings(s);
+  if (st == CLT_OK) {
+    request_from(s, run);
+    s->o.model = keep(s, model);
+    s->o.resume = keep(s, resume);
+    s->model_text = text;
+    s->model_length = length;
+    if (s->strings_lost)
+      st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for a session");
+    else if (!s->o.model && !resume)
+      st = clt_fail(CLT_ERR_USAGE, "no model given: name a model file or pass its text");
+    if (st == CLT_OK) st = open_run(s);
+    s->model_text = NULL; /* not kept: the model holds its own copy */
+  }
+  st = finish_open(s, st, out);
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_open(const clt_config *config, const char *model_path,
+                            const clt_run_config *run, clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open: out is NULL");
+  *out = NULL;
+  if (!model_path) return clt_fail(CLT_ERR_USAGE, "clt_session_open: no model file given");
+  return open_with(config, model_path, NULL, 0, NULL, run, out);
+}
+
+clt_status clt_session_open_text(const clt_config *config, const char *text, size_t length,
+                                 const char *name, const clt_run_config *run, clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open_text: out is NULL");
+  *out = NULL;
+  if (!text) return clt_fail(CLT_ERR_USAGE, "clt_session_open_text: no model text given");
+  return open_with(config, name ? name : "(model text)", text, length, NULL, run, out);
+}
+
+clt_status clt_session_resume(const clt_config *config, const char *checkpoint,
+                              const char *model_path, const clt_run_config *overrides,
+                              clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_resume: out is NULL");
+  *out = NULL;
+  if (!checkpoint) return clt_fail(CLT_ERR_USAGE, "clt_session_resume: no checkpoint given");
+  return open_with(config, model_path, NULL, 0, checkpoint, overrides, out);
+}
+
+clt_status clt_session_open_checkpoint(const clt_config *config, const char *checkpoint, int batch,
+                                       clt_session **out) {
+  if (!out) return clt_fail(CLT_ERR_USAGE, "clt_session_open_checkpoint: out is NULL");
+  *out = NULL;
+  if (!checkpoint)
+    return clt_fail(CLT_ERR_USAGE, "clt_session_open_checkpoint: no checkpoint given");
+  clt_session *s = NULL;
+  clt_status st = session_new(config, &s);
+  if (!s) return st;
+  clt_warning_route old = route_warnings(s);
+  s->inference = 1;
+  if (st == CLT_OK) st = clt_inference_open(checkpoint, &s->o.dev, batch, &s->inf);
+  if (st == CLT_OK) {
+    s->model = s->inf.model;
+    s->ctx = s->inf.ctx;
+    s->net = s->inf.net;
+    *s->ro = s->inf.run;
+    s->pos = s->inf.ck.pos;
+  }
+  st = finish_open(s, st, out);
+  clt_warning_route_set(old);
+  return st;
+}
+
+void clt_session_close(clt_session *s) {
+  if (!s) return;
+  if (s->inference) {
+    clt_inference_close(&s->inf);
+  } else {
+    if (s->names && s->model)
+      for (int i = 0; i < s->model->classes; i++) free(s->names[i]);
+    clt_network_destroy(s->net);
+    clt_optim_destroy(s->opt);
+    clt_ctx_destroy(s->ctx);
+    clt_model_free(s->model);
+  }
+  free(s->names);
+  clt_eval_result_free(&s->report);
+  free(s->report_scores);
+  clt_checkpoint_free(&s->ck);
+  free_data(&s->data);
+  free(s->ro);
+  if (s->notes) fclose(s->notes);
+  free(s->notes_buf);
+  for (int i = 0; i < s->string_count; i++) free(s->strings[i]);
+  free(s);
+}
+
+clt_status clt_session_train(clt_session *s, const clt_callbacks *callbacks, int *stopped) {
+  if (stopped) *stopped = 0;
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_train: no session");
+  if (s->inference)
+    return clt_fail(CLT_ERR_USAGE, "a session opened for inference cannot train: resume the "
+                                   "checkpoint instead (clt_session_resume)");
+  clt_warning_route old = route_warnings(s);
+  epoch_sink sink;
+  memset(&sink, 0, sizeof sink);
+  copy_sized(&sink.cb, sizeof sink.cb, callbacks);
+  clt_status st = train_run(s, &sink);
+  notes_flush(s);
+  if (st == CLT_OK && stopped) *stopped = sink.stop;
+  clt_warning_route_set(old);
+  return st;
+}
+
+/* The test split of a folder (IDX, CIFAR-10 or images fitted to the model's input, with the
+ * run's skip_bad_images), checked against the model's input. */
+static clt_status load_test(clt_session *s, const char *dir, clt_dataset *ds) {
+  clt_notes_sink notes = {s->notes, notes_hand_on, s};
+  CLT_TRY(clt_train_load_images(dir, s->model, CLT_FOLDER_TEST, &s->o.dev, s->ro->skip_bad_images,
+                                0, ds, s->notes ? &notes : NULL));
+  return clt_data_check_model(ds, s->model, "test set", dir);
+}
+
+clt_status clt_session_evaluate(clt_session *s, const char *data, double *loss, double *accuracy,
+                                int *samples) {
+  if (loss) *loss = 0;
+  if (accuracy) *accuracy = 0;
+  if (samples) *samples = 0;
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_evaluate: no session");
+  clt_warning_route old = route_warnings(s);
+  clt_dataset own;
+  memset(&own, 0, sizeof own);
+  const clt_dataset *ds = data ? &own : &s->data.test;
+  clt_status st = data ? load_test(s, data, &own) : CLT_OK;
+  double l = 0, a = 0;
+  if (st == CLT_OK && ds->n > 0) st = clt_evaluate(s->net, ds, s->ro->stream, &l, &a);
+  if (st == CLT_OK) {
+    if (loss) *loss = l;
+    if (accuracy) *accuracy = a;
+    if (samples) *samples = ds->n;
+  }
+  clt_dataset_free(&own);
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_predict(clt_session *s, const float *images, int count,
+                               float *probabilities) {
+  if (!s || !images || !probabilities || count < 0)
+    return clt_fail(CLT_ERR_USAGE, "clt_session_predict: a session, images and room for the "
+                                   "probabilities are needed, and a count of 0 or more");
+  clt_warning_route old = route_warnings(s);
+  size_t sample = clt_shape_size(s->model->input);
+  int k = s->model->classes, b = s->net->batch;
+  clt_status st = CLT_OK;
+  for (int start = 0; start < count && st == CLT_OK; start += b) {
+    int n = count - start < b ? count - start : b;
+    st = clt_infer(s->net, images + (size_t)start * sample, NULL, n,
+                   probabilities + (size_t)start * (size_t)k);
+  }
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_save(clt_session *s, const char *path) {
+  if (!s || !path || !*path) return clt_fail(CLT_ERR_USAGE, "clt_session_save: no path given");
+  if (s->inference)
+    return clt_fail(CLT_ERR_USAGE, "a session opened for inference holds no training data to "
+                                   "record: resume the checkpoint to save it again");
+  clt_warning_route old = route_warnings(s);
+  clt_run_options *ro = malloc(sizeof *ro);
+  clt_status st = ro ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
+  epoch_sink sink;
+  memset(&sink, 0, sizeof sink);
+  saver sv;
+  memset(&sv, 0, sizeof sv);
+  if (st == CLT_OK) {
+    *ro = *s->ro;
+    copy_path(ro->save, path);
+    ro->keep_best = 0;
+    st = saver_init(&sv, s->net, s->model, ro, &s->data, &sink);
+  }
+  if (st == CLT_OK) st = save_now(&s->pos, NULL, 0, &sv);
+  clt_checkpoint_free(&sv.ck);
+  free(ro);
+  clt_warning_route_set(old);
+  return st;
+}
+
+clt_status clt_session_model(const clt_session *s, clt_model_info *info) {
+  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_model: no session or no info");
+  clt_model_info i;
+  memset(&i, 0, sizeof i);
+  const clt_model *m = s->model;
+  i.height = m->input.h;
+  i.width = m->input.w;
+  i.channels = m->input.c;
+  i.classes = m->classes;
+  i.layers = m->layer_count;
+  i.parameters = m->param_floats;
+  i.regression = m->regression;
+  i.batch = s->net->batch;
+  i.epochs = m->recipe.epochs;
+  i.epochs_done = s->pos.epoch;
+  i.train_samples = s->data.train.n;
+  i.val_samples = s->data.val.n;
+  i.test_samples = s->data.test.n;
+  i.global_step = s->pos.global_step;
+  i.name = m->name;
+  i.data = s->ro->data;
+  if (s->inference) i.epochs = s->inf.ck.epochs;
+  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
+  i.struct_size = n;
+  memcpy(info, &i, n);
+  return CLT_OK;
+}
+
+clt_status clt_session_summary(const clt_session *s, char *buf, size_t size, size_t *needed) {
+  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_summary: no session");
+  char *text = NULL;
+  size_t length = 0;
+  FILE *f = open_memstream(&text, &length);
+  if (!f) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
+  clt_train_summary(f, s->model, s->ctx, s->net->optimizer_blocks, &s->data.train, &s->data.val,
+                    &s->data.test);
+  int bad = fclose(f) != 0;
+  if (bad || !text) {
+    free(text);
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
+  }
+  if (needed) *needed = length + 1;
+  if (buf && size > 0) snprintf(buf, size, "%s", text);
+  free(text);
+  return CLT_OK;
+}
+
+clt_status clt_session_memory(const clt_session *s, clt_memory_info *info) {
+  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_memory: no session or no info");
+  clt_memory_plan plan;
+  clt_network_plan(s->model, s->ctx, s->net->batch, s->net->optimizer_blocks, &plan);
+  clt_memory_info i;
+  memset(&i, 0, sizeof i);
+  i.parameters = plan.params;
+  i.gradients = plan.grads;
+  i.optimizer = plan.optimizer;
+  i.state = plan.state;
+  i.activations = plan.activations;
+  i.total = plan.total;
+  i.activation_chunks = plan.activation_chunks;
+  const clt_dataset *t = &s->data.train;
+  size_t sample = (size_t)t->h * (size_t)t->w * (size_t)t->c * sizeof(float);
+  i.data = t->source ? 2 * (size_t)s->net->batch * sample
+                     : ((size_t)t->n + (size_t)s->data.val.n) * sample;
+  i.device = s->ctx->dev.global_mem;
+  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
+  i.struct_size = n;
+  memcpy(info, &i, n);
+  return CLT_OK;
+}
+
+clt_status clt_session_class_name(const clt_session *s, int i, const char **name) {
+  if (!s || !name) return clt_fail(CLT_ERR_USAGE, "clt_session_class_name: no session or name");
+  *name = NULL;
+  if (i < 0 || i >= s->model->classes)
+    return clt_fail(CLT_ERR_USAGE, "class %d does not exist: the model has %d classes (0 to %d)", i,
+                    s->model->classes, s->model->classes - 1);
+  *name = s->inference ? s->inf.class_names[i] : s->names[i];
+  return CLT_OK;
+}
+
+clt_status clt_session_samples(const clt_session *s, clt_split split, int first, int count,
+                               float *images, int *labels) {
+  if (!s || !images) return clt_fail(CLT_ERR_USAGE, "clt_session_samples: no session or images");
+  const clt_dataset *ds = split == CLT_SPLIT_TRAIN        ? &s->data.train
+                          : split == CLT_SPLIT_VALIDATION ? &s->data.val
+                                                          : &s->data.test;
+  if (ds->source)
+    return clt_fail(CLT_ERR_UNSUPPORTED, "the session's data are streamed from a file, not held "
+                                         "in memory: read the samples from the file itself");
+  if (first < 0 || count < 0 || first > ds->n - count)
+    return clt_fail(CLT_ERR_USAGE, "samples %d to %d asked for, but the split holds %d", first,
+                    first + count - 1, ds->n);
+  size_t sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
+  if (count > 0)
+    memcpy(images, ds->images + (size_t)first * sample, (size_t)count * sample * sizeof(float));
+  for (int i = 0; labels && i < count; i++) labels[i] = ds->labels[first + i];
+  return CLT_OK;
+}
+
+/* The test data of an evaluation into test (moved from the cltrain eval command). */
+static clt_status report_data(clt_session *s, const char *dir, int subset, clt_dataset *test,
+                              clt_cli_csv_eval **csv) {
+  const clt_model *m = s->model;
+  clt_status st = CLT_OK;
+  if (clt_csv_data_path(dir) && !s->inference)
+    return clt_fail(CLT_ERR_UNSUPPORTED, "a CSV file is evaluated with the statistics a "
+                                         "checkpoint holds: save the session and open the "
+                                         "checkpoint (clt_session_open_checkpoint)");
+  if (clt_csv_data_path(dir))
+    st = clt_cli_csv_eval_open(&s->inf, dir, csv, test);
+  else
+    st = load_test(s, dir, test);
+  if (st == CLT_OK && *csv && subset)
+    st = clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
+                                 "with fewer rows");
+  if (st == CLT_OK && subset && subset < test->n) st = clt_dataset_subset(test, 0, subset, test);
+  if (st == CLT_OK) st = clt_data_check_model(test, m, "test set", dir);
+  return st;
+}
+
+clt_status clt_session_report(clt_session *s, const char *data, int subset,
+                              clt_eval_report *report) {
+  if (!s || !report) return clt_fail(CLT_ERR_USAGE, "clt_session_report: no session or report");
+  clt_warning_route old = route_warnings(s);
+  clt_eval_result_free(&s->report);
+  free(s->report_scores);
+  s->report_scores = NULL;
+  const char *dir = data ? data : s->ro->data;
+  clt_dataset test;
+  memset(&test, 0, sizeof test);
+  clt_cli_csv_eval *csv = NULL;
+  clt_eval_result *r = &s->report;
+  clt_status st = report_data(s, dir, subset, &test, &csv);
+  if (st == CLT_OK) st = clt_evaluate_detailed(s->net, &test, r);
+  if (st == CLT_OK) {
+    s->report_scores = calloc((size_t)(r->classes > 0 ? r->classes : 1), sizeof *s->report_scores);
+    if (!s->report_scores) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  }
+  if (st == CLT_OK) {
+    clt_eval_report e;
+    memset(&e, 0, sizeof e);
+    e.samples = r->n;
+    e.classes = r->classes;
+    e.loss = r->loss;
+    e.accuracy = r->accuracy;
+    e.top5 = r->top5;
+    e.mae = r->mae;
+    e.confusion = r->confusion;
+    for (int c = 0; c < r->classes && r->per_class; c++) {
+      const clt_class_stats *p = &r->per_class[c];
+      s->report_scores[c] = (clt_class_scores){p->precision, p->recall, p->f1, p->support};
+    }
+    e.per_class = s->report_scores;
+    e.macro =
+        (clt_class_scores){r->macro.precision, r->macro.recall, r->macro.f1, r->macro.support};
+    e.weighted = (clt_class_scores){r->weighted.precision, r->weighted.recall, r->weighted.f1,
+                                    r->weighted.support};
+    size_t n = report->struct_size < sizeof e ? report->struct_size : sizeof e;
+    e.struct_size = n;
+    memcpy(report, &e, n);
+  }
+  clt_dataset_free(&test);
+  clt_cli_csv_eval_close(csv);
+  clt_warning_route_set(old);
+  return st;
+}
