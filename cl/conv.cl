@@ -90,3 +90,69 @@ __kernel void col2im(__global const float *dcol, __global float *dx, int N, int 
   }
   dx[(size_t)(t * W + iw) * C + c] = s;
 }
+
+/* Vector variants of im2col and col2im for C a multiple of CONV_V (4, 8 or 16; the
+ * layer picks the widest that divides C): work-item dimension 0 walks vectors of CONV_V
+ * channels, so each work-item moves CONV_V floats with one load and one store and a
+ * vector never straddles two taps (all of it is inside the input, or all padding). On
+ * CPUs this does not depend on the implicit vectoriser; on GPUs it is a wide load. */
+#ifndef CONV_V
+#define CONV_V 4
+#endif
+#define CONV_CAT_(a, b) a##b
+#define CONV_CAT(a, b) CONV_CAT_(a, b)
+#define CONV_VEC CONV_CAT(float, CONV_V)
+#define CONV_VLOAD(p) CONV_CAT(vload, CONV_V)(0, p)
+#define CONV_VSTORE(v, p) CONV_CAT(vstore, CONV_V)(v, 0, p)
+
+/* im2col with work-item (jv, ow*K + kh, t): entries j = jv*CONV_V .. + CONV_V - 1. */
+__kernel void im2col_vec(__global const float *x, __global float *col, int N, int H, int W,
+                         int C, int OH, int OW, int K, int S, int pt, int pl) {
+  int jv = get_global_id(0);
+  int d1 = get_global_id(1);
+  int t = get_global_id(2);
+  int ow = d1 / CONV_K;
+  int kh = d1 - ow * CONV_K;
+  int n = t / OH;
+  int oh = t - n * OH;
+  int kc = CONV_K * C;
+  int j = jv * CONV_V;
+  if (n >= N || ow >= OW || j >= kc) return;
+  int ih = oh * CONV_S - pt + kh;
+  int xw = (ow * CONV_S - pl) * C + j; /* offset within input row ih */
+  CONV_VEC v = (CONV_VEC)0.0f;
+  if (ih >= 0 && ih < H && xw >= 0 && xw < W * C)
+    v = CONV_VLOAD(x + (size_t)((n * H + ih) * W) * C + xw);
+  CONV_VSTORE(v, col + (size_t)(((t * OW + ow) * CONV_K + kh) * kc) + j);
+}
+
+/* col2im with work-item (cv, iw, t): channels cv*CONV_V .. + CONV_V - 1 of one input
+ * pixel, the same gather and order as col2im. */
+__kernel void col2im_vec(__global const float *dcol, __global float *dx, int N, int H, int W,
+                         int C, int OH, int OW, int K, int S, int pt, int pl) {
+  int cv = get_global_id(0);
+  int iw = get_global_id(1);
+  int t = get_global_id(2);
+  int n = t / H;
+  int ih = t - n * H;
+  int c = cv * CONV_V;
+  if (n >= N || iw >= W || c >= C) return;
+  int ph = ih + pt, pw = iw + pl;
+  int kh0 = ph % CONV_S, kw0 = pw % CONV_S;
+  int oh0 = ph / CONV_S, ow0 = pw / CONV_S;
+  int kc = CONV_K * C, kkc = CONV_K * kc;
+  int taps = (CONV_K + CONV_S - 1) / CONV_S;
+  CONV_VEC s = (CONV_VEC)0.0f;
+  CONV_UNROLL
+  for (int a = 0; a < taps; a++) {
+    int kh = kh0 + a * CONV_S, oh = oh0 - a;
+    if (kh >= CONV_K || oh < 0 || oh >= OH) continue;
+    CONV_UNROLL
+    for (int b = 0; b < taps; b++) {
+      int kw = kw0 + b * CONV_S, ow = ow0 - b;
+      if (kw >= CONV_K || ow < 0 || ow >= OW) continue;
+      s += CONV_VLOAD(dcol + (size_t)(((n * OH + oh) * OW + ow) * kkc + kh * kc + kw * C) + c);
+    }
+  }
+  CONV_VSTORE(s, dx + (size_t)(t * W + iw) * C + c);
+}

@@ -151,3 +151,66 @@ __kernel void avgpool_backward(__global const float *dy, __global float *dx, int
   }
   dx[(size_t)(t * W + w) * C + c] = sum * inv_area;
 }
+
+/* Vector variants of maxpool_forward and maxpool_backward_disjoint for C a multiple of
+ * POOL_V (4, 8 or 16; the layer picks the widest that divides C): work-item dimension 0
+ * walks vectors of POOL_V channels, so each one is a vector load, compare and select
+ * (explicit SIMD on CPUs, wide accesses on GPUs). Same results as the scalar kernels:
+ * the first maximum in scan order (strict >), NaN never replacing the running best. */
+#ifndef POOL_V
+#define POOL_V 4
+#endif
+#define POOL_CAT_(a, b) a##b
+#define POOL_CAT(a, b) POOL_CAT_(a, b)
+#define POOL_FV POOL_CAT(float, POOL_V)
+#define POOL_IV POOL_CAT(int, POOL_V)
+#define POOL_VLOAD(p) POOL_CAT(vload, POOL_V)(0, p)
+#define POOL_VSTORE(v, p) POOL_CAT(vstore, POOL_V)(v, 0, p)
+
+__kernel void maxpool_forward_vec(__global const float *x, __global float *y,
+                                  __global int *argmax, int save, int N, int H, int W, int C,
+                                  int OH, int OW, int K, int S) {
+  int cv = get_global_id(0);
+  int ow = get_global_id(1);
+  int t = get_global_id(2);
+  int n = t / OH;
+  int oh = t - n * OH;
+  int c = cv * POOL_V;
+  if (n >= N || ow >= OW || c >= C) return;
+  size_t base = (size_t)((n * H + oh * POOL_S) * W + ow * POOL_S) * C + c;
+  POOL_FV best = POOL_VLOAD(x + base);
+  POOL_IV at = (POOL_IV)0;
+  POOL_UNROLL
+  for (int kh = 0; kh < POOL_K; kh++)
+    POOL_UNROLL
+    for (int kw = 0; kw < POOL_K; kw++) {
+      POOL_FV v = POOL_VLOAD(x + base + (size_t)((kh * W + kw) * C));
+      POOL_IV greater = v > best;
+      best = select(best, v, greater);
+      at = select(at, (POOL_IV)(kh * POOL_K + kw), greater);
+    }
+  size_t o = (size_t)(t * OW + ow) * C + c;
+  POOL_VSTORE(best, y + o);
+  if (save) POOL_VSTORE(at, argmax + o);
+}
+
+__kernel void maxpool_backward_disjoint_vec(__global const float *dy, __global const int *argmax,
+                                            __global float *dx, int N, int H, int W, int C,
+                                            int OH, int OW, int K, int S) {
+  int cv = get_global_id(0);
+  int w = get_global_id(1);
+  int t = get_global_id(2);
+  int n = t / H;
+  int h = t - n * H;
+  int oh = h / POOL_S, ow = w / POOL_S;
+  int kh = h - oh * POOL_S, kw = w - ow * POOL_S;
+  int c = cv * POOL_V;
+  if (n >= N || w >= W || c >= C) return;
+  POOL_FV v = (POOL_FV)0.0f;
+  if (kh < POOL_K && kw < POOL_K && oh < OH && ow < OW) {
+    size_t o = (size_t)((n * OH + oh) * OW + ow) * C + c;
+    v = select((POOL_FV)0.0f, POOL_VLOAD(dy + o),
+               POOL_VLOAD(argmax + o) == (POOL_IV)(kh * POOL_K + kw));
+  }
+  POOL_VSTORE(v, dx + (size_t)(t * W + w) * C + c);
+}

@@ -89,7 +89,7 @@ static void test_every_variant(void **state) {
   clt_ctx *ctx = clt_test_ctx();
   clt_gemm_variant v[32];
   int nv = clt_gemm_check_variants(ctx, v, 32);
-  assert_true(nv >= 3);
+  assert_true(nv >= 2); /* an engine variant and CLBlast at least */
   /* CLBlast (last) is covered by test_gemm_tune and cltrain check: its kernels take minutes
    * to compile on rusticl. */
   if (v[nv - 1].kind == CLT_GEMM_CLBLAST) nv--;

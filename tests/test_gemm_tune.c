@@ -67,28 +67,29 @@ static void test_file_round_trip(void **state) {
   const char *path = clt_test_tmp_path("tune-round-trip.txt");
   clt_gemm_params p, q;
   other_params(&p, 256);
-  OK(clt_gemm_tune_save(path, &p, "a test"));
+  OK(clt_gemm_tune_save(path, "test-key", &p, "a test"));
   memset(&q, 0, sizeof q);
   int tuned = -1;
-  assert_int_equal(clt_gemm_tune_load(path, &q, &tuned), 1);
+  assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 1);
   assert_int_equal(tuned, 1);
   assert_memory_equal(&p, &q, sizeof p);
   /* one kernel alone */
   p.has_xgemm = p.has_threshold = 0;
-  OK(clt_gemm_tune_save(path, &p, NULL));
+  OK(clt_gemm_tune_save(path, "test-key", &p, NULL));
   memset(&q, 0, sizeof q);
-  assert_int_equal(clt_gemm_tune_load(path, &q, &tuned), 1);
+  assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 1);
   assert_int_equal(q.has_xgemm + q.has_threshold, 0);
   assert_int_equal(q.has_direct, 1);
   assert_memory_equal(p.d, q.d, sizeof p.d);
 
-  OK(clt_gemm_tune_save(path, NULL, NULL));
+  OK(clt_gemm_tune_save(path, "test-key", NULL, NULL));
   tuned = -1;
-  assert_int_equal(clt_gemm_tune_load(path, &q, &tuned), 1);
+  assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 1);
   assert_int_equal(tuned, 0);
 
   /* absent, empty, a missing parameter, a bad value: not loaded */
-  assert_int_equal(clt_gemm_tune_load(clt_test_tmp_path("no-such-file.txt"), &q, &tuned), 0);
+  assert_int_equal(
+      clt_gemm_tune_load(clt_test_tmp_path("no-such-file.txt"), "test-key", &q, &tuned), 0);
   const char *bad[] = {"",
                        "# only a comment\n",
                        "Xgemm KWG=32 KWI=2\n",
@@ -99,8 +100,17 @@ static void test_file_round_trip(void **state) {
                        "defaults\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=64\n"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     clt_test_write_file(path, bad[i], strlen(bad[i]));
-    assert_int_equal(clt_gemm_tune_load(path, &q, &tuned), 0);
+    assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 0);
   }
+  /* the file must prove its key: none, another one, or two are not loaded */
+  const char *unkeyed[] = {"defaults\n", "key other-key\ndefaults\n",
+                           "key test-key\nkey test-key\ndefaults\n"};
+  for (size_t i = 0; i < sizeof unkeyed / sizeof unkeyed[0]; i++) {
+    clt_test_write_file(path, unkeyed[i], strlen(unkeyed[i]));
+    assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 0);
+  }
+  clt_test_write_file(path, "key test-key\ndefaults\n", 22);
+  assert_int_equal(clt_gemm_tune_load(path, "test-key", &q, &tuned), 1);
 }
 
 /* A stored file in the cache folder is applied by clt_ctx_open; "defaults", a damaged
@@ -114,6 +124,8 @@ static void test_applied_at_start_up(void **state) {
   char path[2048];
   assert_int_equal(clt_gemm_tune_path(ctx, path, sizeof path), 0);
   assert_non_null(strstr(path, dir));
+  char key[1024];
+  clt_gemm_tune_key(ctx, key, sizeof key);
   clt_ctx_destroy(ctx);
 
   clt_gemm_params p;
@@ -121,7 +133,13 @@ static void test_applied_at_start_up(void **state) {
   p.has_xgemm = p.has_direct = 0;
   p.has_threshold = 1;
   p.min_indirect = 512;
-  OK(clt_gemm_tune_save(path, &p, NULL));
+  /* a valid file under this device's name but made for another device: not applied */
+  OK(clt_gemm_tune_save(path, "another device|1.0|OpenCL 3.0", &p, NULL));
+  ctx = clt_test_ctx_with(NULL, dir, 0);
+  assert_int_equal(ctx->gemm_tuned, 0);
+  clt_ctx_destroy(ctx);
+
+  OK(clt_gemm_tune_save(path, key, &p, NULL));
   ctx = clt_test_ctx_with(NULL, dir, 0);
   assert_int_equal(ctx->gemm_tuned, 1);
   clt_ctx_destroy(ctx);
@@ -132,7 +150,7 @@ static void test_applied_at_start_up(void **state) {
   clt_ctx_destroy(ctx);
   unsetenv("CLTRAIN_GEMM_TUNE");
 
-  OK(clt_gemm_tune_save(path, NULL, NULL));
+  OK(clt_gemm_tune_save(path, key, NULL, NULL));
   ctx = clt_test_ctx_with(NULL, dir, 0);
   assert_int_equal(ctx->gemm_tuned, 0);
   clt_ctx_destroy(ctx);

@@ -138,33 +138,46 @@ static void test_maxpool_ties(void **state) {
     }
 }
 
+/* The vector kernels (channels a multiple of 4: vectors of 16, 8 and 4), with ties and
+ * with an overlapping window (vector forward, scalar backward). */
+static void test_maxpool_vectors(void **state) {
+  (void)state;
+  for (int kind = 0; kind <= 2; kind++) {
+    check_pool(1, 2, 2, 3, (clt_shape){7, 5, 16}, kind);
+    check_pool(1, 2, 3, 2, (clt_shape){8, 7, 8}, kind);
+    check_pool(1, 3, 2, 1, (clt_shape){9, 6, 12}, kind);
+  }
+}
+
 /* All-zero input: every window ties everywhere; the first element takes the gradient. */
 static void test_maxpool_all_ties(void **state) {
   (void)state;
-  clt_shape in = {4, 4, 2}, out;
-  void *self = clt_test_layer_build(&clt_layer_maxpool, "[maxpool]\nsize = 2\n", in, &out, ctx);
-  size_t nin = clt_shape_size(in), nout = clt_shape_size(out);
-  double *dy = clt_test_alloc(nout), *dx = clt_test_alloc(nin);
-  for (size_t i = 0; i < nout; i++) dy[i] = (double)(i + 1);
-  clt_pass pass = {.ctx = ctx, .batch = 1, .training = 1};
-  pass.x = clt_test_filled(ctx, nin, 0.0);
-  pass.y = clt_test_zeros(ctx, nout);
-  pass.dy = clt_test_upload(ctx, dy, nout);
-  pass.dx = clt_test_zeros(ctx, nin);
-  pass.saved = clt_test_zeros(ctx, nout);
-  OK(clt_layer_maxpool.forward(self, &pass));
-  OK(clt_layer_maxpool.backward(self, &pass));
-  clt_test_download(ctx, pass.dx, dx, nin);
-  for (int h = 0; h < in.h; h++)
-    for (int w = 0; w < in.w; w++)
-      for (int c = 0; c < in.c; c++) {
-        double want = 0.0;
-        if (h % 2 == 0 && w % 2 == 0) want = dy[((h / 2) * out.w + w / 2) * out.c + c];
-        assert_true(dx[(h * in.w + w) * in.c + c] == want);
-      }
-  clt_test_pass_release(&pass);
-  free(dy), free(dx);
-  clt_layer_maxpool.destroy(self);
+  for (int c = 2; c <= 8; c += 6) { /* scalar and vector kernels */
+    clt_shape in = {4, 4, c}, out;
+    void *self = clt_test_layer_build(&clt_layer_maxpool, "[maxpool]\nsize = 2\n", in, &out, ctx);
+    size_t nin = clt_shape_size(in), nout = clt_shape_size(out);
+    double *dy = clt_test_alloc(nout), *dx = clt_test_alloc(nin);
+    for (size_t i = 0; i < nout; i++) dy[i] = (double)(i + 1);
+    clt_pass pass = {.ctx = ctx, .batch = 1, .training = 1};
+    pass.x = clt_test_filled(ctx, nin, 0.0);
+    pass.y = clt_test_zeros(ctx, nout);
+    pass.dy = clt_test_upload(ctx, dy, nout);
+    pass.dx = clt_test_zeros(ctx, nin);
+    pass.saved = clt_test_zeros(ctx, nout);
+    OK(clt_layer_maxpool.forward(self, &pass));
+    OK(clt_layer_maxpool.backward(self, &pass));
+    clt_test_download(ctx, pass.dx, dx, nin);
+    for (int h = 0; h < in.h; h++)
+      for (int w = 0; w < in.w; w++)
+        for (int c = 0; c < in.c; c++) {
+          double want = 0.0;
+          if (h % 2 == 0 && w % 2 == 0) want = dy[((h / 2) * out.w + w / 2) * out.c + c];
+          assert_true(dx[(h * in.w + w) * in.c + c] == want);
+        }
+    clt_test_pass_release(&pass);
+    free(dy), free(dx);
+    clt_layer_maxpool.destroy(self);
+  }
 }
 
 static void test_avgpool(void **state) {
@@ -218,9 +231,10 @@ static void test_describe(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_maxpool_shapes),   cmocka_unit_test(test_maxpool_ties),
-      cmocka_unit_test(test_maxpool_all_ties), cmocka_unit_test(test_avgpool),
-      cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_describe),
+      cmocka_unit_test(test_maxpool_shapes),  cmocka_unit_test(test_maxpool_ties),
+      cmocka_unit_test(test_maxpool_vectors), cmocka_unit_test(test_maxpool_all_ties),
+      cmocka_unit_test(test_avgpool),         cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_describe),
   };
   return CLT_RUN_DEVICE_TESTS(tests, &ctx, NULL, NULL);
 }

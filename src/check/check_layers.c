@@ -43,6 +43,7 @@ typedef struct layer_case {
   int training;      /* 0: an inference forward only */
   double x_lo, x_hi; /* input range; both 0: [-1, 1) */
   double quantum;    /* > 0: inputs rounded to multiples of it (ties) */
+  int first;         /* 1: backward as the network's first layer (dx NULL, not compared) */
 } layer_case;
 
 static const layer_case cases[] = {
@@ -51,83 +52,119 @@ static const layer_case cases[] = {
     {"conv", "3x3-s1-same-relu", BOTH, 3, 7, 5, 3,
      "filters = 5\nsize = 3\npadding = same\n"
      "activation = relu\n",
-     1, 0, 0, 0},
+     1, 0, 0, 0, 0},
     {"conv", "3x3-s2-valid-batch1", DEF, 1, 7, 5, 3, "filters = 13\nsize = 3\nstride = 2\n", 1, 0,
-     0, 0},
+     0, 0, 0},
     {"conv", "3x3-s2-same", BOTH, 2, 5, 7, 2,
      "filters = 3\nsize = 3\nstride = 2\n"
      "padding = same\nactivation = leaky_relu\n"
      "alpha = 0.1\n",
-     1, 0, 0, 0},
+     1, 0, 0, 0, 0},
     {"conv", "5x5-s2-pad2-tanh-nobias", DEF, 3, 7, 5, 3,
      "filters = 1\nsize = 5\nstride = 2\n"
      "padding = 2\nbias = 0\n"
      "activation = tanh\n",
-     1, 0, 0, 0},
+     1, 0, 0, 0, 0},
     {"conv", "1x1-sigmoid", DEF, 3, 7, 5, 3, "filters = 13\nsize = 1\nactivation = sigmoid\n", 1, 0,
-     0, 0},
+     0, 0, 0},
     {"conv", "1x1-s2-same-leaky", DEF, 2, 7, 5, 3,
      "filters = 5\nsize = 1\nstride = 2\n"
      "padding = same\nactivation = leaky_relu\n"
      "alpha = 0.1\n",
-     1, 0, 0, 0},
+     1, 0, 0, 0, 0},
     {"conv", "4x4-same-asymmetric", DEF, 1, 6, 8, 2, "filters = 4\nsize = 4\npadding = same\n", 1,
-     0, 0, 0},
+     0, 0, 0, 0},
     {"conv", "3x3-s3-same-relu", DEF, 3, 7, 5, 3,
      "filters = 5\nsize = 3\nstride = 3\n"
      "padding = same\nactivation = relu\n",
-     1, 0, 0, 0},
+     1, 0, 0, 0, 0},
     {"conv", "3x3-s2-pad1-relu-wide", DEF, 5, 13, 11, 7,
      "filters = 17\nsize = 3\nstride = 2\n"
      "padding = 1\nactivation = relu\n",
-     1, 0, 0, 0},
-    /* dense: implicit flatten, batch 1, every activation, no bias. */
-    {"dense", "105-to-17-relu", BOTH, 3, 7, 5, 3, "units = 17\nactivation = relu\n", 1, 0, 0, 0},
-    {"dense", "batch1-sigmoid", DEF, 1, 1, 1, 37, "units = 13\nactivation = sigmoid\n", 1, 0, 0, 0},
-    {"dense", "tanh-nobias", DEF, 5, 3, 3, 5, "units = 1\nbias = 0\nactivation = tanh\n", 1, 0, 0,
+     1, 0, 0, 0, 0},
+    /* conv, both algorithms forced (auto picks direct for C <= 4 on CPUs only): the direct
+     * kernels as a first layer (no dx: forward and weight gradient alone), with C = 1 and
+     * 3, every vector width (F = 32, 12, 6, 5), strides, padding; with a dx (dz written
+     * back for the GEMM + col2im input gradient); im2col with few channels. */
+    {"conv", "direct-c1-f32-first", BOTH, 3, 11, 9, 1,
+     "filters = 32\nsize = 3\nactivation = relu\nalgorithm = direct\n", 1, 0, 0, 0, 1},
+    {"conv", "direct-c3-s2-same-leaky-first", DEF, 2, 9, 11, 3,
+     "filters = 12\nsize = 3\nstride = 2\npadding = same\nactivation = leaky_relu\n"
+     "alpha = 0.1\nalgorithm = direct\n",
+     1, 0, 0, 0, 1},
+    {"conv", "direct-c2-5x5-pad2-tanh-nobias", DEF, 3, 7, 6, 2,
+     "filters = 6\nsize = 5\npadding = 2\nbias = 0\nactivation = tanh\nalgorithm = direct\n", 1, 0,
+     0, 0, 0},
+    {"conv", "direct-c1-s3-sigmoid-batch1", DEF, 1, 13, 10, 1,
+     "filters = 5\nsize = 4\nstride = 3\nactivation = sigmoid\nalgorithm = direct\n", 1, 0, 0, 0,
      0},
-    {"dense", "leaky-wide", DEF, 37, 1, 1, 129, "units = 67\nactivation = leaky_relu\n", 1, 0, 0,
+    {"conv", "direct-c3-inference", DEF, 3, 7, 5, 3,
+     "filters = 8\nsize = 3\npadding = same\nactivation = relu\nalgorithm = direct\n", 0, 0, 0, 0,
+     0},
+    /* im2col_vec / col2im_vec: C a multiple of 16, 8 and 4. */
+    {"conv", "vec16-3x3-s1-same-relu", BOTH, 2, 6, 5, 16,
+     "filters = 7\nsize = 3\npadding = same\nactivation = relu\n", 1, 0, 0, 0, 0},
+    {"conv", "vec8-3x3-s2-valid", DEF, 3, 9, 7, 8, "filters = 5\nsize = 3\nstride = 2\n", 1, 0, 0,
+     0, 0},
+    {"conv", "vec4-5x5-s2-pad1-tanh", DEF, 2, 9, 8, 12,
+     "filters = 6\nsize = 5\nstride = 2\npadding = 1\nactivation = tanh\n", 1, 0, 0, 0, 0},
+    {"conv", "im2col-c3-relu-first", DEF, 3, 7, 5, 3,
+     "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = im2col\n", 1, 0, 0, 0,
+     1},
+    /* dense: implicit flatten, batch 1, every activation, no bias. */
+    {"dense", "105-to-17-relu", BOTH, 3, 7, 5, 3, "units = 17\nactivation = relu\n", 1, 0, 0, 0, 0},
+    {"dense", "batch1-sigmoid", DEF, 1, 1, 1, 37, "units = 13\nactivation = sigmoid\n", 1, 0, 0, 0,
+     0},
+    {"dense", "tanh-nobias", DEF, 5, 3, 3, 5, "units = 1\nbias = 0\nactivation = tanh\n", 1, 0, 0,
+     0, 0},
+    {"dense", "leaky-wide", DEF, 37, 1, 1, 129, "units = 67\nactivation = leaky_relu\n", 1, 0, 0, 0,
      0},
     /* maxpool: floor of odd extents, overlapping windows, ties, inference. */
-    {"maxpool", "2x2", BOTH, 3, 7, 5, 3, "size = 2\n", 1, 0, 0, 0},
-    {"maxpool", "3x3-s2-overlap", DEF, 2, 9, 7, 5, "size = 3\nstride = 2\n", 1, 0, 0, 0},
-    {"maxpool", "2x2-s1-ties", DEF, 3, 7, 5, 3, "size = 2\nstride = 1\n", 1, 0, 0, 0.5},
-    {"maxpool", "3x3-s3-batch1", DEF, 1, 11, 13, 7, "size = 3\n", 1, 0, 0, 0},
-    {"maxpool", "2x2-inference", DEF, 3, 7, 5, 3, "size = 2\n", 0, 0, 0, 0},
+    {"maxpool", "2x2", BOTH, 3, 7, 5, 3, "size = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "3x3-s2-overlap", DEF, 2, 9, 7, 5, "size = 3\nstride = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "2x2-s1-ties", DEF, 3, 7, 5, 3, "size = 2\nstride = 1\n", 1, 0, 0, 0.5, 0},
+    {"maxpool", "3x3-s3-batch1", DEF, 1, 11, 13, 7, "size = 3\n", 1, 0, 0, 0, 0},
+    {"maxpool", "2x2-inference", DEF, 3, 7, 5, 3, "size = 2\n", 0, 0, 0, 0, 0},
+    /* maxpool_forward_vec / maxpool_backward_disjoint_vec (C = 16, 8, 12), ties; the
+     * overlapping backward stays scalar. */
+    {"maxpool", "vec16-2x2", BOTH, 3, 9, 7, 16, "size = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "vec8-2x2-ties", DEF, 2, 8, 6, 8, "size = 2\n", 1, 0, 0, 0.5, 0},
+    {"maxpool", "vec4-3x3-s2-overlap", DEF, 2, 9, 7, 12, "size = 3\nstride = 2\n", 1, 0, 0, 0, 0},
+    {"maxpool", "vec8-3x3-s3-inference", DEF, 1, 10, 11, 8, "size = 3\n", 0, 0, 0, 0, 0},
     /* avgpool */
-    {"avgpool", "2x2", BOTH, 3, 7, 5, 3, "size = 2\n", 1, 0, 0, 0},
-    {"avgpool", "3x3-s2-overlap", DEF, 2, 9, 7, 5, "size = 3\nstride = 2\n", 1, 0, 0, 0},
-    {"avgpool", "2x2-s1-batch1", DEF, 1, 7, 5, 3, "size = 2\nstride = 1\n", 1, 0, 0, 0},
+    {"avgpool", "2x2", BOTH, 3, 7, 5, 3, "size = 2\n", 1, 0, 0, 0, 0},
+    {"avgpool", "3x3-s2-overlap", DEF, 2, 9, 7, 5, "size = 3\nstride = 2\n", 1, 0, 0, 0, 0},
+    {"avgpool", "2x2-s1-batch1", DEF, 1, 7, 5, 3, "size = 2\nstride = 1\n", 1, 0, 0, 0, 0},
     /* activation: each function; a length just past two work-groups. */
-    {"activation", "linear", DEF, 3, 7, 5, 3, "activation = linear\n", 1, -3, 3, 0},
-    {"activation", "relu", BOTH, 3, 7, 5, 3, "activation = relu\n", 1, -3, 3, 0.25},
+    {"activation", "linear", DEF, 3, 7, 5, 3, "activation = linear\n", 1, -3, 3, 0, 0},
+    {"activation", "relu", BOTH, 3, 7, 5, 3, "activation = relu\n", 1, -3, 3, 0.25, 0},
     {"activation", "leaky_relu-0.2", DEF, 3, 7, 5, 3, "activation = leaky_relu\nalpha = 0.2\n", 1,
-     -3, 3, 0.25},
-    {"activation", "sigmoid", DEF, 3, 7, 5, 3, "activation = sigmoid\n", 1, -3, 3, 0},
-    {"activation", "tanh-batch1", DEF, 1, 13, 11, 17, "activation = tanh\n", 1, -3, 3, 0},
-    {"activation", "relu-wg+1", BOTH, 1, 1, WG, 1, "activation = relu\n", 1, -3, 3, 0},
+     -3, 3, 0.25, 0},
+    {"activation", "sigmoid", DEF, 3, 7, 5, 3, "activation = sigmoid\n", 1, -3, 3, 0, 0},
+    {"activation", "tanh-batch1", DEF, 1, 13, 11, 17, "activation = tanh\n", 1, -3, 3, 0, 0},
+    {"activation", "relu-wg+1", BOTH, 1, 1, WG, 1, "activation = relu\n", 1, -3, 3, 0, 0},
     /* dropout: the mask bit for bit (a wrong element is off by O(1)), inference. */
-    {"dropout", "0.5", BOTH, 3, 7, 5, 3, "rate = 0.5\n", 1, 0, 0, 0},
-    {"dropout", "0.25-batch1", DEF, 1, 13, 11, 17, "rate = 0.25\n", 1, 0, 0, 0},
-    {"dropout", "0.5-wg+1", DEF, 1, 1, WG, 1, "rate = 0.5\n", 1, 0, 0, 0},
-    {"dropout", "inference", DEF, 3, 7, 5, 3, "rate = 0.5\n", 0, 0, 0, 0},
+    {"dropout", "0.5", BOTH, 3, 7, 5, 3, "rate = 0.5\n", 1, 0, 0, 0, 0},
+    {"dropout", "0.25-batch1", DEF, 1, 13, 11, 17, "rate = 0.25\n", 1, 0, 0, 0, 0},
+    {"dropout", "0.5-wg+1", DEF, 1, 1, WG, 1, "rate = 0.5\n", 1, 0, 0, 0, 0},
+    {"dropout", "inference", DEF, 3, 7, 5, 3, "rate = 0.5\n", 0, 0, 0, 0, 0},
     /* batchnorm: inputs with mean 2 (the variance is not E[x^2]), batch 1, a dense-like
      * 1x1 input, more rows than a work-group, inference. */
-    {"batchnorm", "7x5x3", BOTH, 3, 7, 5, 3, "momentum = 0.9\n", 1, -1, 5, 0},
-    {"batchnorm", "batch1", DEF, 1, 5, 3, 4, "epsilon = 0.01\n", 1, -1, 5, 0},
-    {"batchnorm", "1x1x13-batch37", DEF, 37, 1, 1, 13, "", 1, -1, 5, 0},
-    {"batchnorm", "rows-past-group", DEF, 5, 17, 13, 3, "momentum = 0.5\n", 1, -1, 5, 0},
-    {"batchnorm", "inference", DEF, 3, 7, 5, 3, "", 0, -1, 5, 0},
+    {"batchnorm", "7x5x3", BOTH, 3, 7, 5, 3, "momentum = 0.9\n", 1, -1, 5, 0, 0},
+    {"batchnorm", "batch1", DEF, 1, 5, 3, 4, "epsilon = 0.01\n", 1, -1, 5, 0, 0},
+    {"batchnorm", "1x1x13-batch37", DEF, 37, 1, 1, 13, "", 1, -1, 5, 0, 0},
+    {"batchnorm", "rows-past-group", DEF, 5, 17, 13, 3, "momentum = 0.5\n", 1, -1, 5, 0, 0},
+    {"batchnorm", "inference", DEF, 3, 7, 5, 3, "", 0, -1, 5, 0, 0},
     /* softmax: the fused softmax + cross-entropy head; K = the input's channels. */
-    {"softmax", "k10-batch37", BOTH, 37, 1, 1, 10, "", 1, -3, 3, 0},
-    {"softmax", "k2-batch1", DEF, 1, 1, 1, 2, "", 1, -3, 3, 0},
-    {"softmax", "k13-large-logits", DEF, 37, 1, 1, 13, "", 1, -80, 80, 0},
-    {"softmax", "k10-batch600", DEF, 600, 1, 1, 10, "", 1, -3, 3, 0},
-    {"softmax", "inference", DEF, 5, 1, 1, 4, "", 0, -3, 3, 0},
+    {"softmax", "k10-batch37", BOTH, 37, 1, 1, 10, "", 1, -3, 3, 0, 0},
+    {"softmax", "k2-batch1", DEF, 1, 1, 1, 2, "", 1, -3, 3, 0, 0},
+    {"softmax", "k13-large-logits", DEF, 37, 1, 1, 13, "", 1, -80, 80, 0, 0},
+    {"softmax", "k10-batch600", DEF, 600, 1, 1, 10, "", 1, -3, 3, 0, 0},
+    {"softmax", "inference", DEF, 5, 1, 1, 4, "", 0, -3, 3, 0, 0},
     /* mse: the regression head. The harness's labels are 0, so the targets are 0.0f (their
      * bits); integer inputs make the absolute-error sum (the "correct" slot) exact. */
-    {"mse", "batch37", BOTH, 37, 1, 1, 1, "", 1, -3, 3, 1.0},
-    {"mse", "inference", DEF, 5, 1, 1, 1, "", 0, -3, 3, 1.0},
+    {"mse", "batch37", BOTH, 37, 1, 1, 1, "", 1, -3, 3, 1.0, 0},
+    {"mse", "inference", DEF, 5, 1, 1, 1, "", 0, -3, 3, 1.0, 0},
 };
 
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
@@ -272,7 +309,7 @@ static clt_status run_device(const clt_check_env *env, const clt_layer_ops *ops,
     if (b->workspace) CLT_TRY(clt_check_spoil(ctx, b->workspace, sz->workspace_floats));
     CLT_TRY(clt_check_upload(ctx, h->dy, ny, 0, &b->dy)); /* conv consumes dy in place */
     pass->dy = b->dy;
-    pass->dx = b->dx;
+    pass->dx = lc->first ? NULL : b->dx;
     CLT_TRY(ops->backward(self, pass));
   }
   return clt_ctx_finish(ctx);
@@ -286,7 +323,7 @@ static clt_status compare_all(const clt_check_env *env, const layer_case *lc,
   CLT_TRY(clt_check_download(ctx, b->y, ny, h->got));
   clt_check_compare(r, "y", h->got, h->y_ref, ny, 1e-30, io->tol_y);
   CLT_TRY(clt_check_tail(ctx, b->y, ny, CHECK_PAD, "y", r));
-  if (lc->training) {
+  if (lc->training && !lc->first) {
     CLT_TRY(clt_check_download(ctx, b->dx, nx, h->got));
     clt_check_compare(r, "dx", h->got, h->dx_ref, nx, io->floor_dx, io->tol_dx);
     CLT_TRY(clt_check_tail(ctx, b->dx, nx, CHECK_PAD, "dx", r));

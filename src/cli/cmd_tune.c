@@ -171,7 +171,7 @@ static void report(int index, const clt_gemm_params *p, double seconds, int vali
 }
 
 static clt_status run_clblast(const tune_options *o) {
-  char path[4096], tune_path[2048];
+  char path[4096], tune_path[2048], tune_key[1024];
   clt_cli_model_path(o->model, path, sizeof path);
   clt_model *model = NULL;
   clt_ctx *ctx = NULL;
@@ -179,15 +179,17 @@ static clt_status run_clblast(const tune_options *o) {
   clt_gemm_shape *shapes = NULL;
   int nshapes = 0;
   /* --force measures CLBlast's own defaults first: leave a stored set out. */
-  if (o->force) setenv("CLTRAIN_GEMM_TUNE", "0", 1);
+  clt_device_options dev = o->dev;
+  if (o->force) dev.no_gemm_tune = 1;
   clt_status st = clt_model_load(path, &model);
-  if (st == CLT_OK) st = clt_open_device(&o->dev, 1, &ctx);
+  if (st == CLT_OK) st = clt_open_device(&dev, 1, &ctx);
+  if (st == CLT_OK) clt_gemm_tune_key(ctx, tune_key, sizeof tune_key);
   if (st == CLT_OK && clt_gemm_tune_path(ctx, tune_path, sizeof tune_path) != 0)
     st = clt_fail(CLT_ERR_IO, "no cache folder for the tuning file (set CLTRAIN_CACHE_DIR)");
   if (st == CLT_OK) {
     clt_gemm_params stored;
     int tuned = 0;
-    if (!o->force && clt_gemm_tune_load(tune_path, &stored, &tuned)) {
+    if (!o->force && clt_gemm_tune_load(tune_path, tune_key, &stored, &tuned)) {
       char text[1024] = "CLBlast's defaults (nothing faster was found)";
       if (tuned) one_line(&stored, text, sizeof text);
       printf("%s: %s\nstored in %s (applied at start-up: %s); 'cltrain tune --force' searches "
@@ -233,7 +235,7 @@ static clt_status run_clblast(const tune_options *o) {
     snprintf(comment, sizeof comment, "%s, driver %s; %s batch %d: %.2f ms -> %.2f ms",
              ctx->dev.name, ctx->dev.driver_version, o->model, net->batch, 1e3 * def,
              1e3 * (better ? best_s : def));
-    st = clt_gemm_tune_save(tune_path, better ? &best : NULL, comment);
+    st = clt_gemm_tune_save(tune_path, tune_key, better ? &best : NULL, comment);
     if (st == CLT_OK) printf("stored in %s\n", tune_path);
   }
   free(shapes);

@@ -71,6 +71,8 @@ static const phrase anywhere[] = {
     {"pick another label column", "pick another column with --label"},
     {"check the data path", "check the --data path"},
     {"; leave it unset", "; drop it"},
+    {"evaluate it on the kind of data it was trained on",
+     "give --data the kind of data it was trained on"},
     {" and save path ", " and --save "},
     {"(did you mean to save there?)", "(did you mean --save?)"},
     {"give another log file", "give another --log path"},

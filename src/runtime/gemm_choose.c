@@ -130,7 +130,7 @@ int clt_gemm_check_variants(clt_ctx *ctx, clt_gemm_variant *out, int max) {
   int count = 0;
   if (ctx->dev.kind == CLT_DEVICE_CPU && !engine_cpu(&ctx->dev)) {
     /* Slow there (see is_pocl): one CPU tile and one local tiling, beside CLBlast. */
-    static const char *const few[] = {"cpu:8x32:k4", "local:8:2x2:k8"};
+    static const char *const few[] = {"cpu:8x32:k4", "local:4:3x5:k3"};
     for (int i = 0; i < 2; i++)
       if (clt_gemm_variant_parse(few[i], &v) && clt_gemm_variant_fits(ctx, &v))
         count = add(out, count, max, v);

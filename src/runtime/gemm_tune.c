@@ -156,7 +156,14 @@ static int parse_values(char *rest, const char *const *names, int n, size_t *v) 
 
 /* File: comment lines "# ...", then "defaults", or lines "Xgemm ...", "XgemmDirect ...",
  * "GemmRoutine ..." with every parameter of the kernel. */
-int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned) {
+void clt_gemm_tune_key(const clt_ctx *ctx, char *buf, size_t size) {
+  snprintf(buf, size, "%s|%s|%s", ctx->dev.name, ctx->dev.driver_version,
+           ctx->dev.platform_version);
+  for (char *c = buf; *c; c++)
+    if (*c == '\n' || *c == '\r') *c = ' ';
+}
+
+int clt_gemm_tune_load(const char *path, const char *key, clt_gemm_params *p, int *tuned) {
   FILE *f;        /* type-checked first: a FIFO or device is skipped, not read */
   struct stat sb; /* a miss is not an error: no message recorded */
   if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
@@ -165,9 +172,15 @@ int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned) {
   char line[1024];
   clt_gemm_params q;
   memset(&q, 0, sizeof q);
-  int ok = 1, defaults = 0, lines = 0;
+  int ok = 1, defaults = 0, lines = 0, keyed = 0;
   while (ok && fgets(line, sizeof line, f)) {
     if (line[0] == '#' || line[0] == '\n') continue;
+    if (strncmp(line, "key ", 4) == 0) { /* the file proves which device it was made for */
+      line[strcspn(line, "\n")] = '\0';
+      ok = !keyed && strcmp(line + 4, key) == 0;
+      keyed = 1;
+      continue;
+    }
     lines++;
     char *sp = strchr(line, ' ');
     if (strncmp(line, "defaults", 8) == 0 && (line[8] == '\n' || line[8] == '\0')) {
@@ -190,19 +203,21 @@ int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned) {
       ok = 0;
   }
   fclose(f);
-  if (!ok || lines == 0 || (defaults && lines != 1)) return 0;
+  if (!ok || !keyed || lines == 0 || (defaults && lines != 1)) return 0;
   *tuned = !defaults;
   if (!defaults) *p = q;
   return 1;
 }
 
-clt_status clt_gemm_tune_save(const char *path, const clt_gemm_params *p, const char *comment) {
+clt_status clt_gemm_tune_save(const char *path, const char *key, const clt_gemm_params *p,
+                              const char *comment) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
   FILE *f = fopen(tmp, "w");
   if (!f) return clt_fail(CLT_ERR_IO, "cannot write %s", tmp);
   fprintf(f, "# cltrain tune: CLBlast Xgemm parameters for SGEMM%s%s\n", comment ? "; " : "",
           comment ? comment : "");
+  fprintf(f, "key %s\n", key);
   if (p) {
     char text[1024];
     clt_gemm_params_format(p, text, sizeof text);
@@ -226,7 +241,9 @@ void clt_gemm_tune_apply_stored(clt_ctx *ctx) {
   if (clt_gemm_tune_path(ctx, path, sizeof path) != 0) return;
   clt_gemm_params p;
   int tuned = 0;
-  if (!clt_gemm_tune_load(path, &p, &tuned) || !tuned) return;
+  char key[1024];
+  clt_gemm_tune_key(ctx, key, sizeof key);
+  if (!clt_gemm_tune_load(path, key, &p, &tuned) || !tuned) return;
   if (!clt_gemm_params_valid(&p, ctx->dev.max_work_group, (size_t)ctx->dev.local_mem)) {
     clt_warn("ignoring %s: its GEMM parameters do not fit this device; run 'cltrain tune' again",
              path);

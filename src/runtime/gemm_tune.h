@@ -45,12 +45,17 @@ clt_status clt_gemm_params_apply(clt_ctx *ctx, const clt_gemm_params *p);
 /* The tuning file of ctx's device: DIR/gemm-tune-KEY.txt, DIR the cache folder
  * (program_cache.h). Returns 0 on success. */
 int clt_gemm_tune_path(const clt_ctx *ctx, char *buf, size_t size);
-/* Reads a tuning file: 1 with *p filled (tuned = 1) or with tuned = 0 when the search
- * found nothing better than CLBlast's defaults; 0 when absent or unreadable (a kernel line
- * must give every parameter of its kernel). */
-int clt_gemm_tune_load(const char *path, clt_gemm_params *p, int *tuned);
+/* Reads a tuning file whose stored key equals key (clt_gemm_tune_key): 1 with *p filled (tuned = 1)
+ * or with tuned = 0 when the search found nothing better than CLBlast's defaults; 0 when absent or
+ * unreadable (a kernel line must give every parameter of its kernel). */
+int clt_gemm_tune_load(const char *path, const char *key, clt_gemm_params *p, int *tuned);
 /* Writes it atomically (temporary file, rename); p NULL records "defaults are best". */
-clt_status clt_gemm_tune_save(const char *path, const clt_gemm_params *p, const char *comment);
+clt_status clt_gemm_tune_save(const char *path, const char *key, const clt_gemm_params *p,
+                              const char *comment);
+/* The key a tuning file of ctx's device stores and proves ("key" line): device name, driver
+ * version and platform version. A file whose key differs (copied from another device, or a
+ * file name collision) is not used. */
+void clt_gemm_tune_key(const clt_ctx *ctx, char *buf, size_t size);
 /* Applies the stored parameters of ctx's device, if any ($CLTRAIN_GEMM_TUNE=0: never).
  * Sets ctx->gemm_tuned. Never fails: a bad file is ignored with a warning. */
 void clt_gemm_tune_apply_stored(clt_ctx *ctx);

@@ -20,7 +20,7 @@ clt_status clt_cli_csv_eval_open(const clt_inference *inf, const char *path, clt
   if (!inf->ck.table)
     return clt_fail(CLT_ERR_USAGE,
                     "%s was not trained on CSV data (it holds no CSV statistics), so it cannot "
-                    "be evaluated on %s; give --data the kind of data it was trained on",
+                    "be evaluated on %s; evaluate it on the kind of data it was trained on",
                     inf->path, path);
   clt_cli_csv_eval *e = calloc(1, sizeof *e);
   if (!e) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");

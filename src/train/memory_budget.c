@@ -93,11 +93,16 @@ clt_status clt_budget_check(const clt_memory_budget *b, int batch) {
 }
 
 clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *line, size_t size) {
+  return clt_budget_auto_batch_capped(b, CLT_AUTO_BATCH_MAX, batch, line, size);
+}
+
+clt_status clt_budget_auto_batch_capped(const clt_memory_budget *b, int cap, int *batch, char *line,
+                                        size_t size) {
   int n = b->train ? b->train->n : 0;
   int first = n > 0 && n < CLT_AUTO_BATCH_MIN ? n : CLT_AUTO_BATCH_MIN;
   int chosen = 0;
   size_t chosen_bytes = 0;
-  for (int c = first; c <= CLT_AUTO_BATCH_MAX && (n <= 0 || c <= n); c *= 2) {
+  for (int c = first; c <= cap && (n <= 0 || c <= n); c *= 2) {
     clt_memory_plan plan;
     size_t data;
     if (!fits(b, c, CLT_AUTO_BATCH_FRACTION, &plan, &data)) break;

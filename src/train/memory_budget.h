@@ -43,5 +43,8 @@ clt_status clt_budget_check(const clt_memory_budget *b, int batch);
  * "batch auto: 1024 (plan 412.0 MiB of 4.0 GiB)" into line. CLT_ERR_OUT_OF_MEMORY (the
  * clt_budget_check message for the smallest candidate) when none fits. */
 clt_status clt_budget_auto_batch(const clt_memory_budget *b, int *batch, char *line, size_t size);
+/* The same with the candidates capped at cap (at least CLT_AUTO_BATCH_MIN). */
+clt_status clt_budget_auto_batch_capped(const clt_memory_budget *b, int cap, int *batch, char *line,
+                                        size_t size);
 
 #endif

@@ -472,8 +472,8 @@ static clt_status open_run(clt_session *s) {
   if (st == CLT_OK) st = clt_keep_best_check(ro->keep_best && ro->save[0], &data->val);
   if (st == CLT_OK && o->resume) st = resume_check(&s->ck, data, s->ctx, o->resume);
   if (st == CLT_OK)
-    st = clt_train_memory_plan(model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,
-                               &data->val, &data->test, ro->stream, o->batch_auto,
+    st = clt_train_memory_plan(model, s->ctx, s->opt, clt_optim_state_per_param(s->opt),
+                               &data->train, &data->val, &data->test, ro->stream, o->batch_auto,
                                o->resume != NULL, info);
   if (st == CLT_OK) {
     clt_train_summary(info, model, s->ctx, clt_optim_state_per_param(s->opt), &data->train,

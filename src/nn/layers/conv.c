@@ -25,23 +25,62 @@
 #include <string.h>
 
 #include "nn/layers/bias_act.h"
+#include "nn/layers/conv_direct.h"
 #include "nn/layers/layers.h"
 #include "runtime/cl_errors.h"
 #include "runtime/gemm.h"
 
 typedef enum { PAD_VALID, PAD_SAME, PAD_NUMBER } pad_mode;
+typedef enum { ALGO_AUTO, ALGO_IM2COL, ALGO_DIRECT } conv_algorithm;
 
 typedef struct conv_layer {
   int filters, size, stride; /* F, K, S */
   pad_mode padding;
   int pad_number; /* p for PAD_NUMBER */
   clt_bias_act ba;
+  conv_algorithm algorithm; /* key algorithm */
   /* From infer. */
   clt_shape in, out;
   int pad_top, pad_bottom, pad_left, pad_right;
   int pointwise; /* 1x1, stride 1, no padding: no im2col */
   clt_kernel im2col, col2im;
+  int vec; /* channels per vector of im2col_vec / col2im_vec; 1: the scalar kernels */
+  /* From prepare. */
+  int direct; /* 1: forward and weight gradient by cl/conv_direct.cl */
+  clt_conv_direct dk;
 } conv_layer;
+
+/* Key algorithm: auto (the rule in use_direct), im2col (im2col + GEMM) or direct. */
+static clt_status parse_algorithm(const clt_ini_section *sec, conv_layer *L) {
+  const char *v = NULL;
+  CLT_TRY(clt_ini_get_string(sec, "algorithm", "auto", &v));
+  if (strcmp(v, "auto") == 0)
+    L->algorithm = ALGO_AUTO;
+  else if (strcmp(v, "im2col") == 0)
+    L->algorithm = ALGO_IM2COL;
+  else if (strcmp(v, "direct") == 0)
+    L->algorithm = ALGO_DIRECT;
+  else
+    return clt_ini_key_fail(sec, "algorithm",
+                            "use auto (chosen per layer and device), im2col (im2col + GEMM) or "
+                            "direct (for at most %d taps size*size*channels)",
+                            CLT_CONV_DIRECT_MAX_TAPS);
+  return CLT_OK;
+}
+
+/* auto: the direct kernels on CPU devices for layers with at most 4 input channels and
+ * 32 taps (first layers: the im2col matrix there is K*K times the input and its GEMM has
+ * a tiny K, which GEMM kernels run far below their peak); elsewhere im2col + GEMM, whose
+ * GEMM is the faster one once K is large, and on GPUs until measured there. */
+static int may_use_direct(const conv_layer *L) {
+  if (L->algorithm != ALGO_AUTO) return L->algorithm == ALGO_DIRECT;
+  return !L->pointwise && L->in.c <= 4 && L->size * L->size * L->in.c <= 32;
+}
+
+static int use_direct(const conv_layer *L, const clt_ctx *ctx) {
+  if (L->algorithm != ALGO_AUTO) return L->algorithm == ALGO_DIRECT;
+  return may_use_direct(L) && ctx->dev.kind == CLT_DEVICE_CPU;
+}
 
 static clt_status parse_padding(const clt_ini_section *sec, conv_layer *L) {
   const char *v = NULL;
@@ -74,6 +113,7 @@ static clt_status conv_parse(const clt_ini_section *sec, void **self) {
   if (st == CLT_OK) st = clt_ini_get_int(sec, "stride", 1, 1, 64, &L->stride);
   if (st == CLT_OK) st = parse_padding(sec, L);
   if (st == CLT_OK) st = clt_bias_act_parse(sec, &L->ba);
+  if (st == CLT_OK) st = parse_algorithm(sec, L);
   if (st != CLT_OK) {
     free(L);
     return st;
@@ -123,6 +163,11 @@ static clt_status conv_infer(void *self, const clt_ini_section *sec, clt_shape i
                                 "kernels index (%d); use a smaller input, a larger stride, a "
                                 "smaller size or fewer filters",
                                 most, INT_MAX);
+  if (L->algorithm == ALGO_DIRECT && !clt_conv_direct_fits(K, in.c))
+    return clt_ini_key_fail(sec, "algorithm",
+                            "direct takes at most %d taps (size*size*channels), this layer has "
+                            "%zu; use algorithm = im2col or auto",
+                            CLT_CONV_DIRECT_MAX_TAPS, kkc);
   L->in = in;
   L->out = o;
   L->pointwise = K == 1 && L->stride == 1 && L->pad_top == 0 && L->pad_bottom == 0 &&
@@ -144,16 +189,39 @@ static void conv_sizes(const void *self, int batch, clt_layer_sizes *s) {
     s->params[s->param_count++] = (clt_param_desc){"bias", (size_t)F, CLT_INIT_ZEROS, 0, 0};
   if (!L->pointwise)
     s->workspace_floats = (size_t)batch * L->out.h * L->out.w * ((size_t)K * K * C); /* col */
+  /* The direct path may be chosen at prepare (per device): its transposed weights and
+   * gradient chunk sums. col stays reserved for an input gradient (conv_backward). */
+  if (may_use_direct(L)) {
+    size_t direct = clt_conv_direct_workspace(K, C, F);
+    if (direct > s->workspace_floats) s->workspace_floats = direct;
+  }
 }
 
 static clt_status conv_prepare(void *self, clt_ctx *ctx) {
   conv_layer *L = self;
   clt_kernel_release(&L->im2col);
   clt_kernel_release(&L->col2im);
-  char options[48]; /* K and S as constants: see cl/conv.cl */
-  snprintf(options, sizeof options, "-DCONV_K=%d -DCONV_S=%d", L->size, L->stride);
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "im2col", options, &L->im2col));
-  CLT_TRY(clt_kernel_create(ctx, "conv.cl", "col2im", options, &L->col2im));
+  /* The widest vector of channels that divides C (cl/conv.cl, im2col_vec). */
+  L->vec = 1;
+  for (int v = 16; v >= 4; v /= 2)
+    if (L->in.c % v == 0) {
+      L->vec = v;
+      break;
+    }
+  char options[64]; /* K, S and the vector width as constants: see cl/conv.cl */
+  snprintf(options, sizeof options, "-DCONV_K=%d -DCONV_S=%d -DCONV_V=%d", L->size, L->stride,
+           L->vec > 1 ? L->vec : 4);
+  CLT_TRY(
+      clt_kernel_create(ctx, "conv.cl", L->vec > 1 ? "im2col_vec" : "im2col", options, &L->im2col));
+  CLT_TRY(
+      clt_kernel_create(ctx, "conv.cl", L->vec > 1 ? "col2im_vec" : "col2im", options, &L->col2im));
+  clt_conv_direct_release(&L->dk);
+  L->direct = use_direct(L, ctx);
+  if (L->direct) {
+    clt_conv_geom g = {L->in.h,    L->in.w, L->in.c,   L->out.h,   L->out.w,
+                       L->filters, L->size, L->stride, L->pad_top, L->pad_left};
+    CLT_TRY(clt_conv_direct_prepare(&L->dk, ctx, &g, L->ba.act, L->ba.alpha, L->ba.bias));
+  }
   return clt_bias_act_prepare(&L->ba, ctx, L->filters);
 }
 
@@ -181,7 +249,7 @@ static clt_status run_im2col(conv_layer *L, const clt_pass *p) {
   clt_arg_mem(k, p->workspace);
   clt_arg_int(k, p->batch);
   geometry_args(L, k);
-  size_t global[3] = {(size_t)L->size * L->in.c, (size_t)L->out.w * L->size,
+  size_t global[3] = {(size_t)L->size * L->in.c / L->vec, (size_t)L->out.w * L->size,
                       (size_t)p->batch * L->out.h};
   size_t local[3];
   clt_local_3d(k, global, local);
@@ -195,7 +263,8 @@ static clt_status run_col2im(conv_layer *L, const clt_pass *p, cl_mem dcol) {
   clt_arg_mem(k, p->dx);
   clt_arg_int(k, p->batch);
   geometry_args(L, k);
-  size_t global[3] = {(size_t)L->in.c, (size_t)L->in.w, (size_t)p->batch * L->in.h}, local[3];
+  size_t global[3] = {(size_t)L->in.c / L->vec, (size_t)L->in.w, (size_t)p->batch * L->in.h},
+         local[3];
   clt_local_3d(k, global, local);
   return clt_run_3d(p->ctx, k, global, local);
 }
@@ -213,6 +282,12 @@ static clt_status conv_forward(void *self, const clt_pass *p) {
   conv_layer *L = self;
   size_t R, KKC, F = (size_t)L->filters;
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
+  if (L->direct) {
+    if (!p->workspace)
+      return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
+    return clt_conv_direct_forward(&L->dk, p->ctx, p->batch, p->x, p->params[0], p->params[1], p->y,
+                                   p->workspace);
+  }
   cl_mem col = p->x; /* [R, C]: pointwise */
   if (!L->pointwise) {
     CLT_TRY(run_im2col(L, p));
@@ -224,12 +299,32 @@ static clt_status conv_forward(void *self, const clt_pass *p) {
   return clt_bias_act_forward(&L->ba, p->ctx, p->y, p->params[1], R, L->filters);
 }
 
+/* dx from dz: dcol [R, KKC] = dz x W, then col2im; pointwise: dcol is dx itself. Else
+ * dcol overwrites the workspace, which the in-order queue has finished reading. */
+static clt_status input_gradient(conv_layer *L, const clt_pass *p, cl_mem dz, size_t R, size_t KKC,
+                                 size_t F) {
+  cl_mem dcol = L->pointwise ? p->dx : p->workspace;
+  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_N, R, KKC, F, 1.0f, dz, 0, F, p->params[0], 0, KKC, 0.0f,
+                    dcol, 0, KKC));
+  if (L->pointwise) return CLT_OK;
+  return run_col2im(L, p, dcol);
+}
+
 static clt_status conv_backward(void *self, const clt_pass *p) {
   conv_layer *L = self;
   size_t R, KKC, F = (size_t)L->filters;
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
-  /* dz [R, F] = dy * act'(y), in place in dy (see the contract at the top); db += colsum. */
   cl_mem dz = p->dy;
+  if (L->direct) {
+    /* dW, db and (when dx follows) dz in place in dy, in two launches. */
+    if (!p->workspace)
+      return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
+    CLT_TRY(clt_conv_direct_backward(&L->dk, p->ctx, p->batch, p->x, p->y, dz, p->grads[0],
+                                     p->grads[1], p->workspace, p->dx != NULL));
+    if (!p->dx) return CLT_OK;
+    return input_gradient(L, p, dz, R, KKC, F);
+  }
+  /* dz [R, F] = dy * act'(y), in place in dy (see the contract at the top); db += colsum. */
   CLT_TRY(clt_bias_act_backward(&L->ba, p->ctx, p->y, dz, p->grads[1], R, L->filters));
   cl_mem col = p->x;
   if (!L->pointwise) {
@@ -240,13 +335,7 @@ static clt_status conv_backward(void *self, const clt_pass *p) {
   CLT_TRY(clt_sgemm(p->ctx, CLT_T, CLT_N, F, KKC, R, 1.0f, dz, 0, F, col, 0, KKC, 1.0f, p->grads[0],
                     0, KKC));
   if (!p->dx) return CLT_OK;
-  /* dcol [R, KKC] = dz x W; pointwise: dcol is dx itself. Else it overwrites col,
-   * which the in-order queue has finished reading for dW. */
-  cl_mem dcol = L->pointwise ? p->dx : p->workspace;
-  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_N, R, KKC, F, 1.0f, dz, 0, F, p->params[0], 0, KKC, 0.0f,
-                    dcol, 0, KKC));
-  if (L->pointwise) return CLT_OK;
-  return run_col2im(L, p, dcol);
+  return input_gradient(L, p, dz, R, KKC, F);
 }
 
 static void conv_describe(const void *self, char *buf, size_t size) {
@@ -280,6 +369,7 @@ static void conv_destroy(void *self) {
   if (!L) return;
   clt_kernel_release(&L->im2col);
   clt_kernel_release(&L->col2im);
+  clt_conv_direct_release(&L->dk);
   clt_bias_act_release(&L->ba);
   free(L);
 }
@@ -287,7 +377,7 @@ static void conv_destroy(void *self) {
 const clt_layer_ops clt_layer_conv = {
     .name = "conv",
     .summary = "2-D convolution: filters, size, stride, padding (valid, same or a number), bias, "
-               "activation",
+               "activation, algorithm (auto, im2col or direct)",
     .parse = conv_parse,
     .infer = conv_infer,
     .sizes = conv_sizes,

@@ -22,6 +22,7 @@ typedef struct pool_layer {
   int stride; /* S */
   clt_shape in, out;
   clt_kernel forward_k, backward_k;
+  int vec, vec_bwd; /* channels per vector of the forward, backward kernel (1: scalar) */
   int prepared;
 } pool_layer;
 
@@ -73,8 +74,21 @@ static clt_status pool_prepare(void *self, clt_ctx *ctx) {
   const char *bwd = !p->is_max             ? "avgpool_backward"
                     : p->stride >= p->size ? "maxpool_backward_disjoint"
                                            : "maxpool_backward";
-  char options[48]; /* K and S as constants: see cl/pool.cl */
-  snprintf(options, sizeof options, "-DPOOL_K=%d -DPOOL_S=%d", p->size, p->stride);
+  /* maxpool with C a multiple of 4: the vector kernels (cl/pool.cl), the widest that
+   * divides C; the overlapping-window backward stays scalar. */
+  p->vec = 1;
+  for (int v = 16; p->is_max && v >= 4; v /= 2)
+    if (p->in.c % v == 0) {
+      p->vec = v;
+      break;
+    }
+  int vec_bwd = p->vec > 1 && p->stride >= p->size;
+  if (p->vec > 1) fwd = "maxpool_forward_vec";
+  if (vec_bwd) bwd = "maxpool_backward_disjoint_vec";
+  char options[64]; /* K, S and the vector width as constants: see cl/pool.cl */
+  snprintf(options, sizeof options, "-DPOOL_K=%d -DPOOL_S=%d -DPOOL_V=%d", p->size, p->stride,
+           p->vec > 1 ? p->vec : 4);
+  p->vec_bwd = vec_bwd ? p->vec : 1;
   CLT_TRY(clt_kernel_create(ctx, "pool.cl", fwd, options, &p->forward_k));
   clt_status st = clt_kernel_create(ctx, "pool.cl", bwd, options, &p->backward_k);
   if (st != CLT_OK) {
@@ -107,8 +121,8 @@ static clt_status pool_check_count(size_t count) {
 }
 
 /* A 3-D launch (C, columns, N * rows) of k: channels innermost (cl/pool.cl). */
-static clt_status pool_run(const clt_pass *pass, clt_kernel *k, clt_shape s) {
-  size_t global[3] = {(size_t)s.c, (size_t)s.w, (size_t)pass->batch * s.h}, local[3];
+static clt_status pool_run(const clt_pass *pass, clt_kernel *k, clt_shape s, int vec) {
+  size_t global[3] = {(size_t)s.c / vec, (size_t)s.w, (size_t)pass->batch * s.h}, local[3];
   clt_local_3d(k, global, local);
   return clt_run_3d(pass->ctx, k, global, local);
 }
@@ -129,7 +143,7 @@ static clt_status pool_forward(void *self, const clt_pass *pass) {
   clt_arg_int(k, pass->batch);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
-  return pool_run(pass, k, p->out);
+  return pool_run(pass, k, p->out, p->vec);
 }
 
 static clt_status pool_backward(void *self, const clt_pass *pass) {
@@ -146,7 +160,7 @@ static clt_status pool_backward(void *self, const clt_pass *pass) {
   clt_arg_int(k, pass->batch);
   pool_args(p, k);
   if (!p->is_max) clt_arg_float(k, 1.0f / (float)(p->size * p->size));
-  return pool_run(pass, k, p->in);
+  return pool_run(pass, k, p->in, p->vec_bwd);
 }
 
 static void pool_describe(const void *self, char *buf, size_t size) {
