@@ -44,6 +44,16 @@ endif()
 add_library(clt_xxhash INTERFACE)
 target_link_libraries(clt_xxhash INTERFACE PkgConfig::XXHASH)
 
+# Image folders and `predict` on images: Debian's decoders, not our own (data/image_decode.h).
+pkg_check_modules(PNG QUIET IMPORTED_TARGET libpng)
+pkg_check_modules(JPEG QUIET IMPORTED_TARGET libjpeg)
+if(NOT PNG_FOUND OR NOT JPEG_FOUND)
+  message(FATAL_ERROR "libpng or libjpeg-turbo not found: apt-get install libpng-dev "
+                      "libjpeg62-turbo-dev")
+endif()
+add_library(clt_images INTERFACE)
+target_link_libraries(clt_images INTERFACE PkgConfig::PNG PkgConfig::JPEG)
+
 if(CLT_BUILD_TESTS)
   pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)
   if(NOT CMOCKA_FOUND)

@@ -21,7 +21,7 @@ set(CLT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cltrain)
 file(RELATIVE_PATH CLT_PC_TO_PREFIX /prefix/${CLT_PKGCONFIG_DIR} /prefix)
 file(RELATIVE_PATH CLT_CMAKE_TO_PREFIX /prefix/${CLT_CMAKE_DIR} /prefix)
 # The shared library's own dependencies, for static linking (pkg-config --static).
-set(CLT_PC_PRIVATE "-lOpenCL -lclblast -lz -lcjson -lxxhash -lm")
+set(CLT_PC_PRIVATE "-lOpenCL -lclblast -lz -lcjson -lxxhash -lpng -ljpeg -lm")
 
 configure_file(${CMAKE_SOURCE_DIR}/cmake/cltrain.pc.in ${CMAKE_BINARY_DIR}/cltrain.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/cltrain.pc DESTINATION ${CLT_PKGCONFIG_DIR})

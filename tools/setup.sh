@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev                        # gzip data, CRC32
   libcjson-dev                      # --json output
   libxxhash-dev                     # program-cache keys
+  libpng-dev libjpeg62-turbo-dev    # image folders, predict on PNG/JPEG
   pocl-opencl-icd                   # OpenCL on the CPU (tests, CI)
   mesa-opencl-icd                   # rusticl: a second implementation
   oclgrind                          # a third: the simulator that finds races

@@ -83,7 +83,9 @@ typedef struct clt_config {
                              times through message */
   /* Notes for a person, as they happen: the memory plan, the model summary, resuming, the
    * GEMM warm-up, where checkpoints went; text may be a part of a line (no newline yet).
-   * NULL: dropped. */
+   * A text that starts with '\r' is a progress line redrawn in place (decoding an image
+   * folder: "\rDecoding train images: 512/60000 (1%)", the last one ending in a newline);
+   * a log may drop those. NULL: dropped. */
   void (*message)(const char *text, void *user);
   /* Warnings (a cache folder that cannot be used, a resumed run on another device ...), one
    * line without newline. NULL: dropped. */
@@ -94,6 +96,9 @@ typedef struct clt_config {
                                  device's default kernel, no timing), "engine", "clblast" */
   double gemm_budget;         /* > 0: seconds a first run may spend timing GEMM kernels
                                  (default 8) */
+  uint64_t host_memory_limit; /* > 0: the host memory an image folder plans with: a decoded
+                                 set larger than half of it is streamed from its cache file
+                                 in cache_dir; 0: the memory available now */
 } clt_config;
 
 /* Sets struct_size and the defaults: kernel_cache and gemm_tuning on, the rest zero. */
@@ -103,8 +108,10 @@ CLT_API void clt_config_init(clt_config *config);
  * resuming, the checkpoint's). */
 typedef struct clt_run_config {
   size_t struct_size;    /* sizeof(clt_run_config); set by clt_run_config_init */
-  const char *data;      /* an MNIST-style IDX folder, a CIFAR-10 binary folder or a .csv
-                            file; NULL: /usr/share/datasets/fashion-mnist (resuming: the
+  const char *data;      /* an MNIST-style IDX folder, a CIFAR-10 binary folder, an image
+                            folder (PNG or JPEG images in one sub-folder per class, or in
+                            train/, test/ and val/ folders that hold those) or a .csv file;
+                            NULL: /usr/share/datasets/fashion-mnist (resuming: the
                             checkpoint's) */
   int subset;            /* > 0: only the first subset samples of each file */
   double val_split;      /* share of the training samples held out for validation; < 0
@@ -131,6 +138,8 @@ typedef struct clt_run_config {
   int overwrite;         /* 1: save and log may replace an existing file that is not a
                             checkpoint (save) or a log (log); never a folder, device, pipe
                             or socket */
+  int skip_bad_images;   /* image folders: skip and count undecodable images instead of
+                            failing */
 } clt_run_config;
 
 /* Sets struct_size and the defaults: val_split, seed, augment_crop and regression -1, the
@@ -225,7 +234,8 @@ CLT_API clt_status clt_session_train(clt_session *session, const clt_callbacks *
 
 /* clt_session_evaluate - mean loss and accuracy over a data set
  *
- * data: an IDX folder (its test files), a CIFAR-10 folder (its test batch) or NULL for the
+ * data: an IDX folder (its test files), a CIFAR-10 folder (its test batch), an image folder
+ * (its test/ folder, fitted to the model's input) or NULL for the
  * test set of the session's own data (*samples 0 when it has none, as CSV data). loss,
  * accuracy and samples may be NULL. Inference mode: dropout off, batch statistics frozen. */
 CLT_API clt_status clt_session_evaluate(clt_session *session, const char *data, double *loss,
@@ -253,7 +263,7 @@ typedef struct clt_eval_report {
 /* clt_session_report - a full evaluation: accuracy, top-5, per-class precision, recall and
  * F1, the confusion matrix
  *
- * data: an IDX or CIFAR-10 folder (its test split) or a CSV file (read with the training
+ * data: an IDX, CIFAR-10 or image folder (its test split) or a CSV file (read with the training
  * statistics a checkpoint holds); NULL: the data the session trains or was trained on.
  * subset > 0: only the first subset samples (IDX and CIFAR data). */
 CLT_API clt_status clt_session_report(clt_session *session, const char *data, int subset,

@@ -252,7 +252,8 @@ static clt_status make_data(bench_state *b, int force_stream) {
 /* The training split of o->data (its first o->subset samples), checked against the model. */
 static clt_status load_data(bench_state *b, const bench_options *o) {
   const clt_model *m = b->model;
-  CLT_TRY(clt_dataset_load_dir(o->data, 0, &b->data));
+  const clt_data_expect expect = {m->input.h, m->input.w, m->input.c}; /* image folders: fitted */
+  CLT_TRY(clt_dataset_load_dir_for(o->data, 0, &expect, &b->data));
   if (o->subset && o->subset < b->data.n)
     CLT_TRY(clt_dataset_subset(&b->data, 0, o->subset, &b->data));
   if (b->data.h != m->input.h || b->data.w != m->input.w || b->data.c != m->input.c)

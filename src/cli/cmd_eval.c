@@ -210,6 +210,7 @@ static clt_status open_session(const eval_options *o, clt_session **s) {
   c.kernel_cache = !o->dev.no_kernel_cache;
   c.gemm_tuning = !o->dev.no_gemm_tune;
   c.memory_limit = o->dev.memory_limit;
+  c.host_memory_limit = o->dev.host_memory;
   c.alloc_limit = o->dev.alloc_limit;
   c.gemm_selection = o->dev.gemm_mode;
   c.gemm_budget = o->dev.gemm_budget;

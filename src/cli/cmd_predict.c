@@ -1,5 +1,6 @@
 /* cltrain predict CHECKPOINT INPUT...: the class and top-k probabilities of each input:
- * samples of an IDX file or of a CIFAR-10 binary batch (by index range) or PGM/PPM images. */
+ * samples of an IDX file or of a CIFAR-10 binary batch (by index range), or PNG, JPEG and PGM/PPM
+ * images. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "cltrain/cltrain.h"
 #include "data/cifar.h"
 #include "data/idx.h"
+#include "data/image_decode.h"
 #include "data/pnm.h"
 #include "runtime/file_check.h"
 #include "train/evaluate.h"
@@ -37,7 +39,8 @@ static void help(FILE *out) {
                "Classifies each INPUT with a checkpoint (cltrain train --save): the most probable\n"
                "class and the top-k probabilities. An INPUT is an IDX image file (raw or .gz, as\n"
                "MNIST's; every sample, or those of --range), a CIFAR-10 binary batch (NAME.bin,\n"
-               "e.g. test_batch.bin; its labels shown too) or a PGM/PPM image (P2, P5, P3, P6).\n"
+               "e.g. test_batch.bin; its labels shown too), a PNG or JPEG image, or a PGM/PPM\n"
+               "image (P2, P5, P3, P6).\n"
                "Pixels are scaled to [0, 1] as in training (Fashion-MNIST is light on dark).\n"
                "Where an IDX file's labels file lies beside it, the true label is shown too.\n"
                "  --top K              probabilities of the K most likely classes (default 3)\n"
@@ -252,17 +255,26 @@ static int ends_with(const char *s, const char *end) {
 }
 
 static clt_status add_input(const predict_options *o, const char *path, clt_shape in, samples *s) {
-  unsigned char head[2] = {0, 0};
+  unsigned char head[8] = {0};
   size_t got;
   CLT_TRY(clt_file_read_head(path, "file", head, sizeof head, &got));
-  if (got == 2 && head[0] == 'P' && strchr("2356", head[1])) {
+  int pnm = got >= 2 && head[0] == 'P' && strchr("2356", head[1]);
+  int png_jpeg = clt_image_sniff(head, got) != CLT_IMAGE_UNKNOWN ||
+                 clt_image_format_of_name(path) != CLT_IMAGE_UNKNOWN;
+  if (pnm || png_jpeg) {
     if (o->has_range) /* one image: no samples to choose from */
       return clt_fail(CLT_ERR_USAGE,
                       "--range selects samples of IDX files and CIFAR-10 batches, but %s is one "
                       "image: drop --range (or give the samples' file)",
                       path);
     clt_image img;
-    CLT_TRY(clt_pnm_read(path, &img));
+    clt_status rs = pnm ? clt_pnm_read(path, &img) : clt_image_read(path, 0, &img);
+    if (rs == CLT_ERR_BAD_DATA && !pnm) { /* the decoder's reason, and what to do */
+      char why[1024];
+      snprintf(why, sizeof why, "%s", clt_last_error());
+      return clt_fail(rs, "%s; give an intact PNG or JPEG image", why);
+    }
+    if (rs != CLT_OK) return rs;
     float *x = malloc(clt_shape_size(in) * sizeof *x);
     clt_status st = x ? fit_image(o, path, &img, in, x) : clt_fail(CLT_ERR_OUT_OF_MEMORY, "oom");
     if (st == CLT_OK) st = add_sample(s, path, x, -1);
@@ -272,13 +284,12 @@ static clt_status add_input(const predict_options *o, const char *path, clt_shap
   }
   /* CIFAR batches have no magic number: known by name (before IDX: a record may start 0 0). */
   if (ends_with(path, ".bin")) return add_cifar(o, path, in, s);
-  if (got == 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b)))
+  if (got >= 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b)))
     return add_idx(o, path, in, s);
   return clt_fail(
       CLT_ERR_BAD_DATA,
-      "%s is neither an IDX file, a CIFAR-10 batch (.bin) nor a PGM/PPM image (P2, P3, P5, "
-      "P6); convert it, e.g. "
-      "with 'convert IMAGE -colorspace gray image.pgm'",
+      "%s is neither an IDX file, a CIFAR-10 batch (.bin), a PNG or JPEG image nor a PGM/PPM "
+      "image (P2, P3, P5, P6); convert it, e.g. with 'convert IMAGE image.png'",
       path);
 }
 
@@ -326,6 +337,7 @@ static clt_status open_session(const predict_options *o, clt_session **s) {
   c.kernel_cache = !o->dev.no_kernel_cache;
   c.gemm_tuning = !o->dev.no_gemm_tune;
   c.memory_limit = o->dev.memory_limit;
+  c.host_memory_limit = o->dev.host_memory;
   c.alloc_limit = o->dev.alloc_limit;
   c.gemm_selection = o->dev.gemm_mode;
   c.gemm_budget = o->dev.gemm_budget;

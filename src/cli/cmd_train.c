@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/flag_names.h"
 #include "cli/progress.h"
+#include "cli/term.h"
 #include "cli/train_args.h"
 #include "cltrain/cltrain.h"
 
@@ -21,9 +22,11 @@ static double seconds_since(const struct timespec *t0) {
   return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-/* The session's notes (summary, memory plan, resuming, checkpoints) on the info stream. */
+/* The session's notes (summary, memory plan, resuming, checkpoints) on the info stream; a
+ * progress line (decoding images: it starts with '\r') only when that is a terminal. */
 static void print_notes(const char *text, void *user) {
   FILE *info = user;
+  if (text[0] == '\r' && !clt_is_terminal(info)) return;
   size_t size = 2 * strlen(text) + 4096; /* room for the flags the phrases become */
   char *words = malloc(size);
   if (words) clt_cli_flag_names(text, words, size);
@@ -39,6 +42,7 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->kernel_cache = !o->dev.no_kernel_cache;
   c->gemm_tuning = !o->dev.no_gemm_tune;
   c->memory_limit = o->dev.memory_limit;
+  c->host_memory_limit = o->dev.host_memory;
   c->alloc_limit = o->dev.alloc_limit;
   c->gemm_selection = o->dev.gemm_mode;
   c->gemm_budget = o->dev.gemm_budget;
@@ -69,6 +73,7 @@ static void run_config(const clt_train_options *o, clt_run_config *r) {
   r->label = o->label;
   if (o->task) r->regression = strcmp(o->task, "regression") == 0;
   r->skip_bad_rows = o->skip_bad_rows;
+  r->skip_bad_images = o->skip_bad_images;
   r->augment_crop = o->augment_crop;
   r->augment_flip = o->augment_flip;
   r->no_augment = o->no_augment;

@@ -16,7 +16,8 @@ static void help(FILE *out) {
           "       cltrain train --resume CHECKPOINT [--epochs N] [options]\n\n"
           "Trains MODEL (a model file, see models/) on a data set and reports the test-set\n"
           "loss and accuracy at the end. Options override the model's [net] recipe.\n"
-          "  --data DIR           folder of IDX files or CIFAR-10 binary batches\n"
+          "  --data DIR           folder of IDX files, CIFAR-10 binary batches, or PNG/JPEG\n"
+          "                       images in one sub-folder per class (or train/, test/)\n"
           "                       (default " CLT_DEFAULT_DATA_DIR ")\n"
           "  --data FILE.csv      a CSV table: a header row, numeric feature columns and one\n"
           "                       label column; streamed from the file in chunks\n"
@@ -25,6 +26,7 @@ static void help(FILE *out) {
           "  --task T             classification (default; classes are the label's values)\n"
           "                       or regression (a numeric target, model ending in [mse])\n"
           "  --skip-bad-rows      skip and count malformed CSV rows instead of stopping\n"
+          "  --skip-bad-images    skip and count undecodable images of an image folder\n"
           "  --epochs N           number of epochs\n"
           "  --batch N|auto       samples per step; auto: the largest power of two from %d\n"
           "                       to %d that fits in %.0f%% of the device's memory\n"
@@ -41,7 +43,8 @@ static void help(FILE *out) {
           "  --subset N           use only the first N images of the training and test files\n"
           "  --read-every N       steps between loss read-backs from the device (default 20)\n"
           "  --stream             stream batches through the transfer queue even when the\n"
-          "                       data set fits in device memory\n"
+          "                       data set fits in device memory (image folders: and read\n"
+          "                       them from the image cache file, not from host memory)\n"
           "  --json               one JSON object per epoch on stdout instead of the "
           "display\n"
           "  --save FILE          write a checkpoint to FILE at the end of every epoch\n"
@@ -87,6 +90,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_LABEL,
     O_TASK,
     O_SKIP_BAD,
+    O_SKIP_IMG,
     O_AUG_CROP,
     O_AUG_FLIP,
     O_NO_AUG,
@@ -113,6 +117,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
                                            {"label", required_argument, NULL, O_LABEL},
                                            {"task", required_argument, NULL, O_TASK},
                                            {"skip-bad-rows", no_argument, NULL, O_SKIP_BAD},
+                                           {"skip-bad-images", no_argument, NULL, O_SKIP_IMG},
                                            {"augment-crop", required_argument, NULL, O_AUG_CROP},
                                            {"augment-flip", no_argument, NULL, O_AUG_FLIP},
                                            {"no-augment", no_argument, NULL, O_NO_AUG},
@@ -195,6 +200,9 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
       break;
     case O_SKIP_BAD:
       o->skip_bad_rows = 1;
+      break;
+    case O_SKIP_IMG:
+      o->skip_bad_images = 1;
       break;
     case O_AUG_CROP:
       rc = clt_cli_int("train", "--augment-crop", optarg, 0, 65535, &o->augment_crop);

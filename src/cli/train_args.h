@@ -20,6 +20,7 @@ typedef struct clt_train_options {
   int overwrite;            /* --overwrite: --save and --log may replace a file of another kind */
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
+  int skip_bad_images;
   int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
 } clt_train_options;
 

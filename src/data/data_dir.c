@@ -1,6 +1,7 @@
-/* clt_dataset_load_dir (data/dataset.h): a data folder in whichever format it holds, IDX or
- * CIFAR-10 binary. Moved from dataset.c, unchanged, so that the readers (idx.c, cifar.c)
- * depend on the container (dataset.c) and this dispatcher on them, not both ways. */
+/* clt_dataset_load_dir (data/dataset.h): a data folder in whichever format it holds, IDX,
+ * CIFAR-10 binary or an image folder. Apart from dataset.c so that the readers (idx.c,
+ * cifar.c, image_folder.c) depend on the container (dataset.c) and this dispatcher on them,
+ * not both ways. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
 #include "runtime/file_check.h"
 
 /* Case-insensitive search for an ASCII lower-case word. */
@@ -88,19 +90,21 @@ static clt_status no_known_data(const char *dir) {
                   "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
                   "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) and CIFAR-10 binary "
                   "batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin, "
-                  "batches.meta.txt); put one of these sets in the folder",
+                  "batches.meta.txt) and an image folder (one sub-folder of PNG or JPEG images per "
+                  "class, or train/ and test/ folders that hold them); put one of these sets in "
+                  "the folder",
                   dir, python);
 }
 
-clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
-  return clt_dataset_load_dir_for(dir, test_split, NULL, out);
-}
-
-clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
-                                    clt_dataset *out) {
+/* The one path of the three entry points: expect (NULL: any) checks IDX and CIFAR headers;
+ * images (NULL: fitted to expect) loads an image folder, which meets expect by construction. */
+static clt_status load_dir(const char *dir, int test_split, const clt_data_expect *expect,
+                           const clt_image_options *images, clt_image_report *report,
+                           clt_dataset *out) {
   memset(out, 0, sizeof *out);
-  if (test_split != 0 && test_split != 1)
-    return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train) nor 1 (test)",
+  if (test_split != CLT_FOLDER_TRAIN && test_split != CLT_FOLDER_TEST &&
+      test_split != CLT_FOLDER_VAL)
+    return clt_fail(CLT_ERR_USAGE, "data set split %d is neither 0 (train), 1 (test) nor 2 (val)",
                     test_split);
   struct stat st;
   int found = stat(dir, &st) == 0;
@@ -123,9 +127,22 @@ clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_d
                     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)",
                     dir, what);
   }
-  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches. */
+  /* The format by what the folder holds: IDX files, else CIFAR-10 binary batches, else an
+   * image folder. */
   if (!has_idx_files(dir) && !is_default_dir(dir)) {
-    if (clt_cifar_dir_has_batches(dir)) {
+    int cifar = clt_cifar_dir_has_batches(dir);
+    if (!cifar && clt_image_folder_detect(dir)) {
+      clt_image_options fitted; /* without options: fitted to what the model takes */
+      if (!images && expect) {
+        clt_image_options_init(&fitted, expect->h, expect->w, expect->c);
+        images = &fitted;
+      }
+      return clt_image_folder_load(dir, test_split, images, report, out);
+    }
+    if (cifar && test_split == CLT_FOLDER_VAL)
+      return clt_fail(CLT_ERR_USAGE, "%s: CIFAR-10 batches have no validation set; use val_split",
+                      dir);
+    if (cifar) {
       if (expect && ((expect->h > 0 && expect->h != CLT_CIFAR_SIDE) ||
                      (expect->w > 0 && expect->w != CLT_CIFAR_SIDE) ||
                      (expect->c > 0 && expect->c != CLT_CIFAR_CHANNELS)))
@@ -138,6 +155,8 @@ clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_d
     }
     return no_known_data(dir);
   }
+  if (test_split == CLT_FOLDER_VAL)
+    return clt_fail(CLT_ERR_USAGE, "%s: IDX files have no validation set; use val_split", dir);
   const char *prefix = test_split ? "t10k" : "train";
   char name[64], images_path[4096], labels_path[4096];
   snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
@@ -155,4 +174,20 @@ clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_d
   if ((contains_word(dir, "fashion") || is_default_dir(dir)) && out->classes == 10)
     out->class_names = clt_fashion_mnist_class_names();
   return CLT_OK;
+}
+
+clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out) {
+  return load_dir(dir, test_split, NULL, NULL, NULL, out);
+}
+
+clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
+                                    clt_dataset *out) {
+  return load_dir(dir, test_split, expect, NULL, NULL, out);
+}
+
+clt_status clt_dataset_load_dir_images(const char *dir, int split, const clt_image_options *images,
+                                       clt_image_report *report, clt_dataset *out) {
+  clt_data_expect expect = {0, 0, 0};
+  if (images) expect = (clt_data_expect){images->h, images->w, images->c};
+  return load_dir(dir, split, &expect, images, report, out);
 }

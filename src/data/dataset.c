@@ -24,6 +24,7 @@ void clt_dataset_free(clt_dataset *ds) {
   free(ds->images);
   free(ds->labels);
   free(ds->names_storage);
+  if (ds->owns_source && ds->source && ds->source->release) ds->source->release(ds->source->self);
   memset(ds, 0, sizeof *ds);
 }
 
@@ -157,11 +158,23 @@ clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_d
   t.n = count;
   t.images = NULL;
   t.labels = NULL;
+  t.owns_source = 0;
+  if (ds->source) { /* streamed: a source over the range */
+    clt_status s = ds->source->range
+                       ? ds->source->range(ds->source->self, first, count, &t.source)
+                       : clt_fail(CLT_ERR_USAGE, "streamed data cannot be cut into subsets");
+    if (s != CLT_OK) {
+      if (out != ds) memset(out, 0, sizeof *out);
+      return s;
+    }
+    t.owns_source = 1;
+  }
   if (clt_dataset_copy_class_names(ds, &t) != CLT_OK) {
+    if (t.owns_source) t.source->release(t.source->self);
     if (out != ds) memset(out, 0, sizeof *out);
     return CLT_ERR_OUT_OF_MEMORY;
   }
-  if (count > 0) {
+  if (count > 0 && !ds->source) {
     size_t per = (size_t)ds->h * ds->w * ds->c;
     t.images = malloc((size_t)count * per * sizeof(float));
     t.labels = malloc((size_t)count * sizeof(int32_t));

@@ -30,6 +30,11 @@ typedef struct clt_batch_source {
    * (class indices, or float bits of regression targets). */
   clt_status (*read)(void *self, long start, int n, float *x, int32_t *labels);
   uint32_t data_crc; /* CRC32 of the data (checkpoints compare it on resume) */
+  /* Optional (NULL for CSV streams). range: a new source over samples [first, first + count)
+   * of this one, owned by the data set it goes into (clt_dataset_subset and _split use it);
+   * release: frees a source a data set owns. */
+  clt_status (*range)(void *self, long first, long count, const struct clt_batch_source **out);
+  void (*release)(void *self);
 } clt_batch_source;
 
 typedef struct clt_dataset {
@@ -40,6 +45,7 @@ typedef struct clt_dataset {
   const char *const *class_names; /* [classes] or NULL (then classes are plain numbers) */
   const clt_batch_source *source; /* NULL, or where the samples come from (borrowed) */
   void *names_storage;            /* owned block class_names points into, or NULL (static names) */
+  int owns_source;                /* source is this data set's: clt_dataset_free releases it */
 } clt_dataset;
 
 /* Loads an IDX image file (3-D: n, h, w; c = 1) and an IDX label file (1-D: n) that must
@@ -55,7 +61,9 @@ clt_status clt_dataset_load_idx(const char *images_path, const char *labels_path
  * names (a folder's name never refuses data). Missing folder or file: CLT_ERR_MISSING_INPUT.
  * The format follows what dir holds: any of the IDX files above, else CIFAR-10 binary batches
  * (data_batch_N.bin, test_batch.bin: clt_cifar_load_dir in data/cifar.h, with owned class
- * names from batches.meta.txt), else CLT_ERR_MISSING_INPUT with one line naming both. */
+ * names from batches.meta.txt), else an image folder (a folder with sub-folders:
+ * data/image_folder.h, images fitted to the first image's size), else CLT_ERR_MISSING_INPUT with
+ * one line naming the three. */
 clt_status clt_dataset_load_dir(const char *dir, int test_split, clt_dataset *out);
 
 /* What the run's model takes (0: any), so that the loader refuses data of another shape
@@ -65,7 +73,8 @@ typedef struct clt_data_expect {
 } clt_data_expect;
 
 /* clt_dataset_load_dir, refusing from the headers (CLT_ERR_BAD_DATA) images of another shape
- * than expect (NULL: any). IDX files: the image and label headers are checked against each
+ * than expect (NULL: any); an image folder is fitted to expect (0 in it: the first image's
+ * shape). IDX files: the image and label headers are checked against each
  * other, expect and the host's memory (CLT_ERR_OUT_OF_MEMORY) before any data is inflated,
  * and no more than the declared data is inflated (idx.h). */
 clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_data_expect *expect,
@@ -74,6 +83,18 @@ clt_status clt_dataset_load_dir_for(const char *dir, int test_split, const clt_d
 /* clt_dataset_load_idx with the checks of clt_dataset_load_dir_for (expect NULL: any shape). */
 clt_status clt_dataset_load_idx_for(const char *images_path, const char *labels_path,
                                     const clt_data_expect *expect, clt_dataset *out);
+
+struct clt_image_options;
+struct clt_image_report;
+
+/* clt_dataset_load_dir_for with an image folder's options (data/image_folder.h; NULL:
+ * defaults) and its report (may be NULL). The format is chosen as above, image folders last:
+ * a folder with neither IDX files nor CIFAR batches but with a sub-folder. The expected shape
+ * is images' h x w x c (0: any): an image folder's images are fitted to it, IDX and CIFAR
+ * data are checked against it. split may also be 2, the val/ folder of an image folder. */
+clt_status clt_dataset_load_dir_images(const char *dir, int split,
+                                       const struct clt_image_options *images,
+                                       struct clt_image_report *report, clt_dataset *out);
 
 /* Copies count names into one block owned by ds (names_storage) and points class_names at
  * it; replaces names ds owned before. count must equal ds->classes when the names are used. */
@@ -96,7 +117,8 @@ clt_status clt_dataset_split(const clt_dataset *all, double val_fraction, clt_da
 
 /* Copies samples [first, first + count) of ds into out. count may be 0; a range outside
  * [0, n] is CLT_ERR_USAGE. out may be ds: ds is then replaced by the subset (and left as it
- * was on failure). */
+ * was on failure). A streamed ds (source) gives a streamed out over its range (source->range;
+ * CLT_ERR_USAGE when the source has none). */
 clt_status clt_dataset_subset(const clt_dataset *ds, int first, int count, clt_dataset *out);
 
 /* Writes a permutation of 0..n-1 into order[n]: Fisher-Yates, for i = n-1 down to 1,

@@ -17,6 +17,8 @@ typedef struct clt_device_options {
   uint64_t alloc_limit;   /* > 0: the largest single buffer (lowered only) */
   const char *gemm_mode;  /* GEMM kernel selection (clt_ctx_options); NULL: "auto" */
   double gemm_budget;     /* > 0: seconds for choosing GEMM kernels on a first run */
+  uint64_t host_memory;   /* > 0: the host memory an image folder plans with (streaming or
+                             not); 0: MemAvailable */
 } clt_device_options;
 
 /* clt_ctx_create, then the GEMM tuning stored in opt->cache_dir for this device applied

@@ -30,6 +30,7 @@ void clt_env_settings_read(clt_env_settings *s, clt_env_lookup get) {
   if (clt_cache_default_dir(s->cache_dir, sizeof s->cache_dir, get) != 0) s->cache_dir[0] = '\0';
   s->memory_limit = limit(get, "CLTRAIN_DEVICE_MEMORY_BYTES");
   s->alloc_limit = limit(get, "CLTRAIN_MAX_ALLOC_BYTES");
+  s->host_memory = limit(get, "CLTRAIN_HOST_MEMORY_BYTES");
   s->gemm_mode = value(get, "CLTRAIN_GEMM");
   const char *budget = value(get, "CLTRAIN_GEMM_BUDGET");
   if (budget) {
@@ -59,6 +60,7 @@ void clt_env_settings_fill(const clt_env_settings *s, clt_device_options *o) {
   if (!o->alloc_limit) o->alloc_limit = s->alloc_limit;
   if (!o->gemm_mode) o->gemm_mode = s->gemm_mode;
   if (!(o->gemm_budget > 0)) o->gemm_budget = s->gemm_budget;
+  if (!o->host_memory) o->host_memory = s->host_memory;
 }
 
 void clt_env_settings_fill_ctx(const clt_env_settings *s, clt_ctx_options *o) {

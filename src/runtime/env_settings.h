@@ -10,7 +10,8 @@
  *   CLTRAIN_DEVICE_MEMORY_BYTES  lowered device memory ("512M"; runtime/device_limits.h)
  *   CLTRAIN_MAX_ALLOC_BYTES      lowered largest buffer
  *   CLTRAIN_GEMM                 GEMM kernel selection: auto, default, engine, clblast
- *   CLTRAIN_GEMM_BUDGET          seconds a first run may spend choosing GEMM kernels */
+ *   CLTRAIN_GEMM_BUDGET          seconds a first run may spend choosing GEMM kernels
+ *   CLTRAIN_HOST_MEMORY_BYTES    host memory an image folder plans with ("1G"; streaming) */
 #ifndef CLT_RUNTIME_ENV_SETTINGS_H
 #define CLT_RUNTIME_ENV_SETTINGS_H
 
@@ -29,6 +30,7 @@ typedef struct clt_env_settings {
   uint64_t memory_limit, alloc_limit; /* 0: not lowered */
   const char *gemm_mode;              /* NULL when unset */
   double gemm_budget;                 /* 0 when unset */
+  uint64_t host_memory;               /* 0: not set */
 } clt_env_settings;
 
 /* Reads the variables through get; a malformed memory limit is ignored with one warning

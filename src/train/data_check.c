@@ -51,8 +51,8 @@ clt_status clt_data_option_check(const char *data, const char *option, int csv_o
                     option, data);
   if (!csv_only && csv)
     return clt_fail(CLT_ERR_USAGE,
-                    "the %s setting applies to image data, but %s is a CSV table (no images to "
-                    "augment); leave it unset",
+                    "the %s setting applies to image data, but %s is a CSV table (it holds no "
+                    "images); leave it unset",
                     option, data);
   return CLT_OK;
 }

@@ -37,6 +37,8 @@ char *clt_run_options_text(const clt_run_options *o, const clt_recipe *r) {
   if (o->label[0] || o->regression || o->skip_bad_rows) /* CSV data */
     n += snprintf(t + n, size - (size_t)n, "label = %s\ntask = %s\nskip_bad_rows = %d\n", o->label,
                   o->regression ? "regression" : "classification", o->skip_bad_rows);
+  if (o->skip_bad_images) /* image folders */
+    n += snprintf(t + n, size - (size_t)n, "skip_bad_images = 1\n");
   (void)n;
   return t;
 }
@@ -101,5 +103,6 @@ clt_status clt_run_options_parse(const char *text, const char *name, clt_run_opt
   if (clt_checkpoint_value(run, "task", buf, sizeof buf))
     o->regression = !strcmp(buf, "regression");
   if (clt_checkpoint_value(run, "skip_bad_rows", buf, sizeof buf)) o->skip_bad_rows = atoi(buf);
+  if (clt_checkpoint_value(run, "skip_bad_images", buf, sizeof buf)) o->skip_bad_images = atoi(buf);
   return CLT_OK;
 }

@@ -34,6 +34,7 @@ typedef struct clt_run_options {
   char label[256];            /* CSV data: --label ("" : the last column) */
   int regression;             /* CSV data: --task regression */
   int skip_bad_rows;          /* CSV data: --skip-bad-rows */
+  int skip_bad_images;        /* image folders: --skip-bad-images */
 } clt_run_options;
 
 /* The OPTS text for o and r. Caller frees; NULL when out of memory. */

@@ -21,6 +21,7 @@
 #include "train/run_options.h"
 #include "train/summary.h"
 #include "train/train_csv.h"
+#include "train/train_images.h"
 #include "train/train_log.h"
 #include "train/train_memory.h"
 #include "train/trainer.h"
@@ -67,13 +68,17 @@ typedef struct train_data {
   clt_csv_data *csv; /* CSV data: train and val stream from it; no test set */
 } train_data;
 
-static clt_status load_data(const clt_run_options *ro, const clt_model *m, train_data *d,
-                            FILE *info) {
+/* The run's data: a CSV table, or a folder (IDX, CIFAR-10 or an image folder, whose own val/
+ * folder then replaces the validation split). Notes and decoding progress go to notes. */
+static clt_status load_data(const clt_run_options *ro, const clt_model *m,
+                            const clt_device_options *dev, train_data *d,
+                            const clt_notes_sink *notes) {
   const char *dir = ro->data;
+  FILE *info = notes->out;
   if (clt_csv_data_path(dir)) return clt_cli_csv_load(ro, m, &d->csv, &d->train, &d->val, info);
-  const clt_data_expect expect = {m->input.h, m->input.w, m->input.c};
-  CLT_TRY(clt_dataset_load_dir_for(dir, 0, &expect, &d->all));
-  CLT_TRY(clt_dataset_load_dir_for(dir, 1, &expect, &d->test));
+  int skip = ro->skip_bad_images, stream = ro->stream;
+  CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_TRAIN, dev, skip, stream, &d->all, notes));
+  CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_TEST, dev, skip, stream, &d->test, notes));
   if (ro->subset) {
     if (ro->subset < d->all.n) CLT_TRY(clt_dataset_subset(&d->all, 0, ro->subset, &d->all));
     if (ro->subset < d->test.n) CLT_TRY(clt_dataset_subset(&d->test, 0, ro->subset, &d->test));
@@ -81,6 +86,13 @@ static clt_status load_data(const clt_run_options *ro, const clt_model *m, train
   /* Every set the run uses, before the first step: the test set too. */
   CLT_TRY(clt_data_check_model(&d->all, m, "training set", dir));
   CLT_TRY(clt_data_check_model(&d->test, m, "test set", dir));
+  if (clt_image_folder_has_val(dir)) { /* its own val/ folder: no split of train/ */
+    CLT_TRY(clt_train_load_images(dir, m, CLT_FOLDER_VAL, dev, skip, stream, &d->val, notes));
+    CLT_TRY(clt_data_check_model(&d->val, m, "validation set", dir));
+    d->train = d->all;
+    memset(&d->all, 0, sizeof d->all);
+    return CLT_OK;
+  }
   return clt_dataset_split(&d->all, ro->val_split, &d->train, &d->val);
 }
 
@@ -89,6 +101,7 @@ static clt_status data_kind_options(const clt_session_request *o, const char *da
   if (o->label) CLT_TRY(clt_data_option_check(data, "label", 1));
   if (o->task) CLT_TRY(clt_data_option_check(data, "task", 1));
   if (o->skip_bad_rows) CLT_TRY(clt_data_option_check(data, "skip_bad_rows", 1));
+  if (o->skip_bad_images) CLT_TRY(clt_data_option_check(data, "skip_bad_images", 0));
   if (o->augment_crop >= 0) CLT_TRY(clt_data_option_check(data, "augment_crop", 0));
   if (o->augment_flip) CLT_TRY(clt_data_option_check(data, "augment_flip", 0));
   return CLT_OK;
@@ -129,6 +142,7 @@ static void fresh_options(const clt_session_request *o, clt_run_options *ro) {
   snprintf(ro->label, sizeof ro->label, "%s", o->label ? o->label : "");
   ro->regression = o->task && strcmp(o->task, "regression") == 0;
   ro->skip_bad_rows = o->skip_bad_rows;
+  ro->skip_bad_images = o->skip_bad_images;
 }
 
 /* The first line where two texts differ (1-based). */
@@ -414,6 +428,11 @@ static void notes_flush(clt_session *s) {
   s->notes_sent = s->notes_len;
 }
 
+/* notes_flush for a clt_notes_sink. */
+static void notes_hand_on(void *session) {
+  notes_flush(session);
+}
+
 /* Warnings of the calls on s go to its callback. */
 static clt_warning_route route_warnings(const clt_session *s) {
   clt_warning_route r = {1, s->cfg.warning, s->cfg.user};
@@ -448,7 +467,8 @@ static clt_status open_run(clt_session *s) {
   if (st == CLT_OK && !o->batch_auto)
     st = clt_train_memory_precheck(model, s->ctx, clt_optim_state_per_param(s->opt), ro->data,
                                    ro->subset, ro->val_split, ro->stream);
-  if (st == CLT_OK) st = load_data(ro, model, data, info);
+  clt_notes_sink notes = {info, notes_hand_on, s};
+  if (st == CLT_OK) st = load_data(ro, model, &o->dev, data, &notes);
   if (st == CLT_OK) st = clt_keep_best_check(ro->keep_best && ro->save[0], &data->val);
   if (st == CLT_OK && o->resume) st = resume_check(&s->ck, data, s->ctx, o->resume);
   if (st == CLT_OK)
@@ -591,6 +611,7 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   d->alloc_limit = s->cfg.alloc_limit;
   d->gemm_mode = keep(s, s->cfg.gemm_selection);
   d->gemm_budget = s->cfg.gemm_budget;
+  d->host_memory = s->cfg.host_memory_limit;
   s->o.profile = s->cfg.profile;
   s->o.seed = -1;
   s->o.augment_crop = -1;
@@ -628,6 +649,7 @@ static void request_from(clt_session *s, const clt_run_config *given) {
   o->label = keep(s, run.label);
   o->task = run.regression < 0 ? NULL : run.regression ? "regression" : "classification";
   o->skip_bad_rows = run.skip_bad_rows;
+  o->skip_bad_images = run.skip_bad_images;
   o->augment_crop = run.augment_crop;
   o->augment_flip = run.augment_flip;
   o->no_augment = run.no_augment;
@@ -774,14 +796,13 @@ clt_status clt_session_train(clt_session *s, const clt_callbacks *callbacks, int
   return st;
 }
 
-/* The test split of an IDX or CIFAR folder, checked against the model's input. */
-static clt_status load_test(const clt_session *s, const char *dir, clt_dataset *ds) {
-  CLT_TRY(clt_dataset_load_dir(dir, 1, ds));
-  const clt_model *m = s->model;
-  if (ds->h != m->input.h || ds->w != m->input.w || ds->c != m->input.c)
-    return clt_fail(CLT_ERR_BAD_DATA, "%s takes %dx%dx%d inputs but the data in %s are %dx%dx%d",
-                    m->name, m->input.h, m->input.w, m->input.c, dir, ds->h, ds->w, ds->c);
-  return CLT_OK;
+/* The test split of a folder (IDX, CIFAR-10 or images fitted to the model's input, with the
+ * run's skip_bad_images), checked against the model's input. */
+static clt_status load_test(clt_session *s, const char *dir, clt_dataset *ds) {
+  clt_notes_sink notes = {s->notes, notes_hand_on, s};
+  CLT_TRY(clt_train_load_images(dir, s->model, CLT_FOLDER_TEST, &s->o.dev, s->ro->skip_bad_images,
+                                0, ds, s->notes ? &notes : NULL));
+  return clt_data_check_model(ds, s->model, "test set", dir);
 }
 
 clt_status clt_session_evaluate(clt_session *s, const char *data, double *loss, double *accuracy,
@@ -962,8 +983,7 @@ static clt_status report_data(clt_session *s, const char *dir, int subset, clt_d
   if (clt_csv_data_path(dir))
     st = clt_cli_csv_eval_open(&s->inf, dir, csv, test);
   else
-    st = clt_dataset_load_dir_for(dir, 1, &(clt_data_expect){m->input.h, m->input.w, m->input.c},
-                                  test);
+    st = load_test(s, dir, test);
   if (st == CLT_OK && *csv && subset)
     st = clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
                                  "with fewer rows");

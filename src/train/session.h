@@ -22,6 +22,7 @@ typedef struct clt_session_request {
   int save_every, keep_best;
   const char *label, *task; /* CSV data */
   int skip_bad_rows;
+  int skip_bad_images;                        /* image folders: skip and count undecodable images */
   int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
   int overwrite; /* save and log may replace an existing file of another kind */
 } clt_session_request;

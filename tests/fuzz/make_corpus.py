@@ -237,10 +237,45 @@ def run_options():
                     write("run_options", f.replace(".ckpt", ".opts"), payload)
 
 
+# ---- PNG (fuzz_png); the JPEG seeds (fuzz_jpeg) are written by build/images-from-idx --jpeg
+# (Python's standard library has no JPEG encoder) and kept as they are ------------------------
+
+def png_bytes(width, height, colour_type, depth, rows, palette=None, trns=None, interlace=0):
+    """A PNG of the given rows (each a bytes object of packed samples, filter byte added)."""
+    import zlib
+
+    def chunk(tag, data):
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    raw = b"".join(b"\x00" + r for r in rows)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+        ">IIBBBBB", width, height, depth, colour_type, 0, 0, interlace))
+    if palette:
+        out += chunk(b"PLTE", palette)
+    if trns:
+        out += chunk(b"tRNS", trns)
+    return out + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def png():
+    write("png", "grey-4x3.png", png_bytes(4, 3, 0, 8, [bytes(range(r * 60, r * 60 + 4)) for r in range(3)]))
+    write("png", "grey-1bit-8x2.png", png_bytes(8, 2, 0, 1, [b"\xa5", b"\x3c"]))
+    write("png", "grey16-2x2.png", png_bytes(2, 2, 0, 16, [b"\x00\x00\xff\xff", b"\x80\x00\x12\x34"]))
+    write("png", "rgb-3x2.png", png_bytes(3, 2, 2, 8, [bytes(range(9)), bytes(range(100, 109))]))
+    write("png", "rgba-2x2.png", png_bytes(2, 2, 6, 8, [bytes(range(8)), bytes(range(50, 58))]))
+    write("png", "grey-alpha-2x1.png", png_bytes(2, 1, 4, 8, [b"\x10\x80\xf0\xff"]))
+    write("png", "palette-4x1.png", png_bytes(4, 1, 3, 2, [b"\x1b"], palette=bytes(range(12)),
+                                                trns=b"\x80"))
+    write("png", "interlaced-5x5.png", png_bytes(5, 5, 0, 8, [bytes(range(r, r + 5)) for r in range(5)],
+                                                   interlace=1))
+    write("png", "one-pixel.png", png_bytes(1, 1, 0, 8, [b"\x7f"]))
+
+
 def main():
     models()
     idx_corpora()
     pnm()
+    png()
     if len(sys.argv) > 1:
         train_checkpoints(sys.argv[1])
     run_options()
