@@ -204,17 +204,7 @@ static void print_regression(const eval_options *o, const shown *inf, const char
 /* The checkpoint opened through the public API for evaluation. */
 static clt_status open_session(const eval_options *o, clt_session **s) {
   clt_config c;
-  clt_config_init(&c);
-  c.device = o->dev.device;
-  c.cache_dir = o->dev.cache_dir;
-  c.kernel_cache = !o->dev.no_kernel_cache;
-  c.gemm_tuning = !o->dev.no_gemm_tune;
-  c.memory_limit = o->dev.memory_limit;
-  c.host_memory_limit = o->dev.host_memory;
-  c.alloc_limit = o->dev.alloc_limit;
-  c.gemm_selection = o->dev.gemm_mode;
-  c.gemm_budget = o->dev.gemm_budget;
-  c.kernel_dir = o->dev.kernel_dir;
+  clt_cli_session_config(&o->dev, &c);
   c.warning = clt_cli_session_warning;
   return clt_session_open_checkpoint(&c, o->checkpoint, o->batch, s);
 }

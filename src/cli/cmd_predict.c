@@ -331,17 +331,7 @@ static cJSON *sample_json(const char *const *names, const samples *s, int i, con
 /* The checkpoint opened through the public API, for predictions. */
 static clt_status open_session(const predict_options *o, clt_session **s) {
   clt_config c;
-  clt_config_init(&c);
-  c.device = o->dev.device;
-  c.cache_dir = o->dev.cache_dir;
-  c.kernel_cache = !o->dev.no_kernel_cache;
-  c.gemm_tuning = !o->dev.no_gemm_tune;
-  c.memory_limit = o->dev.memory_limit;
-  c.host_memory_limit = o->dev.host_memory;
-  c.alloc_limit = o->dev.alloc_limit;
-  c.gemm_selection = o->dev.gemm_mode;
-  c.gemm_budget = o->dev.gemm_budget;
-  c.kernel_dir = o->dev.kernel_dir;
+  clt_cli_session_config(&o->dev, &c);
   c.warning = clt_cli_session_warning;
   return clt_session_open_checkpoint(&c, o->checkpoint, 0, s);
 }

@@ -36,17 +36,7 @@ static void print_notes(const char *text, void *user) {
 }
 
 static void session_config(const clt_train_options *o, FILE *info, clt_config *c) {
-  clt_config_init(c);
-  c->device = o->dev.device;
-  c->cache_dir = o->dev.cache_dir;
-  c->kernel_cache = !o->dev.no_kernel_cache;
-  c->gemm_tuning = !o->dev.no_gemm_tune;
-  c->memory_limit = o->dev.memory_limit;
-  c->host_memory_limit = o->dev.host_memory;
-  c->alloc_limit = o->dev.alloc_limit;
-  c->gemm_selection = o->dev.gemm_mode;
-  c->gemm_budget = o->dev.gemm_budget;
-  c->kernel_dir = o->dev.kernel_dir;
+  clt_cli_session_config(&o->dev, c);
   c->profile = o->profile;
   c->message = print_notes;
   c->warning = clt_cli_session_warning;

@@ -29,3 +29,17 @@ void clt_cli_device_env(clt_device_options *o, int with_device) {
   clt_env_settings_fill(&env, o);
   if (!with_device) o->device = device;
 }
+
+void clt_cli_session_config(const clt_device_options *o, clt_config *c) {
+  clt_config_init(c);
+  c->device = o->device;
+  c->cache_dir = o->cache_dir;
+  c->kernel_cache = !o->no_kernel_cache;
+  c->gemm_tuning = !o->no_gemm_tune;
+  c->memory_limit = o->memory_limit;
+  c->host_memory_limit = o->host_memory;
+  c->alloc_limit = o->alloc_limit;
+  c->gemm_selection = o->gemm_mode;
+  c->gemm_budget = o->gemm_budget;
+  c->kernel_dir = o->kernel_dir;
+}

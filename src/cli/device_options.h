@@ -2,6 +2,7 @@
 #ifndef CLT_CLI_DEVICE_OPTIONS_H
 #define CLT_CLI_DEVICE_OPTIONS_H
 
+#include "cltrain/cltrain.h"
 #include "runtime/device_open.h"
 
 /* getopt_long ids for the shared options (above any short option letter). */
@@ -25,5 +26,9 @@ int clt_device_option(clt_device_options *o, int opt, const char *arg);
 /* Fills what the flags left unset from the environment (runtime/env_settings.h: the library
  * reads no variable); the device spec too when with_device. */
 void clt_cli_device_env(clt_device_options *o, int with_device);
+
+/* A session configuration (include/cltrain/cltrain.h) with o's device settings; the rest at
+ * clt_config_init's defaults. */
+void clt_cli_session_config(const clt_device_options *o, clt_config *c);
 
 #endif
