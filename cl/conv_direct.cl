@@ -152,8 +152,12 @@ __kernel void conv_direct_wgrad(__global const float *x, __global float *dy,
   for (int q = 0; q < CD_GPW; q++)
 #pragma unroll
     for (int tap = 0; tap <= CD_KKC; tap++) acc[q][tap] = (VEC)0.0f;
-  int ow = r0 % OW;
-  int t = r0 / OW; /* n*OH + oh */
+  /* Unsigned division and the remainder by subtraction: a signed / and % pair compiles
+   * to LLVM's freeze, which Oclgrind 21.10 cannot run under --uninitialized (it aborts
+   * the kernel; as in cl/conv.cl's col2im). r0 >= 0, OW > 0. */
+  const uint ut = (uint)r0 / (uint)OW;
+  int ow = (int)((uint)r0 - ut * (uint)OW);
+  int t = (int)ut; /* n*OH + oh */
   int n = t / OH;
   int oh = t - n * OH;
   for (int r = r0; r < r1; r++) {
