@@ -27,9 +27,15 @@ libdir=$(pkg-config --variable=libdir cltrain)
 soname=$(objdump -p "$libdir/libcltrain.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = "libcltrain.so.0" ] || fail "SONAME is '$soname', not libcltrain.so.0"
 
+# A library built with the sanitizers (tools/sanitize.sh: CLT_ASAN, CLT_UBSAN) needs programs
+# built with them too: ASan's runtime must come first among the libraries.
+san=()
+grep -q '^CLT_ASAN:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null && san+=(-fsanitize=address)
+grep -q '^CLT_UBSAN:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null && san+=(-fsanitize=undefined)
+
 # The example, against the installed copy alone.
-cc -std=c11 -Wall -Wextra -Werror "$src/examples/train_mnist.c" $(pkg-config --cflags --libs cltrain) \
-  -o "$work/train_mnist"
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" "$src/examples/train_mnist.c" \
+  $(pkg-config --cflags --libs cltrain) -o "$work/train_mnist"
 LD_LIBRARY_PATH=$libdir "$work/train_mnist" >"$work/out.txt" || {
   cat "$work/out.txt"
   fail "train_mnist failed"
@@ -62,7 +68,8 @@ add_executable(train_mnist train_mnist.c)
 target_link_libraries(train_mnist PRIVATE cltrain::cltrain)
 CMAKE
 cp "$src/examples/train_mnist.c" "$work/cmake/"
-cmake -S "$work/cmake" -B "$work/cmake/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$work/cmake" -B "$work/cmake/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_C_FLAGS="${san[*]}" >/dev/null
 cmake --build "$work/cmake/build" >/dev/null || fail "find_package(cltrain) project did not build"
 
 # The installed command finds models by name from an empty folder.
