@@ -50,8 +50,8 @@ static clt_status bad_row(const clt_csv_reader *r, long column, const char *fmt,
                           const char *b) {
   char what[400];
   snprintf(what, sizeof what, fmt, a, b);
-  return clt_fail(CLT_ERR_BAD_DATA, "%s:%ld:%ld: %s; fix the row or skip bad rows",
-                  clt_csv_name(r), clt_csv_record_line(r), column, what);
+  return clt_fail(CLT_ERR_BAD_DATA, "%s:%ld:%ld: %s; fix the row or skip bad rows", clt_csv_name(r),
+                  clt_csv_record_line(r), column, what);
 }
 
 /* A field's text for a message: at most 40 bytes. */
@@ -172,8 +172,9 @@ static clt_status unknown_label(const clt_csv_table *t, const char *label) {
     strcat(list, t->column_names[i]);
   }
   if (t->columns > 200) strcat(list, ", ...");
-  clt_status st = clt_fail(CLT_ERR_USAGE, "label column %s: %s has no such column; its columns are: %s",
-                           label, t->path, list);
+  clt_status st =
+      clt_fail(CLT_ERR_USAGE, "label column %s: %s has no such column; its columns are: %s", label,
+               t->path, list);
   free(list);
   return st;
 }
@@ -519,9 +520,10 @@ static clt_status scan(clt_csv_reader *r, const clt_csv_options *o, clt_csv_tabl
     t->val_rows = (long)floor((double)t->rows * o->val_split + 0.5);
     t->train_rows = t->rows - t->val_rows;
     if (t->train_rows < 1)
-      st = clt_fail(CLT_ERR_USAGE,
-                    "validation split %g leaves no training row of the %ld in %s; use a smaller split",
-                    o->val_split, t->rows, t->path);
+      st = clt_fail(
+          CLT_ERR_USAGE,
+          "validation split %g leaves no training row of the %ld in %s; use a smaller split",
+          o->val_split, t->rows, t->path);
   }
   if (st == CLT_OK && !t->regression && !t->class_names) st = set_classes(&s);
   if (st == CLT_OK && !o->fixed) st = training_statistics(&s, r);
