@@ -18,6 +18,7 @@
 #include "cli/bench_epoch.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
+#include "cli/bench_profile.h"
 #include "cli/exit_codes.h"
 #include "cli/model_search.h"
 #include "train/gemm_notes.h"
@@ -348,94 +349,6 @@ static clt_status time_windows(bench_state *b, int training, int windows, int st
   return st;
 }
 
-/* ---- the profile, grouped by layer and pass ---- */
-
-#define MAX_GROUPS 64
-
-typedef struct group {
-  char name[CLT_PROFILE_NAME]; /* "3 conv", or "optimizer", "data", "zero gradients" */
-  double ms[3];                /* forward, backward, other (per step) */
-  double gemm_ms;              /* of which SGEMM */
-  double flops;                /* SGEMM FLOPs per step */
-  double launches;             /* per step */
-} group;
-
-#define MAX_GEMM_ROWS 96
-
-/* One SGEMM of one layer and pass: "sgemm_NT 7744x64x288 cpu:8x32:k4" (runtime/gemm.c). */
-typedef struct gemm_row {
-  char layer[CLT_PROFILE_NAME];
-  int pass;
-  char shape[48], kernel[48];
-  double ms, flops; /* per step */
-} gemm_row;
-
-typedef struct profile_summary {
-  group g[MAX_GROUPS];
-  int n;
-  gemm_row rows[MAX_GEMM_ROWS];
-  int nrows;
-  double total_ms, gemm_ms, flops, launches;
-} profile_summary;
-
-static group *group_for(profile_summary *p, const char *name) {
-  for (int i = 0; i < p->n; i++)
-    if (strcmp(p->g[i].name, name) == 0) return &p->g[i];
-  if (p->n == MAX_GROUPS) return &p->g[MAX_GROUPS - 1];
-  group *g = &p->g[p->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->name, sizeof g->name, "%s", name);
-  return g;
-}
-
-/* Entries are "SCOPE/KERNEL"; scopes of layers are "I TYPE PASS". */
-static void summarise(const clt_profiler *pr, long steps, profile_summary *out) {
-  memset(out, 0, sizeof *out);
-  for (int i = 0; i < pr->count; i++) {
-    const clt_profile_entry *e = &pr->entries[i];
-    char scope[CLT_PROFILE_NAME], name[CLT_PROFILE_NAME];
-    snprintf(scope, sizeof scope, "%s", e->name);
-    char *slash = strchr(scope, '/');
-    const char *kernel = slash ? slash + 1 : "";
-    if (slash) *slash = '\0';
-    int pass = 2;
-    snprintf(name, sizeof name, "%s", scope);
-    char *sp = strrchr(name, ' ');
-    if (name[0] >= '0' && name[0] <= '9' && sp) {
-      pass = strcmp(sp + 1, "forward") == 0 ? 0 : strcmp(sp + 1, "backward") == 0 ? 1 : 2;
-      *sp = '\0';
-    }
-    group *g = group_for(out, name);
-    double ms = e->total_ms / (double)steps;
-    g->ms[pass] += ms;
-    g->launches += (double)e->count / (double)steps;
-    char ta, tb;
-    size_t m, n, k;
-    if (sscanf(kernel, "sgemm_%c%c %zux%zux%zu", &ta, &tb, &m, &n, &k) == 5) {
-      double flops = 2.0 * (double)m * (double)n * (double)k * (double)e->count / (double)steps;
-      g->gemm_ms += ms;
-      g->flops += flops;
-      if (out->nrows < MAX_GEMM_ROWS) {
-        gemm_row *r = &out->rows[out->nrows++];
-        snprintf(r->layer, sizeof r->layer, "%s", name);
-        r->pass = pass;
-        const char *sp = strchr(kernel, ' ');
-        const char *vn = sp ? strchr(sp + 1, ' ') : NULL;
-        snprintf(r->shape, sizeof r->shape, "%c%c %zux%zux%zu", ta, tb, m, n, k);
-        snprintf(r->kernel, sizeof r->kernel, "%s", vn ? vn + 1 : "clblast");
-        r->ms = ms;
-        r->flops = flops;
-      }
-    }
-  }
-  for (int i = 0; i < out->n; i++) {
-    out->total_ms += out->g[i].ms[0] + out->g[i].ms[1] + out->g[i].ms[2];
-    out->gemm_ms += out->g[i].gemm_ms;
-    out->flops += out->g[i].flops;
-    out->launches += out->g[i].launches;
-  }
-}
-
 /* ---- the device's GEMM ceiling ---- */
 
 /* The OpenBLAS SGEMM 1024^3 figure that tools/gemm_bench.c stored in the cache folder for this
@@ -726,7 +639,7 @@ static clt_status run(const bench_options *o) {
     if (st == CLT_OK) st = clt_profiler_start(b.ctx);
     for (int i = 0; i < o->steps && st == CLT_OK; i++) st = train_step(&b);
     if (st == CLT_OK) st = clt_profiler_collect(b.ctx);
-    if (st == CLT_OK) summarise(b.ctx->profiler, o->steps, ps);
+    if (st == CLT_OK) clt_bench_profile_summarise(b.ctx->profiler, o->steps, ps);
     if (b.ctx) clt_profiler_stop(b.ctx);
     if (st == CLT_OK) st = gemm_ceiling(b.ctx, 1024, 5, &roof);
   }
