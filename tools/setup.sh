@@ -48,8 +48,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# ONNX Runtime from PyPI in a venv (~/.cache/cltrain/onnx-venv) for the export test.
-tools/setup-onnx-venv
+# ONNX Runtime from PyPI in a venv (~/.cache/cltrain/onnx-venv) for the export test. Only that
+# test needs it: a failure (no network) does not stop the build, and under CI the test's skip
+# fails the run (tools/test.sh).
+tools/setup-onnx-venv || echo "setup: the ONNX Runtime venv could not be made; the ONNX export test will skip" >&2
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build build -j"$(nproc)"
