@@ -41,6 +41,7 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->message = print_notes;
   c->warning = clt_cli_session_warning;
   c->user = info;
+  c->balance = o->balance;
 }
 
 static void run_config(const clt_train_options *o, clt_run_config *r) {

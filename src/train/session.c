@@ -5,6 +5,8 @@
 #include "train/save_targets.h"
 #include "train/session.h"
 #include "train/session_compose.h"
+#include "train/session_replicas.h"
+#include "train/session_saver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,82 +65,6 @@ static void sink_epoch_end(const clt_epoch_report *r, void *user) {
     s->log_status = clt_train_log_write(s->log, s->log_path, r);
 }
 
-/* Writes checkpoints for the trainer. */
-typedef struct saver {
-  clt_network *net;
-  clt_checkpoint ck; /* the fixed sections; tensors and position filled per save */
-  const char *path;
-  char best[CLT_RUN_PATH_MAX + 8];
-  int keep_best;
-  epoch_sink *sink;
-} saver;
-
-static clt_status save_now(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
-                           void *user) {
-  saver *s = user;
-  (void)rep;
-  /* A failed log write stops the run here, at a consistent point. */
-  if (s->sink->log_status != CLT_OK) return s->sink->log_status;
-  s->ck.pos = *pos;
-  free(s->ck.device);
-  s->ck.device = clt_checkpoint_device_text(s->net->ctx);
-  if (!s->ck.device) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
-  clt_status st = clt_checkpoint_capture(s->net, &s->ck);
-  if (st == CLT_ERR_NON_FINITE)
-    return clt_fail(st,
-                    "the parameters became NaN or infinite by step %ld; %s is left as it was; "
-                    "lower the learning rate",
-                    pos->global_step, s->path);
-  CLT_TRY(st);
-  CLT_TRY(clt_checkpoint_write(s->path, &s->ck));
-  if (new_best && s->keep_best) CLT_TRY(clt_checkpoint_write(s->best, &s->ck));
-  return CLT_OK;
-}
-
-static char *class_names_text(const clt_dataset *ds) {
-  if (!ds->class_names) return NULL;
-  size_t n = 1;
-  for (int i = 0; i < ds->classes; i++) n += strlen(ds->class_names[i]) + 1;
-  char *t = malloc(n);
-  if (!t) return NULL;
-  t[0] = '\0';
-  for (int i = 0; i < ds->classes; i++) {
-    strcat(t, ds->class_names[i]);
-    strcat(t, "\n");
-  }
-  return t;
-}
-
-static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
-                             const clt_run_options *ro, const train_data *d, epoch_sink *sink) {
-  memset(s, 0, sizeof *s);
-  s->net = net;
-  s->path = ro->save;
-  s->keep_best = ro->keep_best;
-  s->sink = sink;
-  if (clt_checkpoint_best_path(ro->save, s->best, sizeof s->best) != 0)
-    return clt_fail(CLT_ERR_USAGE, "save path %s: path too long", ro->save);
-  clt_checkpoint *ck = &s->ck;
-  ck->version = CLT_CHECKPOINT_VERSION;
-  ck->model_text = malloc(model->text_length + 1);
-  ck->options = clt_run_options_text(ro, &model->recipe);
-  ck->class_names = class_names_text(&d->train);
-  if (!ck->model_text || !ck->options || (d->train.class_names && !ck->class_names))
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory preparing checkpoints");
-  memcpy(ck->model_text, model->text, model->text_length);
-  ck->model_text[model->text_length] = '\0';
-  ck->model_length = model->text_length;
-  ck->epochs = model->recipe.epochs;
-  ck->steps_per_epoch = (d->train.n + net->batch - 1) / net->batch;
-  ck->batch = net->batch;
-  ck->seed = model->recipe.seed;
-  ck->train_n = d->train.n;
-  ck->val_n = d->val.n;
-  ck->data_crc = clt_checkpoint_data_crc(&d->train);
-  if (d->csv) CLT_TRY(clt_cli_csv_checkpoint(d->csv, ck));
-  return CLT_OK;
-}
-
 /* ---- the session ---- */
 
 struct clt_session {
@@ -168,6 +94,10 @@ struct clt_session {
   FILE *notes; /* the run's notes for a person, handed to cfg.message */
   char *notes_buf;
   size_t notes_len, notes_sent;
+  clt_peers *peers; /* cfg.distributed: the run's processes; else NULL */
+  char **specs;     /* the devices of this process (train/session_replicas.h) */
+  int spec_count;
+  clt_replicas *reps; /* more than one replica in all; else NULL */
 };
 
 /* Hands what the notes gained since the last call to the message callback. */
@@ -194,12 +124,17 @@ static clt_status open_run(clt_session *s) {
   FILE *info = s->notes;
   clt_run_options *ro = s->ro;
   train_data *data = &s->data;
-  clt_status st = CLT_OK;
-  if (o->resume) {
+  clt_status st = clt_balance_check(s->cfg.balance);
+  if (st == CLT_OK && s->cfg.distributed) st = clt_peers_open(&s->peers);
+  if (st == CLT_OK)
+    st = clt_device_specs(o->dev.device, s->cfg.distributed, s->cfg.local_rank, &s->specs,
+                          &s->spec_count);
+  if (st == CLT_OK) s->o.dev.device = s->specs[0]; /* lane 0; the others below */
+  if (st == CLT_OK && o->resume) {
     st = clt_checkpoint_read(o->resume, &s->ck);
     if (st == CLT_OK) st = clt_session_resume_setup(o, &s->ck, ro, &s->model, info);
     s->resumed = st == CLT_OK;
-  } else {
+  } else if (st == CLT_OK) {
     clt_session_fresh_options(o, ro);
     st = s->model_text ? clt_model_parse(s->model_text, s->model_length, o->model, &s->model)
                        : clt_model_load(o->model, &s->model);
@@ -240,6 +175,11 @@ static clt_status open_run(clt_session *s) {
     fprintf(info, " ready %.1f s after start\n", seconds_since(&s->t0));
     clt_train_gemm_notes(info); /* shapes first met in training are chosen then: say so */
   }
+  if (st == CLT_OK) {
+    clt_replica_request rq = {s->cfg.balance, o->resume ? &s->ck : NULL, &data->train, info};
+    st = clt_session_replicas(model, s->ctx, s->opt, s->net, &o->dev, s->specs, s->spec_count,
+                              s->peers, o->profile, &rq, &s->reps);
+  }
   if (st == CLT_OK && o->resume) s->pos = s->ck.pos;
   return st;
 }
@@ -260,20 +200,24 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
   saving.start = s->pos;
   clt_train_position reached = s->pos;
   saving.reached = &reached;
-  if (ro->log[0]) {
+  int rank0 = clt_peers_rank(s->peers) == 0; /* only rank 0 logs and saves */
+  char *layout = s->reps ? clt_replicas_layout_text(s->reps) : NULL;
+  if (s->reps && !layout) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  if (st == CLT_OK && ro->log[0] && rank0) {
     sink->log_path = ro->log;
     st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, o->overwrite,
                             &sink->log);
   }
-  if (st == CLT_OK && ro->save[0]) {
-    st = saver_init(&sv, net, model, ro, data, sink);
-    saving.save = save_now;
+  if (st == CLT_OK && ro->save[0] && rank0) {
+    st = clt_saver_init(&sv, net, model, ro, data, &sink->log_status, layout);
+    saving.save = clt_saver_save;
     saving.user = &sv;
     saving.save_every = ro->save_every;
   }
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, sink, &sink->stop};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression, NULL};
+    clt_train_config cfg = {model->recipe,     ro->read_every, ro->stream,
+                            model->regression, NULL,           s->reps};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, s->opt, &data->train, &data->val, &cfg, &cb, &saving);
@@ -292,7 +236,8 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
     st = clt_fail(CLT_ERR_IO, "cannot write log %s", ro->log);
   sink->log = NULL;
   clt_checkpoint_free(&sv.ck);
-  if (st == CLT_OK && ro->save[0])
+  free(layout);
+  if (st == CLT_OK && ro->save[0] && rank0)
     fprintf(info, "Checkpoint: %s%s%s\n", ro->save, ro->keep_best ? "; best: " : "",
             ro->keep_best ? sv.best : "");
   if (st == CLT_OK && data->csv) clt_cli_csv_report_memory(data->csv, info);
@@ -320,6 +265,7 @@ void clt_config_init(clt_config *c) {
   c->struct_size = sizeof *c;
   c->kernel_cache = 1;
   c->gemm_tuning = 1;
+  c->local_rank = -1;
 }
 
 void clt_run_config_init(clt_run_config *r) {
@@ -362,6 +308,7 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   d->gemm_mode = keep(s, s->cfg.gemm_selection);
   d->gemm_budget = s->cfg.gemm_budget;
   d->host_memory = s->cfg.host_memory_limit;
+  s->cfg.balance = keep(s, s->cfg.balance);
   s->o.profile = s->cfg.profile;
   s->o.seed = -1;
   s->o.augment_crop = -1;
@@ -512,12 +459,15 @@ void clt_session_close(clt_session *s) {
   } else {
     if (s->names && s->model)
       for (int i = 0; i < s->model->classes; i++) free(s->names[i]);
+    clt_replicas_destroy(s->reps);
     clt_network_destroy(s->net);
     clt_optim_destroy(s->opt);
     clt_ctx_destroy(s->ctx);
     clt_model_free(s->model);
   }
   free(s->names);
+  clt_device_specs_free(s->specs, s->spec_count);
+  clt_peers_close(s->peers);
   clt_eval_result_free(&s->report);
   free(s->report_scores);
   clt_checkpoint_free(&s->ck);
@@ -604,21 +554,28 @@ clt_status clt_session_save(clt_session *s, const char *path) {
   clt_warning_route old = route_warnings(s);
   clt_run_options *ro = malloc(sizeof *ro);
   clt_status st = ro ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
-  epoch_sink sink;
-  memset(&sink, 0, sizeof sink);
   saver sv;
   memset(&sv, 0, sizeof sv);
+  char *layout = s->reps ? clt_replicas_layout_text(s->reps) : NULL;
+  if (st == CLT_OK && s->reps && !layout)
+    st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
   if (st == CLT_OK) {
     *ro = *s->ro;
     clt_session_copy_path(ro->save, path);
     ro->keep_best = 0;
-    st = saver_init(&sv, s->net, s->model, ro, &s->data, &sink);
+    st = clt_saver_init(&sv, s->net, s->model, ro, &s->data, NULL, layout);
   }
-  if (st == CLT_OK) st = save_now(&s->pos, NULL, 0, &sv);
+  if (st == CLT_OK) st = clt_saver_save(&s->pos, NULL, 0, &sv);
   clt_checkpoint_free(&sv.ck);
+  free(layout);
   free(ro);
   clt_warning_route_set(old);
   return st;
+}
+
+int clt_session_rank(const clt_session *s, int *ranks) {
+  if (ranks) *ranks = s ? clt_peers_size(s->peers) : 1;
+  return s ? clt_peers_rank(s->peers) : 0;
 }
 
 clt_status clt_session_model(const clt_session *s, clt_model_info *info) {
