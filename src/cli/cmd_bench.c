@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/bench_profile.h"
+#include "cli/bench_replicas.h"
 #include "cli/exit_codes.h"
 #include "cli/model_search.h"
 #include "train/gemm_notes.h"
@@ -666,7 +667,9 @@ int clt_cmd_bench(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
   clt_cli_device_env(&o.dev, 1);
-  clt_status st = run(&o);
+  clt_status st = clt_bench_is_replicated(o.dev.device)
+                      ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL, 0)
+                      : run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;
 }
