@@ -20,6 +20,7 @@
 #include "cli/device_options.h"
 #include "cli/bench_profile.h"
 #include "cli/exit_codes.h"
+#include "cli/mpi_launch.h"
 #include "cli/model_search.h"
 #include "train/gemm_notes.h"
 #include "nn/network.h"
@@ -666,6 +667,7 @@ int clt_cmd_bench(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
   clt_cli_device_env(&o.dev, 1);
+  clt_mpi_set_device(o.dev.device);
   clt_status st = run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;
