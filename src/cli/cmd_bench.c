@@ -211,7 +211,7 @@ static clt_status train_step(bench_state *b) {
                                clt_augmenter_target(&b->augment, net->input), net->labels));
   if (b->augment.active) {
     clt_profiler_scope(b->ctx, "augment");
-    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
+    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step, 0));
   }
   CLT_TRY(clt_train_step(net, b->opt, net->batch, b->step, 1e-4, NULL));
   b->step++;

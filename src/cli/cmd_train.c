@@ -42,6 +42,7 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->message = print_notes;
   c->warning = clt_cli_session_warning;
   c->user = info;
+  c->balance = o->balance;
   clt_mpi_session_config(c);
 }
 

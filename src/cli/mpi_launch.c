@@ -50,10 +50,9 @@ void clt_mpi_set_device(const char *spec) {
 }
 
 void clt_mpi_session_config(clt_config *c) {
-  (void)c;
   if (!launch.active) return;
-  /* The distributed session (the dp branch's clt_config fields):
-   *   c->distributed = 1; c->local_rank = launch.local_rank; */
+  c->distributed = 1;
+  c->local_rank = launch.local_rank;
 }
 
 /* The device a rank runs on, by name, for the failure line. */
