@@ -73,6 +73,7 @@ if [ "$mode" = "train" ]; then
   "$cltrain" "${common[@]}" --device "$device" --save one.ckpt >one.txt 2>&1 ||
     fail "the one-process run failed: $(tail -3 one.txt)"
   mpi 2 "${common[@]}" --save two.ckpt >two.txt 2>two.err || fail "the 2-rank run failed: $(cat two.err)"
+  grep -q "Data parallel: 2 replicas.*2 processes" two.txt || fail "the 2-rank run did not run as 2 replicas: $(head -20 two.txt)"
   # Rank 0 alone prints: one line per epoch, not two.
   [ "$(grep -c '^Epoch 2/2' two.txt)" = 1 ] || fail "the epoch lines of the 2-rank run: $(grep -c '^Epoch' two.txt), not 2"
   "$compare" one.ckpt two.ckpt 1e-4 || fail "2 ranks against 1 process: parameters differ by more than 1e-4"
