@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/model_search.h"
+#include "cli/mpi_launch.h"
 #include "runtime/clock.h"
 #include "runtime/fail.h"
 #include "runtime/gemm.h"
@@ -68,7 +69,8 @@ static clt_status setup(bench_dp *b, const char *model, const clt_device_options
   CLT_TRY(clt_model_load(path, &b->model));
   if (batch > 0) b->model->recipe.batch = batch;
   if (distributed) CLT_TRY(clt_peers_open(&b->peers));
-  CLT_TRY(clt_device_specs(dev->device, distributed, -1, &b->specs, &b->spec_count));
+  CLT_TRY(clt_device_specs(dev->device, distributed, distributed ? clt_mpi_local_rank() : -1,
+                           &b->specs, &b->spec_count));
   clt_device_options d0 = *dev;
   d0.device = b->specs[0];
   CLT_TRY(clt_open_device(&d0, 0, &b->ctx));

@@ -21,6 +21,7 @@
 #include "cli/bench_profile.h"
 #include "cli/bench_replicas.h"
 #include "cli/exit_codes.h"
+#include "cli/mpi_launch.h"
 #include "cli/model_search.h"
 #include "train/gemm_notes.h"
 #include "nn/network.h"
@@ -667,8 +668,11 @@ int clt_cmd_bench(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
   clt_cli_device_env(&o.dev, 1);
-  clt_status st = clt_bench_is_replicated(o.dev.device)
-                      ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL, 0)
+  clt_mpi_set_device(o.dev.device);
+  /* A device list, or every rank under mpirun: the data-parallel step's report. */
+  clt_status st = clt_bench_is_replicated(o.dev.device) || clt_mpi_active()
+                      ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL,
+                                           clt_mpi_active())
                       : run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;
