@@ -80,8 +80,8 @@ void clt_replicas_train_end(clt_replicas *r) {
     clt_lane *ln = &r->lane[l];
     if (ln->ctx) clt_ctx_finish(ln->ctx);
     if (ln->reads) {
-      for (int t = 0; t < r->tensor_count; t++)
-        if (ln->reads[t]) clReleaseEvent(ln->reads[t]);
+      for (int b = 0; b < r->buckets; b++)
+        if (ln->reads[b]) clReleaseEvent(ln->reads[b]);
       free(ln->reads);
       ln->reads = NULL;
     }

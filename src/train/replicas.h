@@ -43,9 +43,9 @@ typedef struct clt_lane {
   clt_augmenter augment, *aug;
   cl_mem guard;
   clt_kernel guard_kernel, *guard_k;
-  cl_mem pinned;   /* [packed grads] host-visible staging (CL_MEM_ALLOC_HOST_PTR) */
+  cl_mem pinned;   /* [grads arena] host-visible staging (CL_MEM_ALLOC_HOST_PTR) */
   float *host;     /* its mapping */
-  cl_event *reads; /* [tensors] */
+  cl_event *reads; /* [buckets] */
 } clt_lane;
 
 typedef struct clt_replica_tensor {
