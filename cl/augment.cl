@@ -8,14 +8,15 @@
  * augmentation stream and the global step, computed on the host.
  * out(y, x) = in(y + dy, (mirrored ? w - 1 - x : x) + dx), 0 outside the image. */
 __kernel void augment_crop_flip(__global const float *in, __global float *out, int n, int h,
-                                int w, int c, int pad, int flip, uint seed, uint stream) {
+                                int w, int c, int pad, int flip, uint seed, uint stream,
+                                uint first /* sample 0's index in the global batch */) {
   int xc = get_global_id(0);
   int y = get_global_id(1);
   int s = get_global_id(2);
   int row = w * c;
   if (xc >= row || y >= h || s >= n) return;
   uint span = (uint)(2 * pad + 1);
-  uint i = 3u * (uint)s;
+  uint i = 3u * (first + (uint)s);
   int dy = (int)(clt_hash(seed, stream, i) % span) - pad;
   int dx = (int)(clt_hash(seed, stream, i + 1u) % span) - pad;
   int mirrored = flip != 0 && (clt_hash(seed, stream, i + 2u) >> 31) != 0;

@@ -12,7 +12,8 @@ __kernel void mse_forward(__global const float *x,       /* [N] predictions */
                           int has_targets,
                           __global float *saved, /* [2N]; used when has_targets */
                           __global float *dx,    /* [N]; used when write_dx */
-                          int write_dx, int n) {
+                          int write_dx, int n,
+                          int divisor /* samples the loss averages over: N, or the global batch */) {
   int s = (int)get_global_id(0);
   if (s >= n) return;
   float p = x[s];
@@ -21,5 +22,5 @@ __kernel void mse_forward(__global const float *x,       /* [N] predictions */
   float e = p - targets[s];
   saved[s] = e * e;
   saved[n + s] = fabs(e);
-  if (write_dx) dx[s] = 2.0f * e / (float)n;
+  if (write_dx) dx[s] = 2.0f * e / (float)divisor;
 }

@@ -8,7 +8,8 @@
  *
  * A label outside [0, K) reads no logit: its loss is NaN (so the batch raises the
  * non-finite metric flag), it is not correct, and its gradient row is softmax / N
- * (no one-hot term). */
+ * (no one-hot term). divisor is N, or the global batch when N samples are one shard of it
+ * (data-parallel training: the shards' gradients then sum to the whole batch's). */
 
 __kernel void softmax_xent_forward(__global const float *z,    /* [N, K] logits */
                                    __global float *y,          /* [N, K] probabilities */
@@ -16,7 +17,8 @@ __kernel void softmax_xent_forward(__global const float *z,    /* [N, K] logits 
                                    int has_labels,
                                    __global float *saved, /* [2N]; used when has_labels */
                                    __global float *dz,    /* [N, K]; used when write_dz */
-                                   int write_dz, int n, int k) {
+                                   int write_dz, int n, int k,
+                                   int divisor /* samples the loss averages over (>= n) */) {
   int s = (int)get_global_id(0);
   if (s >= n) return;
   __global const float *zs = z + (size_t)s * (size_t)k;
@@ -46,7 +48,7 @@ __kernel void softmax_xent_forward(__global const float *z,    /* [N, K] logits 
   }
 
   __global float *ys = y + (size_t)s * (size_t)k;
-  float inv_n = 1.0f / (float)n;
+  float inv_n = 1.0f / (float)divisor;
   for (int j = 0; j < k; j++) {
     float p = exp(zs[j] - m) * inv_sum;
     ys[j] = p;

@@ -60,3 +60,14 @@ if(CLT_BUILD_TESTS)
     message(FATAL_ERROR "cmocka not found: apt-get install libcmocka-dev")
   endif()
 endif()
+
+# Open MPI (or another MPI): several processes and machines (src/dist/peers_mpi.c, the CLI's
+# launch under mpirun, tools/allreduce-bench). Optional: without it the library is built with
+# the single-process peers (src/dist/peers.c) and `mpirun cltrain` says so.
+find_package(MPI QUIET COMPONENTS C)
+if(MPI_C_FOUND)
+  set(CLT_HAVE_MPI ON)
+else()
+  set(CLT_HAVE_MPI OFF)
+  message(STATUS "MPI not found: cltrain is built for one process (apt-get install openmpi-bin libopenmpi-dev for mpirun)")
+endif()

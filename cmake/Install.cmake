@@ -22,6 +22,16 @@ file(RELATIVE_PATH CLT_PC_TO_PREFIX /prefix/${CLT_PKGCONFIG_DIR} /prefix)
 file(RELATIVE_PATH CLT_CMAKE_TO_PREFIX /prefix/${CLT_CMAKE_DIR} /prefix)
 # The shared library's own dependencies, for static linking (pkg-config --static).
 set(CLT_PC_PRIVATE "-lOpenCL -lclblast -lz -lcjson -lxxhash -lpng -ljpeg -lm")
+if(CLT_HAVE_MPI)
+  # libmpi's folder and name as found (Debian: /usr/lib/x86_64-linux-gnu/openmpi/lib).
+  foreach(lib IN LISTS MPI_C_LIBRARIES)
+    get_filename_component(dir ${lib} DIRECTORY)
+    get_filename_component(name ${lib} NAME_WE)
+    string(REGEX REPLACE "^lib" "" name ${name})
+    string(APPEND CLT_PC_PRIVATE " -L${dir} -l${name}")
+  endforeach()
+  # cltrainConfig.cmake finds MPI too when CLT_HAVE_MPI (the linker's -rpath-link).
+endif()
 
 configure_file(${CMAKE_SOURCE_DIR}/cmake/cltrain.pc.in ${CMAKE_BINARY_DIR}/cltrain.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/cltrain.pc DESTINATION ${CLT_PKGCONFIG_DIR})

@@ -56,7 +56,7 @@ static void device_augment(const clt_recipe *r, int batch, int n, const float *x
   cl_mem target = clt_augmenter_target(&a, y);
   assert_true(target == a.scratch);
   OK(clt_buffer_write(ctx, target, 0, floats * sizeof(float), x));
-  OK(clt_augmenter_apply(&a, ctx, y, n, step));
+  OK(clt_augmenter_apply(&a, ctx, y, n, step, 0));
   OK(clt_buffer_read(ctx, y, 0, floats * sizeof(float), out));
   clt_buffer_release(&y);
   clt_augmenter_release(&a);
@@ -151,7 +151,7 @@ static void test_off_is_identity(void **state) {
   assert_null(a.scratch);
   cl_mem y = clt_test_filled(ctx, 16 * 8 * 8 * 3, 0.5);
   assert_true(clt_augmenter_target(&a, y) == y);
-  OK(clt_augmenter_apply(&a, ctx, y, 16, 3));
+  OK(clt_augmenter_apply(&a, ctx, y, 16, 3, 0));
   double back[16 * 8 * 8 * 3];
   clt_test_download(ctx, y, back, 16 * 8 * 8 * 3);
   for (int i = 0; i < 16 * 8 * 8 * 3; i++) assert_true(back[i] == 0.5);

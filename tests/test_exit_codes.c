@@ -38,6 +38,7 @@
 /* clt_exit_code lives in the command's sources (src/cli), not in the library. */
 #include "cli/exit_codes.c"
 #include "cli/flag_names.c"
+#include "cli/mpi_launch.c"
 
 #define SIDE    12
 #define N_TRAIN 480

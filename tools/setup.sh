@@ -20,6 +20,7 @@ packages=(
   pocl-opencl-icd                   # OpenCL on the CPU (tests, CI)
   mesa-opencl-icd                   # rusticl: a second implementation
   oclgrind                          # a third: the simulator that finds races
+  openmpi-bin libopenmpi-dev        # mpirun: several processes and machines (docs/SCALING.md)
   dataset-fashion-mnist             # the default data set
   python3-matplotlib                # tools/plot-log (training curves)
   clang libclang-rt-14-dev          # tools/fuzz.sh: libFuzzer and clang's sanitizer runtimes

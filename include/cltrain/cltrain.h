@@ -99,9 +99,21 @@ typedef struct clt_config {
   uint64_t host_memory_limit; /* > 0: the host memory an image folder plans with: a decoded
                                  set larger than half of it is streamed from its cache file
                                  in cache_dir; 0: the memory available now */
+  /* Data-parallel training (docs/SCALING.md). device may list several devices ("0:0,1:0",
+   * "pocl,rusticl", the same one twice) or be "all": one replica per device. */
+  const char *balance; /* how the global batch is split over this process's devices: "auto"
+                          (by speed measured at start-up), "equal"; NULL: auto when the
+                          devices differ, else equal */
+  int distributed;     /* 1: this process is one rank of an MPI run (MPI initialised by the
+                          program): gradients are summed over every rank, only rank 0 saves,
+                          logs and validates (clt_session_rank) */
+  int local_rank;      /* >= 0 with distributed and no device: use device local_rank modulo
+                          the machine's device count (the launcher's local rank, e.g.
+                          OMPI_COMM_WORLD_LOCAL_RANK); -1 (default): none */
 } clt_config;
 
-/* Sets struct_size and the defaults: kernel_cache and gemm_tuning on, the rest zero. */
+/* Sets struct_size and the defaults: kernel_cache and gemm_tuning on, local_rank -1, the
+ * rest zero. */
 CLT_API void clt_config_init(clt_config *config);
 
 /* How a run trains: every field left at its default takes the model's [net] recipe (or, when
@@ -301,6 +313,12 @@ typedef struct clt_model_info {
                        text); lives as long as the session */
   const char *data; /* the data the run trains on (a checkpoint: was trained on) */
 } clt_model_info;
+
+/* clt_session_rank - this process's rank in a distributed run (0 otherwise) and, when ranks
+ * is not NULL, the number of ranks (1 otherwise). Only rank 0 saves, logs and validates; a
+ * program may keep the other ranks quiet. Data-parallel devices of one process are not
+ * ranks. */
+CLT_API int clt_session_rank(const clt_session *session, int *ranks);
 
 /* clt_session_model - shape and size of the session's model and run. */
 CLT_API clt_status clt_session_model(const clt_session *session, clt_model_info *info);

@@ -54,7 +54,7 @@ static clt_status run_step(const clt_check_env *env, const augment_case *ac, uin
     st = clt_buffer_write(env->ctx, clt_augmenter_target(&aug, NULL), 0, count * sizeof *xf, xf);
   }
   if (st == CLT_OK) st = clt_check_upload(env->ctx, NULL, count, CHECK_PAD, &y); /* junk */
-  if (st == CLT_OK) st = clt_augmenter_apply(&aug, env->ctx, y, ac->n, step);
+  if (st == CLT_OK) st = clt_augmenter_apply(&aug, env->ctx, y, ac->n, step, 0);
   if (st == CLT_OK) st = clt_check_download(env->ctx, y, count, got);
   if (st == CLT_OK) {
     clt_ref_augment(xf, wf, ac->n, ac->h, ac->w, ac->c, ac->pad, ac->flip, rec.seed, step);

@@ -19,7 +19,9 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/bench_profile.h"
+#include "cli/bench_replicas.h"
 #include "cli/exit_codes.h"
+#include "cli/mpi_launch.h"
 #include "cli/model_search.h"
 #include "train/gemm_notes.h"
 #include "nn/network.h"
@@ -210,7 +212,7 @@ static clt_status train_step(bench_state *b) {
                                clt_augmenter_target(&b->augment, net->input), net->labels));
   if (b->augment.active) {
     clt_profiler_scope(b->ctx, "augment");
-    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step));
+    CLT_TRY(clt_augmenter_apply(&b->augment, b->ctx, net->input, net->batch, (uint32_t)b->step, 0));
   }
   CLT_TRY(clt_train_step(net, b->opt, net->batch, b->step, 1e-4, NULL));
   b->step++;
@@ -666,7 +668,12 @@ int clt_cmd_bench(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) return rc;
   clt_cli_device_env(&o.dev, 1);
-  clt_status st = run(&o);
+  clt_mpi_set_device(o.dev.device);
+  /* A device list, or every rank under mpirun: the data-parallel step's report. */
+  clt_status st = clt_bench_is_replicated(o.dev.device) || clt_mpi_active()
+                      ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL,
+                                           clt_mpi_active())
+                      : run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;
 }

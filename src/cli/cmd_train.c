@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/flag_names.h"
+#include "cli/mpi_launch.h"
 #include "cli/progress.h"
 #include "cli/term.h"
 #include "cli/train_args.h"
@@ -41,6 +42,8 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->message = print_notes;
   c->warning = clt_cli_session_warning;
   c->user = info;
+  c->balance = o->balance;
+  clt_mpi_session_config(c);
 }
 
 static void run_config(const clt_train_options *o, clt_run_config *r) {
@@ -119,6 +122,7 @@ int clt_cmd_train(int argc, char **argv) {
   int rc = clt_train_parse_args(argc, argv, &o);
   if (rc) return clt_cli_exit(rc);
   clt_cli_device_env(&o.dev, 1);
+  clt_mpi_set_device(o.dev.device);
   /* With --json, stdout carries only JSON: the summary goes to stderr. */
   clt_status st = run(&o, o.json ? stderr : stdout);
   return clt_exit_status(st);

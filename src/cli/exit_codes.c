@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/flag_names.h"
+#include "cli/mpi_launch.h"
 
 int clt_exit_code(clt_status status) {
   switch (status) {
@@ -34,11 +35,15 @@ int clt_exit_code(clt_status status) {
 int clt_report_failure(clt_status status) {
   static char msg[20000];
   clt_cli_flag_names(clt_last_error(), msg, sizeof msg);
-  fprintf(stderr, "cltrain: %s\n", msg[0] ? msg : clt_status_string(status));
+  char rank[512];
+  clt_mpi_rank_label(rank, sizeof rank);
+  fprintf(stderr, "cltrain: %s%s%s\n", rank, rank[0] ? ": " : "",
+          msg[0] ? msg : clt_status_string(status));
   return clt_exit_code(status);
 }
 
 void clt_cli_warning(const char *message) {
+  if (clt_mpi_rank() != 0) return; /* every rank would say the same */
   char text[4096];
   clt_cli_flag_names(message, text, sizeof text);
   fprintf(stderr, "cltrain: warning: %s\n", text);

@@ -14,12 +14,14 @@ enum {
   CLT_EXIT_IO = 74,            /* a read or write failed */
   CLT_EXIT_OUT_OF_MEMORY = 80, /* host or device memory exhausted, or the plan does not fit */
   CLT_EXIT_NON_FINITE = 81,    /* the loss became NaN or infinite */
-  CLT_EXIT_DEVICE = 82         /* an OpenCL call or a kernel build failed */
+  CLT_EXIT_DEVICE = 82,        /* an OpenCL call or a kernel build failed */
+  CLT_EXIT_STOPPED = 83        /* under mpirun: stopped because another rank failed */
 };
 
 int clt_exit_code(clt_status status);
 
-/* Prints "cltrain: <last error>" on stderr and returns the exit code. */
+/* Prints "cltrain: <last error>" on stderr ("cltrain: rank R on HOST (device NAME): <last
+ * error>" under mpirun) and returns the exit code. */
 int clt_report_failure(clt_status status);
 
 /* The warning handler of the command (clt_set_warning_handler): "cltrain: warning: " and the

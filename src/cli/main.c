@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/mpi_launch.h"
 #include "runtime/context.h"
 
 static const clt_command commands[] = {
@@ -42,7 +43,13 @@ int main(int argc, char **argv) {
     return CLT_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], commands[i].name) == 0) {
+      /* Under mpirun, train and bench run between MPI_Init and MPI_Finalize (or MPI_Abort
+       * on failure, which stops the other ranks). */
+      int rc = clt_mpi_begin(commands[i].name);
+      if (rc) return rc;
+      return clt_mpi_end(commands[i].run(argc - 1, argv + 1));
+    }
   fprintf(stderr, "cltrain: unknown command '%s'; run 'cltrain --help' for the list\n", argv[1]);
   return CLT_EXIT_USAGE;
 }

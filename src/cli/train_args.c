@@ -63,7 +63,11 @@ static void help(FILE *out) {
           "  --overwrite          let --save replace an existing file that is not a\n"
           "                       checkpoint, and --log one that is not a log (without it\n"
           "                       such a run stops at once); folders, devices, pipes and\n"
-          "                       sockets are never written\n" CLT_DEVICE_OPTIONS_HELP,
+          "                       sockets are never written\n"
+          "  --balance MODE       several devices (--device A,B): auto sizes each device's\n"
+          "                       share of a batch by its speed measured at start-up\n"
+          "                       (default when the devices differ), equal splits "
+          "evenly\n" CLT_DEVICE_OPTIONS_HELP,
           CLT_AUTO_BATCH_MIN, CLT_AUTO_BATCH_MAX, 100 * CLT_AUTO_BATCH_FRACTION);
 }
 
@@ -94,7 +98,8 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_AUG_CROP,
     O_AUG_FLIP,
     O_NO_AUG,
-    O_OVERWRITE
+    O_OVERWRITE,
+    O_BALANCE
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -122,6 +127,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
                                            {"augment-flip", no_argument, NULL, O_AUG_FLIP},
                                            {"no-augment", no_argument, NULL, O_NO_AUG},
                                            {"overwrite", no_argument, NULL, O_OVERWRITE},
+                                           {"balance", required_argument, NULL, O_BALANCE},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -215,6 +221,16 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
       break;
     case O_OVERWRITE:
       o->overwrite = 1;
+      break;
+    case O_BALANCE:
+      if (strcmp(optarg, "auto") && strcmp(optarg, "equal")) {
+        fprintf(stderr,
+                "cltrain train: --balance %s is not known: use auto (shards by measured "
+                "speed) or equal\n",
+                optarg);
+        return -1;
+      }
+      o->balance = optarg;
       break;
     case O_HELP:
       help(stdout);

@@ -80,6 +80,11 @@ typedef struct clt_pass {
   cl_mem x2;        /* [N, from] layers with a `from` ([add]): the named layer's output */
   cl_mem dx2;       /* [N, from] backward: gradient wrt x2, ADDED into (the network sums the
                        gradients of every reader of that layer there) */
+  /* Data-parallel shards (train/replicas.h): the loss head divides its gradient by
+   * loss_divisor when larger than N (the global batch), and random streams key sample s of
+   * this call as sample sample_offset + s of the global batch. 0 and 0 alone. */
+  int loss_divisor;
+  uint32_t sample_offset;
 } clt_pass;
 
 /* A layer's settings as plain numbers, for code outside the layer that translates it

@@ -306,6 +306,8 @@ static void fill_pass(const clt_network *net, int i, int n, int training, uint32
   p->seed = net->seed;
   p->step = step;
   p->layer_index = i;
+  p->loss_divisor = net->loss_divisor;
+  p->sample_offset = net->sample_offset;
   p->x = i == 0 ? net->input : net->layers[i - 1].y;
   p->y = nl->y;
   for (int k = 0; k < nl->sizes.param_count; k++) {

@@ -54,6 +54,10 @@ typedef struct clt_network {
   cl_mem metrics;   /* CLT_METRIC_FLOATS accumulators (nn/metrics.h) */
   uint32_t seed;
   clt_kernel skip_add; /* dy += skip_grad (nn/network_skip.c); only with residual layers */
+  /* One shard of a data-parallel step (train/replicas.h): the global batch the loss averages
+   * over (0: the pass's own) and this shard's first sample in it (for random streams). */
+  int loss_divisor;
+  uint32_t sample_offset;
 } clt_network;
 
 /* Sizes of the plan for batch B on ctx's device (alignment from the device). */

@@ -51,7 +51,8 @@ cl_mem clt_augmenter_target(const clt_augmenter *a, cl_mem x) {
   return a->active ? a->scratch : x;
 }
 
-clt_status clt_augmenter_apply(clt_augmenter *a, clt_ctx *ctx, cl_mem x, int n, uint32_t step) {
+clt_status clt_augmenter_apply(clt_augmenter *a, clt_ctx *ctx, cl_mem x, int n, uint32_t step,
+                               uint32_t first) {
   if (!a->active) return CLT_OK;
   if (n < 1 || n > a->batch)
     return clt_fail(CLT_ERR_INTERNAL, "augmentation of %d samples, planned for %d (a bug)", n,
@@ -67,6 +68,7 @@ clt_status clt_augmenter_apply(clt_augmenter *a, clt_ctx *ctx, cl_mem x, int n, 
   clt_arg_int(k, a->flip);
   clt_arg_uint(k, a->seed);
   clt_arg_uint(k, clt_stream(CLT_STREAM_AUGMENT, step));
+  clt_arg_uint(k, first);
   /* (w * c, h, n): the contiguous row index in dimension 0, the batch in dimension 2. */
   size_t global[3] = {(size_t)a->w * (size_t)a->c, (size_t)a->h, (size_t)n}, local[3];
   clt_local_3d(k, global, local);

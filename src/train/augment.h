@@ -36,7 +36,10 @@ void clt_augmenter_release(clt_augmenter *a);
 cl_mem clt_augmenter_target(const clt_augmenter *a, cl_mem x);
 
 /* Active: x [n, h, w, c] = the augmentation of the scratch buffer's first n samples for global
- * step `step`, enqueued on the compute queue (no host wait). Inactive: nothing. */
-clt_status clt_augmenter_apply(clt_augmenter *a, clt_ctx *ctx, cl_mem x, int n, uint32_t step);
+ * step `step`, enqueued on the compute queue (no host wait); the samples are drawn as samples
+ * first .. first + n - 1 of the step's batch (a data-parallel shard; 0 otherwise). Inactive:
+ * nothing. */
+clt_status clt_augmenter_apply(clt_augmenter *a, clt_ctx *ctx, cl_mem x, int n, uint32_t step,
+                               uint32_t first);
 
 #endif

@@ -69,13 +69,14 @@ clt_status clt_checkpoint_write(const char *path, const clt_checkpoint *ck) {
   }
   const char *opts = ck->options ? ck->options : "";
   const char *dev = ck->device ? ck->device : "";
-  clt_ckpt_section s[11];
+  clt_ckpt_section s[12];
   int n = 0;
   s[n++] = (clt_ckpt_section){{'M', 'O', 'D', 'L'}, ck->model_text, ck->model_length};
   s[n++] = (clt_ckpt_section){{'O', 'P', 'T', 'S'}, opts, strlen(opts)};
   s[n++] = (clt_ckpt_section){{'D', 'E', 'V', 'C'}, dev, strlen(dev)};
   if (ck->class_names)
     s[n++] = (clt_ckpt_section){{'C', 'L', 'A', 'S'}, ck->class_names, strlen(ck->class_names)};
+  if (ck->layout) s[n++] = (clt_ckpt_section){{'R', 'P', 'L', 'C'}, ck->layout, strlen(ck->layout)};
   if (ck->table) s[n++] = (clt_ckpt_section){{'T', 'A', 'B', 'L'}, ck->table, ck->table_length};
   s[n++] = (clt_ckpt_section){{'P', 'O', 'S', 'N'}, pos.p, pos.n};
   s[n++] = (clt_ckpt_section){{'S', 'H', 'A', 'P'}, shapes.p, shapes.n};
@@ -234,6 +235,10 @@ static int take_section(const char *tag, const unsigned char *p, size_t n, clt_c
     free(*dst);
     if (!(*dst = copy_text(p, n))) return -1;
     *have |= tag[0] == 'O' ? HAVE_OPTS : tag[0] == 'D' ? HAVE_DEVC : 0;
+  } else if (memcmp(tag, "RPLC", 4) == 0) { /* optional: the replica layout */
+    if (n > CLT_CKPT_MAX_TEXT_BYTES || memchr(p, '\0', n)) return -2;
+    free(ck->layout);
+    if (!(ck->layout = copy_text(p, n))) return -1;
   } else if (memcmp(tag, "TABL", 4) == 0) { /* optional: CSV statistics, opaque here */
     free(ck->table);
     if (!(ck->table = malloc(n ? n : 1))) return -1;
@@ -359,6 +364,7 @@ void clt_checkpoint_free(clt_checkpoint *ck) {
   free(ck->options);
   free(ck->device);
   free(ck->class_names);
+  free(ck->layout);
   free(ck->table);
   free(ck->layers);
   free(ck->params);

@@ -57,6 +57,10 @@ typedef struct clt_checkpoint {
   size_t optimizer_floats;
   float *state; /* every layer's state (batchnorm running mean and variance) */
   size_t state_floats;
+  /* RPLC (optional): the replica layout as "key = value" lines: replicas (ranks x local
+   * devices), ranks, batch (global) and split (samples per replica, comma-separated);
+   * NULL: one replica (checkpoints before data-parallel training have none). */
+  char *layout;
 } clt_checkpoint;
 
 /* Reads and checks path. *out is zeroed first (clt_checkpoint_free is safe after a

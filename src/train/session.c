@@ -5,6 +5,9 @@
 #include "train/save_targets.h"
 #include "train/session.h"
 #include "train/session_compose.h"
+#include "train/session_replicas.h"
+#include "train/session_internal.h"
+#include "train/session_saver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,112 +66,7 @@ static void sink_epoch_end(const clt_epoch_report *r, void *user) {
     s->log_status = clt_train_log_write(s->log, s->log_path, r);
 }
 
-/* Writes checkpoints for the trainer. */
-typedef struct saver {
-  clt_network *net;
-  clt_checkpoint ck; /* the fixed sections; tensors and position filled per save */
-  const char *path;
-  char best[CLT_RUN_PATH_MAX + 8];
-  int keep_best;
-  epoch_sink *sink;
-} saver;
-
-static clt_status save_now(const clt_train_position *pos, const clt_epoch_report *rep, int new_best,
-                           void *user) {
-  saver *s = user;
-  (void)rep;
-  /* A failed log write stops the run here, at a consistent point. */
-  if (s->sink->log_status != CLT_OK) return s->sink->log_status;
-  s->ck.pos = *pos;
-  free(s->ck.device);
-  s->ck.device = clt_checkpoint_device_text(s->net->ctx);
-  if (!s->ck.device) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
-  clt_status st = clt_checkpoint_capture(s->net, &s->ck);
-  if (st == CLT_ERR_NON_FINITE)
-    return clt_fail(st,
-                    "the parameters became NaN or infinite by step %ld; %s is left as it was; "
-                    "lower the learning rate",
-                    pos->global_step, s->path);
-  CLT_TRY(st);
-  CLT_TRY(clt_checkpoint_write(s->path, &s->ck));
-  if (new_best && s->keep_best) CLT_TRY(clt_checkpoint_write(s->best, &s->ck));
-  return CLT_OK;
-}
-
-static char *class_names_text(const clt_dataset *ds) {
-  if (!ds->class_names) return NULL;
-  size_t n = 1;
-  for (int i = 0; i < ds->classes; i++) n += strlen(ds->class_names[i]) + 1;
-  char *t = malloc(n);
-  if (!t) return NULL;
-  t[0] = '\0';
-  for (int i = 0; i < ds->classes; i++) {
-    strcat(t, ds->class_names[i]);
-    strcat(t, "\n");
-  }
-  return t;
-}
-
-static clt_status saver_init(saver *s, clt_network *net, const clt_model *model,
-                             const clt_run_options *ro, const train_data *d, epoch_sink *sink) {
-  memset(s, 0, sizeof *s);
-  s->net = net;
-  s->path = ro->save;
-  s->keep_best = ro->keep_best;
-  s->sink = sink;
-  if (clt_checkpoint_best_path(ro->save, s->best, sizeof s->best) != 0)
-    return clt_fail(CLT_ERR_USAGE, "save path %s: path too long", ro->save);
-  clt_checkpoint *ck = &s->ck;
-  ck->version = CLT_CHECKPOINT_VERSION;
-  ck->model_text = malloc(model->text_length + 1);
-  ck->options = clt_run_options_text(ro, &model->recipe);
-  ck->class_names = class_names_text(&d->train);
-  if (!ck->model_text || !ck->options || (d->train.class_names && !ck->class_names))
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory preparing checkpoints");
-  memcpy(ck->model_text, model->text, model->text_length);
-  ck->model_text[model->text_length] = '\0';
-  ck->model_length = model->text_length;
-  ck->epochs = model->recipe.epochs;
-  ck->steps_per_epoch = (d->train.n + net->batch - 1) / net->batch;
-  ck->batch = net->batch;
-  ck->seed = model->recipe.seed;
-  ck->train_n = d->train.n;
-  ck->val_n = d->val.n;
-  ck->data_crc = clt_checkpoint_data_crc(&d->train);
-  if (d->csv) CLT_TRY(clt_cli_csv_checkpoint(d->csv, ck));
-  return CLT_OK;
-}
-
 /* ---- the session ---- */
-
-struct clt_session {
-  clt_config cfg;
-  clt_session_request o;
-  char *strings[16]; /* copies of every string of cfg and o */
-  int string_count;
-  int strings_lost;       /* a copy failed: out of host memory */
-  const char *model_text; /* clt_session_open_text */
-  size_t model_length;
-  clt_run_options *ro;
-  clt_model *model;
-  clt_ctx *ctx;
-  clt_optim *opt;
-  clt_network *net;
-  clt_checkpoint ck;
-  int resumed;
-  clt_inference inf; /* clt_session_open_checkpoint: model, ctx and net are inf's */
-  int inference;
-  train_data data;
-  struct timespec t0;
-  clt_train_position pos; /* where training stands */
-  int trained;            /* clt_session_train ran: the log is appended to from now on */
-  char **names;           /* [classes] of a training session */
-  clt_eval_result report; /* the last clt_session_report */
-  clt_class_scores *report_scores;
-  FILE *notes; /* the run's notes for a person, handed to cfg.message */
-  char *notes_buf;
-  size_t notes_len, notes_sent;
-};
 
 /* Hands what the notes gained since the last call to the message callback. */
 static void notes_flush(clt_session *s) {
@@ -184,7 +82,7 @@ static void notes_hand_on(void *session) {
 }
 
 /* Warnings of the calls on s go to its callback. */
-static clt_warning_route route_warnings(const clt_session *s) {
+clt_warning_route clt_session_route_warnings(const clt_session *s) {
   clt_warning_route r = {1, s->cfg.warning, s->cfg.user};
   return clt_warning_route_set(r);
 }
@@ -194,12 +92,17 @@ static clt_status open_run(clt_session *s) {
   FILE *info = s->notes;
   clt_run_options *ro = s->ro;
   train_data *data = &s->data;
-  clt_status st = CLT_OK;
-  if (o->resume) {
+  clt_status st = clt_balance_check(s->cfg.balance);
+  if (st == CLT_OK && s->cfg.distributed) st = clt_peers_open(&s->peers);
+  if (st == CLT_OK)
+    st = clt_device_specs(o->dev.device, s->cfg.distributed, s->cfg.local_rank, &s->specs,
+                          &s->spec_count);
+  if (st == CLT_OK) s->o.dev.device = s->specs[0]; /* lane 0; the others below */
+  if (st == CLT_OK && o->resume) {
     st = clt_checkpoint_read(o->resume, &s->ck);
     if (st == CLT_OK) st = clt_session_resume_setup(o, &s->ck, ro, &s->model, info);
     s->resumed = st == CLT_OK;
-  } else {
+  } else if (st == CLT_OK) {
     clt_session_fresh_options(o, ro);
     st = s->model_text ? clt_model_parse(s->model_text, s->model_length, o->model, &s->model)
                        : clt_model_load(o->model, &s->model);
@@ -240,6 +143,11 @@ static clt_status open_run(clt_session *s) {
     fprintf(info, " ready %.1f s after start\n", seconds_since(&s->t0));
     clt_train_gemm_notes(info); /* shapes first met in training are chosen then: say so */
   }
+  if (st == CLT_OK) {
+    clt_replica_request rq = {s->cfg.balance, o->resume ? &s->ck : NULL, &data->train, info};
+    st = clt_session_replicas(model, s->ctx, s->opt, s->net, &o->dev, s->specs, s->spec_count,
+                              s->peers, o->profile, &rq, &s->reps);
+  }
   if (st == CLT_OK && o->resume) s->pos = s->ck.pos;
   return st;
 }
@@ -260,20 +168,24 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
   saving.start = s->pos;
   clt_train_position reached = s->pos;
   saving.reached = &reached;
-  if (ro->log[0]) {
+  int rank0 = clt_peers_rank(s->peers) == 0; /* only rank 0 logs and saves */
+  char *layout = s->reps ? clt_replicas_layout_text(s->reps) : NULL;
+  if (s->reps && !layout) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  if (st == CLT_OK && ro->log[0] && rank0) {
     sink->log_path = ro->log;
     st = clt_train_log_open(ro->log, s->resumed || s->trained, s->pos.epoch, o->overwrite,
                             &sink->log);
   }
-  if (st == CLT_OK && ro->save[0]) {
-    st = saver_init(&sv, net, model, ro, data, sink);
-    saving.save = save_now;
+  if (st == CLT_OK && ro->save[0] && rank0) {
+    st = clt_saver_init(&sv, net, model, ro, data, &sink->log_status, layout);
+    saving.save = clt_saver_save;
     saving.user = &sv;
-    saving.save_every = ro->save_every;
   }
+  if (ro->save[0]) saving.save_every = ro->save_every; /* every rank reads back there */
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, sink, &sink->stop};
-    clt_train_config cfg = {model->recipe, ro->read_every, ro->stream, model->regression, NULL};
+    clt_train_config cfg = {model->recipe,     ro->read_every, ro->stream,
+                            model->regression, NULL,           s->reps};
     if (o->profile) st = clt_profiler_start(ctx);
     if (st == CLT_OK)
       st = clt_train_resumable(net, s->opt, &data->train, &data->val, &cfg, &cb, &saving);
@@ -292,7 +204,8 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
     st = clt_fail(CLT_ERR_IO, "cannot write log %s", ro->log);
   sink->log = NULL;
   clt_checkpoint_free(&sv.ck);
-  if (st == CLT_OK && ro->save[0])
+  free(layout);
+  if (st == CLT_OK && ro->save[0] && rank0)
     fprintf(info, "Checkpoint: %s%s%s\n", ro->save, ro->keep_best ? "; best: " : "",
             ro->keep_best ? sv.best : "");
   if (st == CLT_OK && data->csv) clt_cli_csv_report_memory(data->csv, info);
@@ -320,6 +233,7 @@ void clt_config_init(clt_config *c) {
   c->struct_size = sizeof *c;
   c->kernel_cache = 1;
   c->gemm_tuning = 1;
+  c->local_rank = -1;
 }
 
 void clt_run_config_init(clt_run_config *r) {
@@ -362,6 +276,7 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   d->gemm_mode = keep(s, s->cfg.gemm_selection);
   d->gemm_budget = s->cfg.gemm_budget;
   d->host_memory = s->cfg.host_memory_limit;
+  s->cfg.balance = keep(s, s->cfg.balance);
   s->o.profile = s->cfg.profile;
   s->o.seed = -1;
   s->o.augment_crop = -1;
@@ -437,7 +352,7 @@ static clt_status open_with(const clt_config *config, const char *model, const c
   clt_session *s = NULL;
   clt_status st = session_new(config, &s);
   if (!s) return st;
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   if (st == CLT_OK) {
     request_from(s, run);
     s->o.model = keep(s, model);
@@ -490,7 +405,7 @@ clt_status clt_session_open_checkpoint(const clt_config *config, const char *che
   clt_session *s = NULL;
   clt_status st = session_new(config, &s);
   if (!s) return st;
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   s->inference = 1;
   if (st == CLT_OK) st = clt_inference_open(checkpoint, &s->o.dev, batch, &s->inf);
   if (st == CLT_OK) {
@@ -512,12 +427,15 @@ void clt_session_close(clt_session *s) {
   } else {
     if (s->names && s->model)
       for (int i = 0; i < s->model->classes; i++) free(s->names[i]);
+    clt_replicas_destroy(s->reps);
     clt_network_destroy(s->net);
     clt_optim_destroy(s->opt);
     clt_ctx_destroy(s->ctx);
     clt_model_free(s->model);
   }
   free(s->names);
+  clt_device_specs_free(s->specs, s->spec_count);
+  clt_peers_close(s->peers);
   clt_eval_result_free(&s->report);
   free(s->report_scores);
   clt_checkpoint_free(&s->ck);
@@ -535,7 +453,7 @@ clt_status clt_session_train(clt_session *s, const clt_callbacks *callbacks, int
   if (s->inference)
     return clt_fail(CLT_ERR_USAGE, "a session opened for inference cannot train: resume the "
                                    "checkpoint instead (clt_session_resume)");
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   epoch_sink sink;
   memset(&sink, 0, sizeof sink);
   copy_sized(&sink.cb, sizeof sink.cb, callbacks);
@@ -548,7 +466,7 @@ clt_status clt_session_train(clt_session *s, const clt_callbacks *callbacks, int
 
 /* The test split of a folder (IDX, CIFAR-10 or images fitted to the model's input, with the
  * run's skip_bad_images), checked against the model's input. */
-static clt_status load_test(clt_session *s, const char *dir, clt_dataset *ds) {
+clt_status clt_session_load_test(clt_session *s, const char *dir, clt_dataset *ds) {
   clt_notes_sink notes = {s->notes, notes_hand_on, s};
   CLT_TRY(clt_train_load_images(dir, s->model, CLT_FOLDER_TEST, &s->o.dev, s->ro->skip_bad_images,
                                 0, ds, s->notes ? &notes : NULL));
@@ -561,11 +479,11 @@ clt_status clt_session_evaluate(clt_session *s, const char *data, double *loss, 
   if (accuracy) *accuracy = 0;
   if (samples) *samples = 0;
   if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_evaluate: no session");
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   clt_dataset own;
   memset(&own, 0, sizeof own);
   const clt_dataset *ds = data ? &own : &s->data.test;
-  clt_status st = data ? load_test(s, data, &own) : CLT_OK;
+  clt_status st = data ? clt_session_load_test(s, data, &own) : CLT_OK;
   double l = 0, a = 0;
   if (st == CLT_OK && ds->n > 0) st = clt_evaluate(s->net, ds, s->ro->stream, &l, &a);
   if (st == CLT_OK) {
@@ -583,7 +501,7 @@ clt_status clt_session_predict(clt_session *s, const float *images, int count,
   if (!s || !images || !probabilities || count < 0)
     return clt_fail(CLT_ERR_USAGE, "clt_session_predict: a session, images and room for the "
                                    "probabilities are needed, and a count of 0 or more");
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   size_t sample = clt_shape_size(s->model->input);
   int k = s->model->classes, b = s->net->batch;
   clt_status st = CLT_OK;
@@ -601,190 +519,24 @@ clt_status clt_session_save(clt_session *s, const char *path) {
   if (s->inference)
     return clt_fail(CLT_ERR_USAGE, "a session opened for inference holds no training data to "
                                    "record: resume the checkpoint to save it again");
-  clt_warning_route old = route_warnings(s);
+  clt_warning_route old = clt_session_route_warnings(s);
   clt_run_options *ro = malloc(sizeof *ro);
   clt_status st = ro ? CLT_OK : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
-  epoch_sink sink;
-  memset(&sink, 0, sizeof sink);
   saver sv;
   memset(&sv, 0, sizeof sv);
+  char *layout = s->reps ? clt_replicas_layout_text(s->reps) : NULL;
+  if (st == CLT_OK && s->reps && !layout)
+    st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory saving");
   if (st == CLT_OK) {
     *ro = *s->ro;
     clt_session_copy_path(ro->save, path);
     ro->keep_best = 0;
-    st = saver_init(&sv, s->net, s->model, ro, &s->data, &sink);
+    st = clt_saver_init(&sv, s->net, s->model, ro, &s->data, NULL, layout);
   }
-  if (st == CLT_OK) st = save_now(&s->pos, NULL, 0, &sv);
+  if (st == CLT_OK) st = clt_saver_save(&s->pos, NULL, 0, &sv);
   clt_checkpoint_free(&sv.ck);
+  free(layout);
   free(ro);
-  clt_warning_route_set(old);
-  return st;
-}
-
-clt_status clt_session_model(const clt_session *s, clt_model_info *info) {
-  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_model: no session or no info");
-  clt_model_info i;
-  memset(&i, 0, sizeof i);
-  const clt_model *m = s->model;
-  i.height = m->input.h;
-  i.width = m->input.w;
-  i.channels = m->input.c;
-  i.classes = m->classes;
-  i.layers = m->layer_count;
-  i.parameters = m->param_floats;
-  i.regression = m->regression;
-  i.batch = s->net->batch;
-  i.epochs = m->recipe.epochs;
-  i.epochs_done = s->pos.epoch;
-  i.train_samples = s->data.train.n;
-  i.val_samples = s->data.val.n;
-  i.test_samples = s->data.test.n;
-  i.global_step = s->pos.global_step;
-  i.name = m->name;
-  i.data = s->ro->data;
-  if (s->inference) i.epochs = s->inf.ck.epochs;
-  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
-  i.struct_size = n;
-  memcpy(info, &i, n);
-  return CLT_OK;
-}
-
-clt_status clt_session_summary(const clt_session *s, char *buf, size_t size, size_t *needed) {
-  if (!s) return clt_fail(CLT_ERR_USAGE, "clt_session_summary: no session");
-  char *text = NULL;
-  size_t length = 0;
-  FILE *f = open_memstream(&text, &length);
-  if (!f) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
-  clt_train_summary(f, s->model, s->ctx, s->net->optimizer_blocks, &s->data.train, &s->data.val,
-                    &s->data.test);
-  int bad = fclose(f) != 0;
-  if (bad || !text) {
-    free(text);
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the summary");
-  }
-  if (needed) *needed = length + 1;
-  if (buf && size > 0) snprintf(buf, size, "%s", text);
-  free(text);
-  return CLT_OK;
-}
-
-clt_status clt_session_memory(const clt_session *s, clt_memory_info *info) {
-  if (!s || !info) return clt_fail(CLT_ERR_USAGE, "clt_session_memory: no session or no info");
-  clt_memory_plan plan;
-  clt_network_plan(s->model, s->ctx, s->net->batch, s->net->optimizer_blocks, &plan);
-  clt_memory_info i;
-  memset(&i, 0, sizeof i);
-  i.parameters = plan.params;
-  i.gradients = plan.grads;
-  i.optimizer = plan.optimizer;
-  i.state = plan.state;
-  i.activations = plan.activations;
-  i.total = plan.total;
-  i.activation_chunks = plan.activation_chunks;
-  const clt_dataset *t = &s->data.train;
-  size_t sample = (size_t)t->h * (size_t)t->w * (size_t)t->c * sizeof(float);
-  i.data = t->source ? 2 * (size_t)s->net->batch * sample
-                     : ((size_t)t->n + (size_t)s->data.val.n) * sample;
-  i.device = s->ctx->dev.global_mem;
-  size_t n = info->struct_size < sizeof i ? info->struct_size : sizeof i;
-  i.struct_size = n;
-  memcpy(info, &i, n);
-  return CLT_OK;
-}
-
-clt_status clt_session_class_name(const clt_session *s, int i, const char **name) {
-  if (!s || !name) return clt_fail(CLT_ERR_USAGE, "clt_session_class_name: no session or name");
-  *name = NULL;
-  if (i < 0 || i >= s->model->classes)
-    return clt_fail(CLT_ERR_USAGE, "class %d does not exist: the model has %d classes (0 to %d)", i,
-                    s->model->classes, s->model->classes - 1);
-  *name = s->inference ? s->inf.class_names[i] : s->names[i];
-  return CLT_OK;
-}
-
-clt_status clt_session_samples(const clt_session *s, clt_split split, int first, int count,
-                               float *images, int *labels) {
-  if (!s || !images) return clt_fail(CLT_ERR_USAGE, "clt_session_samples: no session or images");
-  const clt_dataset *ds = split == CLT_SPLIT_TRAIN        ? &s->data.train
-                          : split == CLT_SPLIT_VALIDATION ? &s->data.val
-                                                          : &s->data.test;
-  if (ds->source)
-    return clt_fail(CLT_ERR_UNSUPPORTED, "the session's data are streamed from a file, not held "
-                                         "in memory: read the samples from the file itself");
-  if (first < 0 || count < 0 || first > ds->n - count)
-    return clt_fail(CLT_ERR_USAGE, "samples %d to %d asked for, but the split holds %d", first,
-                    first + count - 1, ds->n);
-  size_t sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
-  if (count > 0)
-    memcpy(images, ds->images + (size_t)first * sample, (size_t)count * sample * sizeof(float));
-  for (int i = 0; labels && i < count; i++) labels[i] = ds->labels[first + i];
-  return CLT_OK;
-}
-
-/* The test data of an evaluation into test (moved from the cltrain eval command). */
-static clt_status report_data(clt_session *s, const char *dir, int subset, clt_dataset *test,
-                              clt_cli_csv_eval **csv) {
-  const clt_model *m = s->model;
-  clt_status st = CLT_OK;
-  if (clt_csv_data_path(dir) && !s->inference)
-    return clt_fail(CLT_ERR_UNSUPPORTED, "a CSV file is evaluated with the statistics a "
-                                         "checkpoint holds: save the session and open the "
-                                         "checkpoint (clt_session_open_checkpoint)");
-  if (clt_csv_data_path(dir))
-    st = clt_cli_csv_eval_open(&s->inf, dir, csv, test);
-  else
-    st = load_test(s, dir, test);
-  if (st == CLT_OK && *csv && subset)
-    st = clt_fail(CLT_ERR_USAGE, "a subset applies to IDX data; for a CSV file, give a file "
-                                 "with fewer rows");
-  if (st == CLT_OK && subset && subset < test->n) st = clt_dataset_subset(test, 0, subset, test);
-  if (st == CLT_OK) st = clt_data_check_model(test, m, "test set", dir);
-  return st;
-}
-
-clt_status clt_session_report(clt_session *s, const char *data, int subset,
-                              clt_eval_report *report) {
-  if (!s || !report) return clt_fail(CLT_ERR_USAGE, "clt_session_report: no session or report");
-  clt_warning_route old = route_warnings(s);
-  clt_eval_result_free(&s->report);
-  free(s->report_scores);
-  s->report_scores = NULL;
-  const char *dir = data ? data : s->ro->data;
-  clt_dataset test;
-  memset(&test, 0, sizeof test);
-  clt_cli_csv_eval *csv = NULL;
-  clt_eval_result *r = &s->report;
-  clt_status st = report_data(s, dir, subset, &test, &csv);
-  if (st == CLT_OK) st = clt_evaluate_detailed(s->net, &test, r);
-  if (st == CLT_OK) {
-    s->report_scores = calloc((size_t)(r->classes > 0 ? r->classes : 1), sizeof *s->report_scores);
-    if (!s->report_scores) st = clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
-  }
-  if (st == CLT_OK) {
-    clt_eval_report e;
-    memset(&e, 0, sizeof e);
-    e.samples = r->n;
-    e.classes = r->classes;
-    e.loss = r->loss;
-    e.accuracy = r->accuracy;
-    e.top5 = r->top5;
-    e.mae = r->mae;
-    e.confusion = r->confusion;
-    for (int c = 0; c < r->classes && r->per_class; c++) {
-      const clt_class_stats *p = &r->per_class[c];
-      s->report_scores[c] = (clt_class_scores){p->precision, p->recall, p->f1, p->support};
-    }
-    e.per_class = s->report_scores;
-    e.macro =
-        (clt_class_scores){r->macro.precision, r->macro.recall, r->macro.f1, r->macro.support};
-    e.weighted = (clt_class_scores){r->weighted.precision, r->weighted.recall, r->weighted.f1,
-                                    r->weighted.support};
-    size_t n = report->struct_size < sizeof e ? report->struct_size : sizeof e;
-    e.struct_size = n;
-    memcpy(report, &e, n);
-  }
-  clt_dataset_free(&test);
-  clt_cli_csv_eval_close(csv);
   clt_warning_route_set(old);
   return st;
 }

@@ -10,6 +10,7 @@
 #include "runtime/profile.h"
 #include "runtime/clock.h"
 #include "train/augment.h"
+#include "train/replicas.h"
 #include "train/train_step.h"
 #include "train/data_check.h"
 
@@ -104,18 +105,62 @@ typedef struct run_state {
   double best_val_accuracy;
   int stopped;                /* a callback asked to stop */
   clt_train_position reached; /* where a stop left the run */
+  clt_replicas *reps;         /* NULL: one device, one process */
 } run_state;
+
+/* read_metrics over every lane and rank: the sums of the accumulators; every rank stops
+ * when any lane of any rank saw a non-finite loss. */
+static clt_status read_all_metrics(run_state *rs, long step, double *loss, double *acc,
+                                   float *raw) {
+  clt_replicas *r = rs->reps;
+  float sum[CLT_METRIC_FLOATS] = {0};
+  cl_uint first = 0;
+  for (int l = 0; l < r->lanes; l++) {
+    float m[CLT_METRIC_FLOATS];
+    cl_uint f = 0;
+    CLT_TRY(clt_network_read_metrics(r->lane[l].net, m));
+    CLT_TRY(clt_buffer_read(r->lane[l].ctx, r->lane[l].guard, 0, sizeof f, &f));
+    for (int i = 0; i < CLT_METRIC_FLOATS; i++) sum[i] += m[i];
+    if (f != 0 && (first == 0 || f < first)) first = f;
+  }
+  double d[CLT_METRIC_FLOATS];
+  for (int i = 0; i < CLT_METRIC_FLOATS; i++) d[i] = sum[i];
+  CLT_TRY(clt_peers_sum_doubles(r->peers, d, CLT_METRIC_FLOATS));
+  int bad = first != 0 || d[CLT_METRIC_NONFINITE] > 0.0 || !isfinite(d[CLT_METRIC_LOSS_SUM]);
+  CLT_TRY(clt_peers_max_int(r->peers, &bad));
+  if (bad) return non_finite(step, (long)first);
+  double count = d[CLT_METRIC_COUNT] > 0.0 ? d[CLT_METRIC_COUNT] : 1.0;
+  *loss = d[CLT_METRIC_LOSS_SUM] / count;
+  *acc = d[CLT_METRIC_CORRECT] / count;
+  if (raw)
+    for (int i = 0; i < CLT_METRIC_FLOATS; i++) raw[i] = (float)d[i];
+  return CLT_OK;
+}
+
+/* Every rank agrees on a stop asked for on any of them. */
+static clt_status agree_stop(run_state *rs) {
+  if (!rs->reps || !rs->cb || !rs->cb->stop) return CLT_OK;
+  int stop = *rs->cb->stop != 0;
+  CLT_TRY(clt_peers_max_int(rs->reps->peers, &stop));
+  if (stop && !*rs->cb->stop) *(int *)rs->cb->stop = 1;
+  return CLT_OK;
+}
 
 /* One optimisation step on samples [start, start + n) of the epoch's order. */
 static clt_status train_step(run_state *rs, int start, int n, double lr) {
   clt_network *net = rs->net;
+  if (rs->reps) {
+    CLT_TRY(clt_replicas_step(rs->reps, start, n, rs->global_step, lr));
+    rs->global_step++;
+    return CLT_OK;
+  }
   uint32_t step = (uint32_t)rs->global_step;
   clt_profiler_scope(net->ctx, "data");
   CLT_TRY(clt_device_data_load(rs->train_data, start, n,
                                clt_augmenter_target(&rs->augment, net->input), net->labels));
   if (rs->augment.active) {
     clt_profiler_scope(net->ctx, "augment");
-    CLT_TRY(clt_augmenter_apply(&rs->augment, net->ctx, net->input, n, step));
+    CLT_TRY(clt_augmenter_apply(&rs->augment, net->ctx, net->input, n, step, 0));
   }
   clt_step_guard guard = {&rs->guard_kernel, rs->guard};
   CLT_TRY(clt_train_step(net, rs->opt, n, rs->global_step, lr, &guard));
@@ -146,14 +191,22 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     clt_shuffle_order(r->seed, (uint32_t)epoch, train->n, rs->order);
   CLT_TRY(clt_device_data_set_order(rs->train_data, rs->order));
   CLT_TRY(clt_network_zero_metrics(net));
+  for (int l = 1; rs->reps && l < rs->reps->lanes; l++) {
+    CLT_TRY(clt_device_data_set_order(rs->reps->lane[l].data, rs->order));
+    CLT_TRY(clt_network_zero_metrics(rs->reps->lane[l].net));
+  }
   double t0 = clt_now_seconds(), loss = 0, acc = 0, lr = r->learning_rate;
-  if (first_step > 0) {
+  /* The accumulators saved are the sums over every replica: rank 0's lane 0 takes them. */
+  if (first_step > 0 && rs->reps && rs->reps->rank != 0)
+    t0 -= start->epoch_seconds;
+  else if (first_step > 0) {
     /* Resumed inside the epoch: its accumulators and clock go on from the checkpoint. */
     CLT_TRY(clt_buffer_write(net->ctx, net->metrics, 0, sizeof start->metrics, start->metrics));
     t0 -= start->epoch_seconds;
   }
   int read_every = rs->cfg->read_every > 0 ? rs->cfg->read_every : 20;
-  int save_every = rs->saving.save ? rs->saving.save_every : 0;
+  /* With replicas every rank reads back at the save points (collective sums), saving or not. */
+  int save_every = rs->saving.save || rs->reps ? rs->saving.save_every : 0;
   for (int s = first_step; s < rs->steps_per_epoch; s++) {
     int start_sample = s * net->batch;
     int n = train->n - start_sample < net->batch ? train->n - start_sample : net->batch;
@@ -164,13 +217,17 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     int save = save_every > 0 && rs->global_step % save_every == 0 && !last;
     if ((s + 1) % read_every == 0 || last || save) {
       float raw[CLT_METRIC_FLOATS];
-      CLT_TRY(read_metrics(net, rs->guard, rs->global_step, &loss, &acc, raw));
+      if (rs->reps)
+        CLT_TRY(read_all_metrics(rs, rs->global_step, &loss, &acc, raw));
+      else
+        CLT_TRY(read_metrics(net, rs->guard, rs->global_step, &loss, &acc, raw));
       double el = clt_now_seconds() - t0;
       if (rs->cb && rs->cb->progress && ((s + 1) % read_every == 0 || last)) {
         double images = (double)start_sample + n;
         clt_progress p = {epoch + 1, r->epochs, s + 1, rs->steps_per_epoch,        rs->global_step,
                           loss,      acc,       el,    el > 0 ? images / el : 0.0, lr};
         rs->cb->progress(&p, rs->cb->user);
+        CLT_TRY(agree_stop(rs));
         if (rs->cb->stop && *rs->cb->stop) {
           fill_position(rs, epoch, s + 1, raw, el, &rs->reached);
           rs->stopped = 1;
@@ -178,9 +235,10 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
         }
       }
       if (save) {
+        if (rs->reps) CLT_TRY(clt_replicas_sync(rs->reps));
         clt_train_position pos;
         fill_position(rs, epoch, s + 1, raw, el, &pos);
-        CLT_TRY(rs->saving.save(&pos, NULL, 0, rs->saving.user));
+        if (rs->saving.save) CLT_TRY(rs->saving.save(&pos, NULL, 0, rs->saving.user));
       }
     }
   }
@@ -193,12 +251,15 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
   rep.learning_rate = lr;
   rep.seconds = clt_now_seconds() - t0;
   rep.images_per_second = rep.seconds > 0 ? train->n / rep.seconds : 0;
-  if (rs->val_data) {
+  /* Lanes of other vendors may round the optimizer differently: lane 0's state to all. */
+  if (rs->reps) CLT_TRY(clt_replicas_sync(rs->reps));
+  if (rs->val_data && (!rs->reps || rs->reps->rank == 0)) {
     CLT_TRY(evaluate_on(net, rs->val_data, rs->val_data->ds->n, &rep.val_loss, &rep.val_accuracy,
                         rs->global_step));
     rep.has_validation = 1;
   }
   if (rs->cb && rs->cb->epoch_end) rs->cb->epoch_end(&rep, rs->cb->user);
+  CLT_TRY(agree_stop(rs));
   if (rs->cb && rs->cb->stop && *rs->cb->stop) rs->stopped = 1;
   int new_best = 0;
   int better = rs->cfg->lower_is_better ? rep.val_accuracy < rs->best_val_accuracy
@@ -254,6 +315,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
   rs.opt = opt;
   rs.cfg = cfg;
   rs.cb = cb;
+  rs.reps = cfg->replicas;
   if (saving) rs.saving = *saving;
   const clt_train_position *start = &rs.saving.start;
   rs.steps_per_epoch = (train->n + net->batch - 1) / net->batch;
@@ -280,6 +342,9 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_device_data_create(net->ctx, val, net->batch, cfg->force_stream, &rs.val_data);
     if (st == CLT_OK) st = clt_device_data_set_order(rs.val_data, rs.val_order);
   }
+  if (st == CLT_OK && rs.reps)
+    st = clt_replicas_train_begin(rs.reps, train, cfg->force_stream, &cfg->recipe, rs.train_data,
+                                  &rs.augment, rs.guard, &rs.guard_kernel);
   for (int e = start->epoch; e < cfg->recipe.epochs && st == CLT_OK && !rs.stopped; e++)
     st = run_epoch(&rs, e, e == start->epoch ? start->step : 0, train);
   if (st == CLT_OK && saving && saving->reached) *saving->reached = rs.reached;
@@ -287,6 +352,7 @@ clt_status clt_train_resumable(clt_network *net, clt_optim *opt, const clt_datas
     st = clt_ctx_finish(net->ctx);
   else
     clt_ctx_finish(net->ctx); /* buffers below may still be in use by the queue */
+  clt_replicas_train_end(rs.reps);
   clt_device_data_destroy(rs.train_data);
   clt_device_data_destroy(rs.val_data);
   clt_buffer_release(&rs.guard);

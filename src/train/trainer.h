@@ -35,6 +35,9 @@ typedef struct clt_train_config {
   /* Optional (NULL): the training loads record their data wait there (train/data_wait.h;
    * the context must profile). */
   clt_data_wait *data_wait;
+  /* Optional (NULL: one device, one process): data-parallel replicas whose lane 0 is net
+   * (train/replicas.h). Validation then runs on rank 0 only, every rank stops together. */
+  struct clt_replicas *replicas;
 } clt_train_config;
 
 typedef struct clt_progress {

@@ -71,6 +71,7 @@ static clt_status dropout_run(dropout_layer *d, const clt_pass *pass, cl_mem in,
   clt_arg_mem(k, in);
   clt_arg_mem(k, out);
   clt_arg_int(k, (int)count);
+  clt_arg_uint(k, pass->sample_offset * (uint32_t)clt_shape_size(d->shape));
   clt_arg_uint(k, pass->seed);
   clt_arg_uint(k, clt_stream(pass->step, (uint32_t)pass->layer_index));
   clt_arg_float(k, (float)d->rate);

@@ -78,6 +78,7 @@ static clt_status mse_forward(void *self, const clt_pass *pass) {
   clt_arg_mem(k, write_dx ? pass->dx : pass->y);
   clt_arg_int(k, write_dx);
   clt_arg_int(k, n);
+  clt_arg_int(k, pass->loss_divisor > n ? pass->loss_divisor : n);
   CLT_TRY(clt_run_1d(pass->ctx, k, (size_t)n));
   if (has_targets && pass->metrics) CLT_TRY(clt_head_reduce_run(&s->reduce, pass));
   return CLT_OK;

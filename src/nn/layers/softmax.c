@@ -92,6 +92,7 @@ static clt_status softmax_forward(void *self, const clt_pass *pass) {
   clt_arg_int(k, write_dz);
   clt_arg_int(k, n);
   clt_arg_int(k, s->classes);
+  clt_arg_int(k, pass->loss_divisor > n ? pass->loss_divisor : n);
   CLT_TRY(clt_run_1d(pass->ctx, k, (size_t)n));
 
   if (has_labels && pass->metrics) CLT_TRY(clt_head_reduce_run(&s->reduce, pass));

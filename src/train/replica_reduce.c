@@ -1,0 +1,155 @@
+/* The gradient reduction of a data-parallel step (train/replicas.h): one read per bucket of
+ * each lane's gradient arena (as the device lays it out, padding and all) into host-visible
+ * staging, in backward order; each bucket summed tensor by tensor over the lanes in lane order
+ * into the model's packed layout as soon as its reads complete, then over the ranks; the sum
+ * scattered back into each lane's staging and written in one write per lane. Few commands:
+ * some drivers (rusticl) spend milliseconds on each. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cltrain/status.h"
+#include "runtime/fail.h"
+#include "train/replicas.h"
+
+#define BUCKET_BYTES (4u << 20)
+
+/* The tensors in backward order, their packed offsets and the buckets. */
+static clt_status plan(clt_replicas *r) {
+  const clt_network *net = r->lane[0].net;
+  int n = 0;
+  for (int i = 0; i < net->model->layer_count; i++) n += net->layers[i].sizes.param_count;
+  r->tensors = calloc((size_t)(n ? n : 1), sizeof *r->tensors);
+  r->bucket_end = calloc((size_t)(n ? n : 1), sizeof *r->bucket_end);
+  if (!r->tensors || !r->bucket_end)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the gradient reduction");
+  size_t packed = 0, in_bucket = 0;
+  int t = 0;
+  for (int i = net->model->layer_count - 1; i >= 0; i--)
+    for (int k = 0; k < net->layers[i].sizes.param_count; k++) {
+      size_t floats = net->layers[i].sizes.params[k].count;
+      r->tensors[t] = (clt_replica_tensor){i, k, floats, packed};
+      packed += floats;
+      in_bucket += floats * sizeof(float);
+      t++;
+      if (in_bucket >= BUCKET_BYTES) {
+        r->bucket_end[r->buckets++] = t;
+        in_bucket = 0;
+      }
+    }
+  if (in_bucket > 0 || r->buckets == 0) r->bucket_end[r->buckets++] = t;
+  r->tensor_count = n;
+  r->packed_floats = packed;
+  r->sum = malloc((packed ? packed : 1) * sizeof(float));
+  if (!r->sum) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the gradient sum");
+  for (int l = 0; l < r->lanes; l++) {
+    clt_lane *ln = &r->lane[l];
+    cl_int err = CL_SUCCESS;
+    size_t bytes = ln->net->grads.size;
+    ln->pinned = clCreateBuffer(ln->ctx->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
+                                NULL, &err);
+    if (err != CL_SUCCESS)
+      return clt_fail(CLT_ERR_OUT_OF_MEMORY, "no host-visible buffer of %zu bytes on %s", bytes,
+                      ln->ctx->dev.name);
+    ln->host = clEnqueueMapBuffer(ln->ctx->compute, ln->pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE,
+                                  0, bytes, 0, NULL, NULL, &err);
+    if (err != CL_SUCCESS || !ln->host)
+      return clt_fail(CLT_ERR_DEVICE, "cannot map a host-visible buffer on %s", ln->ctx->dev.name);
+    ln->reads = calloc((size_t)r->buckets, sizeof *ln->reads);
+    if (!ln->reads) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for events");
+  }
+  r->reduce_started = 1;
+  return CLT_OK;
+}
+
+/* Bytes [*lo, *hi) of lane l's gradient arena that tensors [first, end) occupy. */
+static void span(const clt_replicas *r, int l, int first, int end, size_t *lo, size_t *hi) {
+  const clt_network *net = r->lane[l].net;
+  *lo = (size_t)-1;
+  *hi = 0;
+  for (int t = first; t < end; t++) {
+    const clt_replica_tensor *ts = &r->tensors[t];
+    size_t a = net->layers[ts->lane_layer].param_offset[ts->param];
+    size_t b = a + ts->floats * sizeof(float);
+    if (a < *lo) *lo = a;
+    if (b > *hi) *hi = b;
+  }
+  if (*hi == 0) *lo = 0;
+}
+
+/* Where tensor t lies in lane l's staging. */
+static float *in_lane(const clt_replicas *r, int l, int t) {
+  const clt_replica_tensor *ts = &r->tensors[t];
+  const clt_network *net = r->lane[l].net;
+  return r->lane[l].host + net->layers[ts->lane_layer].param_offset[ts->param] / sizeof(float);
+}
+
+static clt_status enqueue_reads(clt_replicas *r, int l) {
+  clt_lane *ln = &r->lane[l];
+  int first = 0;
+  for (int b = 0; b < r->buckets; b++) {
+    int end = r->bucket_end[b];
+    size_t lo, hi;
+    span(r, l, first, end, &lo, &hi);
+    first = end;
+    if (ln->reads[b]) clReleaseEvent(ln->reads[b]);
+    ln->reads[b] = NULL;
+    if (hi == lo) continue;
+    cl_int err = clEnqueueReadBuffer(ln->ctx->compute, ln->net->grads.mem, CL_FALSE, lo, hi - lo,
+                                     (char *)ln->host + lo, 0, NULL, &ln->reads[b]);
+    if (err != CL_SUCCESS)
+      return clt_fail(CLT_ERR_DEVICE, "reading the gradients of %s failed (OpenCL error %d)",
+                      ln->ctx->dev.name, err);
+  }
+  clFlush(ln->ctx->compute);
+  return CLT_OK;
+}
+
+clt_status clt_replicas_reduce(clt_replicas *r) {
+  if (!r->reduce_started) CLT_TRY(plan(r));
+  for (int l = 0; l < r->lanes; l++) CLT_TRY(enqueue_reads(r, l));
+  int requests[64 * 1024];
+  if (r->buckets > (int)(sizeof requests / sizeof requests[0]))
+    return clt_fail(CLT_ERR_INTERNAL, "too many gradient buckets (%d)", r->buckets);
+  int first = 0;
+  for (int b = 0; b < r->buckets; b++) {
+    int end = r->bucket_end[b];
+    for (int l = 0; l < r->lanes; l++) {
+      if (!r->lane[l].reads[b]) continue;
+      cl_int err = clWaitForEvents(1, &r->lane[l].reads[b]);
+      if (err != CL_SUCCESS)
+        return clt_fail(CLT_ERR_DEVICE,
+                        "device %s failed computing its gradients (OpenCL error %d)",
+                        r->lane[l].ctx->dev.name, err);
+    }
+    /* Lane order, fixed: the same bits on every run. */
+    for (int t = first; t < end; t++) {
+      float *sum = r->sum + r->tensors[t].packed;
+      size_t n = r->tensors[t].floats;
+      memcpy(sum, in_lane(r, 0, t), n * sizeof(float));
+      for (int l = 1; l < r->lanes; l++) {
+        const float *h = in_lane(r, l, t);
+        for (size_t i = 0; i < n; i++) sum[i] += h[i];
+      }
+    }
+    size_t lo = r->tensors[first].packed;
+    size_t hi = r->tensors[end - 1].packed + r->tensors[end - 1].floats;
+    CLT_TRY(clt_peers_sum_start(r->peers, r->sum + lo, hi - lo, &requests[b]));
+    first = end;
+  }
+  for (int b = 0; b < r->buckets; b++) CLT_TRY(clt_peers_sum_wait(r->peers, requests[b]));
+  /* The next step's reads into a lane's staging follow this write on its in-order queue. */
+  for (int l = 0; l < r->lanes; l++) {
+    clt_lane *ln = &r->lane[l];
+    for (int t = 0; t < r->tensor_count; t++)
+      memcpy(in_lane(r, l, t), r->sum + r->tensors[t].packed, r->tensors[t].floats * sizeof(float));
+    size_t lo, hi;
+    span(r, l, 0, r->tensor_count, &lo, &hi);
+    if (hi == lo) continue;
+    cl_int err = clEnqueueWriteBuffer(ln->ctx->compute, ln->net->grads.mem, CL_FALSE, lo, hi - lo,
+                                      (char *)ln->host + lo, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+      return clt_fail(CLT_ERR_DEVICE, "writing the summed gradients to %s failed (OpenCL error %d)",
+                      ln->ctx->dev.name, err);
+  }
+  return CLT_OK;
+}

@@ -1,0 +1,118 @@
+/* Data-parallel training (docs/SCALING.md): every replica holds the whole model (its own
+ * context, network, optimizer and copy of the training data) and trains on a contiguous
+ * shard of each global batch. Replicas are the devices of this process ("lanes") times the
+ * run's processes (dist/peers.h); global replica g = rank * lanes + lane.
+ *
+ * A step: each lane loads its shard, runs forward and backward with the loss divided by the
+ * global batch and random streams keyed by the global sample index (nn/network.h), so the
+ * shards' gradients sum to the one-device gradient up to rounding. The gradients are read to
+ * host memory tensor by tensor (the model's packed layout: devices may align their arenas
+ * differently), in buckets in the order backward produces them (last layer first); each
+ * bucket is summed over the lanes in lane order as soon as its reads have completed, then
+ * over the ranks (clt_peers_sum_start), written back to every lane, and every lane applies
+ * the same optimizer step. The order of every sum is fixed: a rerun gives the same bits.
+ *
+ * Lane 0 is the session's own network: it validates, evaluates, predicts and is saved.
+ * Lanes on devices of different vendors may round the optimizer differently; clt_replicas_sync
+ * copies lane 0's parameters, optimizer state and layer state to the others at every epoch
+ * end and before every save, so they cannot drift apart for long and a resumed run starts as
+ * the straight one went on. */
+#ifndef CLT_TRAIN_REPLICAS_H
+#define CLT_TRAIN_REPLICAS_H
+
+#include <CL/cl.h>
+
+#include "data/dataset.h"
+#include "dist/peers.h"
+#include "nn/network.h"
+#include "optim/optimizer.h"
+#include "runtime/device_open.h"
+#include "train/augment.h"
+#include "train/device_data.h"
+
+#define CLT_REPLICAS_MAX 64
+
+typedef struct clt_lane {
+  clt_model *model; /* lanes >= 1 own theirs (layers hold per-context kernels) */
+  clt_ctx *ctx;
+  clt_optim *opt;
+  clt_network *net;
+  int owned; /* 0 for lane 0: the session's */
+  /* Training resources (clt_replicas_train_begin); lane 0's are the trainer's. */
+  clt_device_data *data;
+  clt_augmenter augment, *aug;
+  cl_mem guard;
+  clt_kernel guard_kernel, *guard_k;
+  cl_mem pinned;   /* [grads arena] host-visible staging (CL_MEM_ALLOC_HOST_PTR) */
+  float *host;     /* its mapping */
+  cl_event *reads; /* [buckets] */
+} clt_lane;
+
+typedef struct clt_replica_tensor {
+  int lane_layer, param;
+  size_t floats, packed; /* packed: offset in floats into the packed gradient */
+} clt_replica_tensor;
+
+/* Time of the steps so far, for cltrain bench (seconds, summed over steps). */
+typedef struct clt_replica_times {
+  double compute; /* enqueue to the last lane's gradients read (the slowest lane) */
+  double reduce;  /* host sums over lanes and ranks, and the write back */
+  double wait;    /* mean over lanes of (slowest lane's finish - this lane's finish) */
+  long steps;
+} clt_replica_times;
+
+typedef struct clt_replicas {
+  int lanes, rank, ranks, global;
+  clt_peers *peers; /* borrowed; NULL: one process */
+  clt_lane lane[CLT_REPLICAS_MAX];
+  int split[CLT_REPLICAS_MAX * 16]; /* samples of a full global batch per global replica */
+  int batch;                        /* the global batch */
+  int tensor_count;
+  clt_replica_tensor *tensors; /* in backward order: last layer first */
+  size_t packed_floats;
+  float *sum;      /* [packed_floats] the summed gradient */
+  int *bucket_end; /* [buckets] tensor index after each bucket's last */
+  int buckets;
+  int reduce_started; /* 1 after the first step: tensor sizes known */
+  clt_replica_times times;
+  int timing; /* 1: record times (cltrain bench), with a host wait per lane */
+} clt_replicas;
+
+/* The set for lane 0 = (model0, ctx0, opt0, net0) and one more lane per spec in extra (each
+ * opened with dev's other settings), with global batch batch over ranks peers. Lanes get
+ * their own model parsed from model0's text, and start as copies of lane 0. */
+clt_status clt_replicas_create(clt_model *model0, clt_ctx *ctx0, clt_optim *opt0, clt_network *net0,
+                               const clt_device_options *dev, const char *const *extra,
+                               int extra_count, clt_peers *peers, int profiling,
+                               clt_replicas **out);
+void clt_replicas_destroy(clt_replicas *r);
+
+/* Sets the split of a full global batch: given (global ints, summing to batch, each >= 1),
+ * or NULL for equal shards (equal per rank; within a rank by speeds, NULL: equal). */
+clt_status clt_replicas_set_split(clt_replicas *r, const int *given, const double *speeds);
+/* Lane l's measured speed (samples per second of forward + backward on its share). */
+clt_status clt_replicas_measure(clt_replicas *r, const clt_dataset *train, double *speeds);
+/* "16,16" style text of the split; "replicas = 2\nranks = 1\nbatch = 32\nsplit = 16,16\n". */
+char *clt_replicas_layout_text(const clt_replicas *r);
+/* Reads a checkpoint's layout text: replicas, batch and the split (split may be NULL). 0 ok. */
+int clt_replicas_layout_parse(const char *text, int *replicas, int *batch, int *split, int max);
+
+/* Samples of a step of n samples (the last batch may be short) for global replica g, and
+ * where its shard starts in the step's batch. */
+void clt_replicas_shard(const clt_replicas *r, int n, int g, int *first, int *count);
+
+/* Training resources for lanes >= 1 (lane 0's are given). */
+clt_status clt_replicas_train_begin(clt_replicas *r, const clt_dataset *train, int force_stream,
+                                    const clt_recipe *recipe, clt_device_data *data0,
+                                    clt_augmenter *aug0, cl_mem guard0, clt_kernel *guard_k0);
+void clt_replicas_train_end(clt_replicas *r);
+
+/* One data-parallel step on samples [start, start + n) of the epoch's order. */
+clt_status clt_replicas_step(clt_replicas *r, int start, int n, long step, double lr);
+/* The gradient reduction of a step (replica_reduce.c). */
+clt_status clt_replicas_reduce(clt_replicas *r);
+
+/* Lane 0's parameters, optimizer state and layer state to every other lane. */
+clt_status clt_replicas_sync(clt_replicas *r);
+
+#endif
