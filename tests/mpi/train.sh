@@ -138,7 +138,7 @@ for _ in $(seq 300); do
   kill -0 "$resumed" 2>/dev/null || break
   sleep 0.1
 done
-grep -q "Epoch" resume.txt || fail "the checkpoint left after the kill did not resume: $(tail -3 resume.txt)"
+grep -q "^Resuming k.ckpt: .*step [1-9]" resume.txt || fail "the checkpoint left after the kill did not resume: $(tail -3 resume.txt)"
 kill -TERM "$resumed" 2>/dev/null
 wait "$resumed"
 echo "mpi fail: exit codes 69 and 81 with the rank line; kill -9 of rank 1 stopped mpirun (exit $rc) in $took s; the checkpoint resumed"
