@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/device_options.h"
 #include "cli/bench_profile.h"
+#include "cli/bench_replicas.h"
 #include "cli/exit_codes.h"
 #include "cli/mpi_launch.h"
 #include "cli/model_search.h"
@@ -668,7 +669,11 @@ int clt_cmd_bench(int argc, char **argv) {
   if (rc >= 0) return rc;
   clt_cli_device_env(&o.dev, 1);
   clt_mpi_set_device(o.dev.device);
-  clt_status st = run(&o);
+  /* A device list, or every rank under mpirun: the data-parallel step's report. */
+  clt_status st = clt_bench_is_replicated(o.dev.device) || clt_mpi_active()
+                      ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL,
+                                           clt_mpi_active())
+                      : run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;
 }

@@ -1,0 +1,157 @@
+/* `cltrain bench MODEL --device A,B` (cli/bench_replicas.h): data-parallel training steps
+ * on synthetic data, each step's time split into compute, reduction and wait. */
+#include "cli/bench_replicas.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/model_search.h"
+#include "cli/mpi_launch.h"
+#include "runtime/clock.h"
+#include "runtime/fail.h"
+#include "runtime/gemm.h"
+#include "train/replicas.h"
+#include "train/session_replicas.h"
+
+int clt_bench_is_replicated(const char *spec) {
+  return spec && (strchr(spec, ',') || strcmp(spec, "all") == 0);
+}
+
+typedef struct bench_dp {
+  clt_model *model;
+  clt_ctx *ctx;
+  clt_optim *opt;
+  clt_network *net;
+  clt_replicas *reps;
+  clt_peers *peers;
+  char **specs;
+  int spec_count;
+  clt_dataset data;
+  int32_t *order;
+  clt_device_data *dd;
+  clt_augmenter augment;
+  cl_mem guard;
+  clt_kernel guard_kernel;
+} bench_dp;
+
+/* Random images in [0, 1) and labels of the model's shape: 4 global batches. */
+static clt_status make_data(bench_dp *b, int batch) {
+  const clt_model *m = b->model;
+  int n = 4 * batch;
+  size_t sample = clt_shape_size(m->input);
+  b->data.n = n;
+  b->data.h = m->input.h;
+  b->data.w = m->input.w;
+  b->data.c = m->input.c;
+  b->data.classes = m->classes;
+  b->data.images = malloc((size_t)n * sample * sizeof(float));
+  b->data.labels = malloc((size_t)n * sizeof(int32_t));
+  b->order = malloc((size_t)n * sizeof(int32_t));
+  if (!b->data.images || !b->data.labels || !b->order)
+    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the synthetic data");
+  uint32_t x = 12345u;
+  for (size_t i = 0; i < (size_t)n * sample; i++) {
+    x = x * 1664525u + 1013904223u;
+    b->data.images[i] = (float)(x >> 8) / 16777216.0f;
+  }
+  for (int i = 0; i < n; i++) {
+    b->data.labels[i] = i % m->classes;
+    b->order[i] = i;
+  }
+  return CLT_OK;
+}
+
+static clt_status setup(bench_dp *b, const char *model, const clt_device_options *dev, int batch,
+                        const char *balance, int distributed) {
+  char path[4096];
+  clt_cli_model_path(model, path, sizeof path);
+  CLT_TRY(clt_model_load(path, &b->model));
+  if (batch > 0) b->model->recipe.batch = batch;
+  if (distributed) CLT_TRY(clt_peers_open(&b->peers));
+  CLT_TRY(clt_device_specs(dev->device, distributed, distributed ? clt_mpi_local_rank() : -1,
+                           &b->specs, &b->spec_count));
+  clt_device_options d0 = *dev;
+  d0.device = b->specs[0];
+  CLT_TRY(clt_open_device(&d0, 0, &b->ctx));
+  CLT_TRY(clt_optim_create(b->ctx, &b->model->recipe, &b->opt));
+  CLT_TRY(clt_network_create(b->model, b->ctx, b->model->recipe.batch,
+                             clt_optim_state_per_param(b->opt), b->model->recipe.seed, &b->net));
+  CLT_TRY(clt_gemm_warm_up(b->ctx));
+  CLT_TRY(make_data(b, b->net->batch));
+  clt_replica_request rq = {balance, NULL, &b->data, stdout};
+  CLT_TRY(clt_session_replicas(b->model, b->ctx, b->opt, b->net, dev, b->specs, b->spec_count,
+                               b->peers, 0, &rq, &b->reps));
+  if (!b->reps)
+    return clt_fail(CLT_ERR_USAGE, "one device and one process: run cltrain bench without a "
+                                   "device list for the single-device report");
+  CLT_TRY(clt_kernel_create(b->ctx, "guard.cl", "nonfinite_guard", "", &b->guard_kernel));
+  CLT_TRY(clt_buffer_create(b->ctx, sizeof(cl_uint), &b->guard));
+  CLT_TRY(clt_buffer_zero(b->ctx, b->guard, 0, sizeof(cl_uint)));
+  CLT_TRY(clt_augmenter_for_network(b->net, &b->model->recipe, &b->augment));
+  CLT_TRY(clt_device_data_create(b->ctx, &b->data, b->net->batch, 0, &b->dd));
+  CLT_TRY(clt_replicas_train_begin(b->reps, &b->data, 0, &b->model->recipe, b->dd, &b->augment,
+                                   b->guard, &b->guard_kernel));
+  for (int l = 0; l < b->reps->lanes; l++)
+    CLT_TRY(clt_device_data_set_order(b->reps->lane[l].data, b->order));
+  return CLT_OK;
+}
+
+static void teardown(bench_dp *b) {
+  clt_replicas_destroy(b->reps);
+  if (b->ctx) clt_ctx_finish(b->ctx);
+  clt_device_data_destroy(b->dd);
+  clt_augmenter_release(&b->augment);
+  clt_buffer_release(&b->guard);
+  clt_kernel_release(&b->guard_kernel);
+  clt_network_destroy(b->net);
+  clt_optim_destroy(b->opt);
+  clt_ctx_destroy(b->ctx);
+  clt_model_free(b->model);
+  clt_device_specs_free(b->specs, b->spec_count);
+  clt_peers_close(b->peers);
+  free(b->data.images);
+  free(b->data.labels);
+  free(b->order);
+}
+
+clt_status clt_bench_replicas(const char *model, const clt_device_options *dev, int batch,
+                              int steps, const char *balance, int distributed) {
+  bench_dp b;
+  memset(&b, 0, sizeof b);
+  clt_status st = setup(&b, model, dev, batch, balance, distributed);
+  int global = b.net ? b.net->batch : 0;
+  long step = 0;
+  for (int i = 0; i < 3 && st == CLT_OK; i++, step++)
+    st = clt_replicas_step(b.reps, (int)(step % 4) * global, global, step, 1e-4);
+  if (st == CLT_OK) {
+    for (int l = 0; l < b.reps->lanes; l++) clt_ctx_finish(b.reps->lane[l].ctx);
+    b.reps->timing = 1;
+  }
+  double t0 = clt_now_seconds();
+  for (int i = 0; i < steps && st == CLT_OK; i++, step++)
+    st = clt_replicas_step(b.reps, (int)(step % 4) * global, global, step, 1e-4);
+  for (int l = 0; st == CLT_OK && l < b.reps->lanes; l++) st = clt_ctx_finish(b.reps->lane[l].ctx);
+  double seconds = clt_now_seconds() - t0;
+  if (st == CLT_OK && b.reps->rank == 0) {
+    const clt_replica_times *t = &b.reps->times;
+    double n = (double)(t->steps > 0 ? t->steps : 1);
+    printf("Data-parallel training step, batch %d over %d replicas (%d process%s x %d devices), "
+           "%ld steps:\n",
+           global, b.reps->global, b.reps->ranks, b.reps->ranks == 1 ? "" : "es", b.reps->lanes,
+           t->steps);
+    for (int l = 0; l < b.reps->lanes; l++)
+      printf("  replica %d: %s, shard %d\n", l, b.reps->lane[l].ctx->dev.name,
+             b.reps->split[b.reps->rank * b.reps->lanes + l]);
+    printf("  per step: %.2f ms in all; compute %.2f ms (the slowest replica's forward and "
+           "backward), reduction %.2f ms (gradient reads, host sum%s, write back, optimizer "
+           "enqueue), wait %.2f ms (a replica idle for the slowest, mean)\n",
+           1e3 * seconds / n, 1e3 * t->compute / n, 1e3 * t->reduce / n,
+           b.reps->ranks > 1 ? ", sum over ranks" : "", 1e3 * t->wait / n);
+    printf("  gradient %.2f MiB per replica; %.0f images/s\n",
+           (double)b.reps->packed_floats * 4.0 / 1048576.0,
+           seconds > 0 ? (double)global * (double)t->steps / seconds : 0.0);
+  }
+  teardown(&b);
+  return st;
+}
