@@ -24,6 +24,10 @@
 
 #include <cltrain/cltrain.h>
 
+#include "nn/recipe.h"
+#include "optim/optimizer.h"
+#include "runtime/device_open.h"
+#include "runtime/memory.h"
 #include "train/checkpoint.h"
 #include "util/idx_bytes.h"
 #include "util/temp_files.h"
@@ -214,6 +218,59 @@ static void test_resume_bit_identical_and_other_count_warns(void **state) {
   assert_true(rel <= 1e-3); /* the same maths but for rounding */
 }
 
+/* One Adam update of the same floats on PoCL and on rusticl: how many differ (the reason the
+ * replicas are copied from replica 0 at every epoch end, train/replicas.h). Reported; the two
+ * must agree to 1e-6 relative. */
+static void test_optimizer_across_vendors(void **state) {
+  (void)state;
+  enum { N = 4096 };
+  static float p[N], g[N], out[2][N];
+  uint32_t x = 99u;
+  for (int i = 0; i < N; i++) {
+    x = x * 1664525u + 1013904223u;
+    p[i] = (float)(x >> 8) / 16777216.0f - 0.5f;
+    x = x * 1664525u + 1013904223u;
+    g[i] = ((float)(x >> 8) / 16777216.0f - 0.5f) * 1e-3f;
+  }
+  const char *devices[2] = {"pocl", "rusticl"};
+  for (int d = 0; d < 2; d++) {
+    clt_device_options o = {0};
+    o.device = devices[d];
+    o.no_kernel_cache = 1;
+    clt_ctx *ctx = NULL;
+    OK(clt_open_device(&o, 0, &ctx));
+    clt_recipe r;
+    clt_recipe_defaults(&r);
+    clt_optim *opt = NULL;
+    OK(clt_optim_create(ctx, &r, &opt));
+    int blocks = clt_optim_state_per_param(opt);
+    cl_mem pm = NULL, gm = NULL, sm = NULL;
+    OK(clt_buffer_create(ctx, sizeof p, &pm));
+    OK(clt_buffer_create(ctx, sizeof g, &gm));
+    OK(clt_buffer_create(ctx, sizeof p * (size_t)(blocks ? blocks : 1), &sm));
+    OK(clt_buffer_write(ctx, pm, 0, sizeof p, p));
+    OK(clt_buffer_write(ctx, gm, 0, sizeof g, g));
+    OK(clt_buffer_zero(ctx, sm, 0, sizeof p * (size_t)(blocks ? blocks : 1)));
+    for (long t = 1; t <= 3; t++) OK(clt_optim_step(opt, pm, gm, blocks ? sm : NULL, N, 1e-3, t));
+    OK(clt_buffer_read(ctx, pm, 0, sizeof p, out[d]));
+    clt_buffer_release(&pm);
+    clt_buffer_release(&gm);
+    clt_buffer_release(&sm);
+    clt_optim_destroy(opt);
+    clt_ctx_destroy(ctx);
+  }
+  int differ = 0;
+  double worst = 0;
+  for (int i = 0; i < N; i++) {
+    if (out[0][i] != out[1][i]) differ++;
+    double d = fabs((double)out[0][i] - (double)out[1][i]);
+    if (d > worst) worst = d;
+  }
+  print_message("3 Adam updates of %d floats: %d differ between PoCL and rusticl (max %.3g)\n", N,
+                differ, worst);
+  assert_true(worst <= 1e-6);
+}
+
 static void expect_refused(const char *device, const char *balance, uint64_t memory_limit,
                            clt_status want, const char *phrase) {
   heard h = {0};
@@ -271,6 +328,7 @@ int main(void) {
       cmocka_unit_test(test_two_vendors_match_one),
       cmocka_unit_test(test_resume_bit_identical_and_other_count_warns),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_optimizer_across_vendors),
   };
   int failed = cmocka_run_group_tests(tests, setup_one, NULL);
   clt_test_tmpdir_remove();

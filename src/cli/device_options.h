@@ -16,7 +16,8 @@ enum { CLT_OPT_DEVICE = 1000, CLT_OPT_KERNEL_DIR, CLT_OPT_NO_KERNEL_CACHE };
 
 #define CLT_DEVICE_OPTIONS_HELP                                                                    \
   "  --device SPEC        P:D, gpu, cpu, accelerator, or part of a platform/vendor/device\n"       \
-  "                       name (default: $CLTRAIN_DEVICE, else the first GPU, else the first)\n"   \
+  "                       name (default: $CLTRAIN_DEVICE, else the first GPU, else the first);\n"  \
+  "                       train and bench: a list A,B or all for one replica per device\n"         \
   "  --kernel-dir DIR     load the OpenCL sources from DIR instead of the built-in ones\n"         \
   "  --no-kernel-cache    do not read or write the program cache (also CLTRAIN_KERNEL_CACHE=0)\n"
 

@@ -58,9 +58,10 @@ clt_status clt_replicas_create(clt_model *model0, clt_ctx *ctx0, clt_optim *opt0
                   sizeof r->split / sizeof r->split[0]);
   if (st == CLT_OK && r->batch < r->global)
     st = clt_fail(CLT_ERR_USAGE,
-                  "a batch of %d samples cannot be split over %d replicas (%d processes x %d "
-                  "devices): give a batch of at least %d or fewer devices",
-                  r->batch, r->global, r->ranks, r->lanes, r->global);
+                  "a batch of %d cannot be split over %d replicas (%d process%s x %d device%s): "
+                  "give a batch of at least %d or fewer devices",
+                  r->batch, r->global, r->ranks, r->ranks == 1 ? "" : "es", r->lanes,
+                  r->lanes == 1 ? "" : "s", r->global);
   for (int l = 1; l < r->lanes && st == CLT_OK; l++)
     st = open_lane(r, l, dev, extra[l - 1], model0, profiling);
   if (st == CLT_OK) st = clt_replicas_set_split(r, NULL, NULL);
@@ -138,6 +139,10 @@ void clt_replicas_shard(const clt_replicas *r, int n, int g, int *first, int *co
 clt_status clt_replicas_train_begin(clt_replicas *r, const clt_dataset *train, int force_stream,
                                     const clt_recipe *recipe, clt_device_data *data0,
                                     clt_augmenter *aug0, cl_mem guard0, clt_kernel *guard_k0) {
+  if (train->source)
+    return clt_fail(CLT_ERR_UNSUPPORTED,
+                    "data-parallel training needs its data in memory, and this CSV file is "
+                    "streamed from disk: train it on one device in one process");
   clt_lane *l0 = &r->lane[0];
   l0->data = data0;
   l0->aug = aug0;

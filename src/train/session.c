@@ -68,8 +68,6 @@ static void sink_epoch_end(const clt_epoch_report *r, void *user) {
 
 /* ---- the session ---- */
 
-
-
 /* Hands what the notes gained since the last call to the message callback. */
 static void notes_flush(clt_session *s) {
   if (!s->notes || fflush(s->notes) != 0) return;
@@ -182,8 +180,8 @@ static clt_status train_run(clt_session *s, epoch_sink *sink) {
     st = clt_saver_init(&sv, net, model, ro, data, &sink->log_status, layout);
     saving.save = clt_saver_save;
     saving.user = &sv;
-    saving.save_every = ro->save_every;
   }
+  if (ro->save[0]) saving.save_every = ro->save_every; /* every rank reads back there */
   if (st == CLT_OK) {
     clt_train_callbacks cb = {sink_progress, sink_epoch_end, sink, &sink->stop};
     clt_train_config cfg = {model->recipe,     ro->read_every, ro->stream,
@@ -542,4 +540,3 @@ clt_status clt_session_save(clt_session *s, const char *path) {
   clt_warning_route_set(old);
   return st;
 }
-

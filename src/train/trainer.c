@@ -205,7 +205,8 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
     t0 -= start->epoch_seconds;
   }
   int read_every = rs->cfg->read_every > 0 ? rs->cfg->read_every : 20;
-  int save_every = rs->saving.save ? rs->saving.save_every : 0;
+  /* With replicas every rank reads back at the save points (collective sums), saving or not. */
+  int save_every = rs->saving.save || rs->reps ? rs->saving.save_every : 0;
   for (int s = first_step; s < rs->steps_per_epoch; s++) {
     int start_sample = s * net->batch;
     int n = train->n - start_sample < net->batch ? train->n - start_sample : net->batch;
@@ -237,7 +238,7 @@ static clt_status run_epoch(run_state *rs, int epoch, int first_step, const clt_
         if (rs->reps) CLT_TRY(clt_replicas_sync(rs->reps));
         clt_train_position pos;
         fill_position(rs, epoch, s + 1, raw, el, &pos);
-        CLT_TRY(rs->saving.save(&pos, NULL, 0, rs->saving.user));
+        if (rs->saving.save) CLT_TRY(rs->saving.save(&pos, NULL, 0, rs->saving.user));
       }
     }
   }
