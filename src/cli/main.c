@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
       /* Under mpirun, train and bench run between MPI_Init and MPI_Finalize (or MPI_Abort
        * on failure, which stops the other ranks). */
       int rc = clt_mpi_begin(commands[i].name);
-      if (rc) return rc;
+      if (rc) return clt_mpi_end(rc);
       return clt_mpi_end(commands[i].run(argc - 1, argv + 1));
     }
   fprintf(stderr, "cltrain: unknown command '%s'; run 'cltrain --help' for the list\n", argv[1]);

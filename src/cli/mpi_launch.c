@@ -55,18 +55,19 @@ void clt_mpi_session_config(clt_config *c) {
   c->local_rank = launch.local_rank;
 }
 
-/* The device a rank runs on, by name, for the failure line. */
+/* The device a rank runs on, by name, for the failure line: its --device, or with none the
+ * session's choice under mpirun (device local rank modulo the machine's device count). */
 static void device_name(char *buf, size_t size) {
-  if (!launch.device || !launch.device[0]) {
-    snprintf(buf, size, "the default for local rank %d", launch.local_rank);
-    return;
-  }
-  snprintf(buf, size, "%s", launch.device);
+  const char *spec = launch.device && launch.device[0] ? launch.device : NULL;
+  snprintf(buf, size, "%s", spec ? spec : "?");
   clt_device_list list;
   if (clt_device_list_query(&list) != CLT_OK) return;
   int index = -1;
-  if (clt_device_select(&list, launch.device, &index) == CLT_OK && index >= 0)
-    snprintf(buf, size, "%s", list.devices[index].name);
+  if (!spec && list.device_count > 0)
+    index = launch.local_rank % list.device_count;
+  else if (spec && !strchr(spec, ',') && clt_device_select(&list, spec, &index) != CLT_OK)
+    index = -1;
+  if (index >= 0) snprintf(buf, size, "%s", list.devices[index].name);
   clt_device_list_free(&list);
 }
 

@@ -12,7 +12,8 @@ int clt_mpi_launched(void);
 /* Before the command runs, for `train` and `bench` when clt_mpi_launched(): MPI_Init_thread,
  * this rank's place (rank, node-local rank), PoCL limited to its share of the cores unless
  * POCL_MAX_PTHREAD_COUNT is set, stdout of ranks other than 0 to /dev/null, and the SIGTERM
- * line. Returns 0, or an exit code after printing why (a build without MPI under mpirun). */
+ * line. Returns 0, or an exit code after printing why (pass it to clt_mpi_end, which stops
+ * the run when MPI was started). */
 int clt_mpi_begin(const char *command);
 
 /* After the command: MPI_Finalize when exit_code is 0, else MPI_Abort(exit_code), which

@@ -73,9 +73,11 @@ clt_status clt_peers_open(clt_peers **out) {
 
 void clt_peers_close(clt_peers *p) {
   if (!p) return;
-  /* Sums never waited for (a failed step): let them finish so the buffers can go. */
+  /* A sum still under way (a step that failed between start and wait): waiting could block
+   * for ever if another rank never starts it, and freeing its request is not allowed for a
+   * collective. The program is about to stop the run (MPI_Abort): leave it all as it is. */
   for (int i = 0; i < p->capacity; i++)
-    if (p->requests[i] != MPI_REQUEST_NULL) MPI_Wait(&p->requests[i], MPI_STATUS_IGNORE);
+    if (p->requests[i] != MPI_REQUEST_NULL) return;
   MPI_Comm_free(&p->comm);
   free(p->requests);
   free(p->in_use);

@@ -22,4 +22,11 @@ if [ "$(id -u)" = 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export POCL_MAX_PTHREAD_COUNT=1
+# The sanitizer suite (tools/sanitize.sh sets ASAN_OPTIONS): Open MPI's one-time allocations
+# are suppressed by module (tests/sanitizers/lsan.supp), which needs whole stacks (Open MPI's
+# libraries have no frame pointers for the fast unwinder) and its components kept loaded.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+  export OMPI_MCA_mca_base_component_disable_dlclose=1
+fi
 exec mpirun --oversubscribe --timeout "${MPI_TEST_TIMEOUT:-300}" -np "$np" "$@"

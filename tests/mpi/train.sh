@@ -4,7 +4,8 @@
 #   MODE train: the 2-rank run against the one-process run with the same global batch
 #               (parameters within 1e-4 of the largest magnitude), a rerun of the 2-rank run
 #               (bit-identical), a 2-rank run stopped after epoch 1 and resumed with 2 ranks
-#               (bit-identical to the uninterrupted 2-rank run);
+#               (bit-identical to the uninterrupted 2-rank run), and by one process (it
+#               goes on with a warning);
 #   MODE fail:  a rank that fails (rank 1 alone with a device that does not exist; every rank
 #               with a loss that turns NaN) stops the run with its exit code and one line
 #               naming the rank, host and device; kill -9 of rank 1 mid-epoch: mpirun exits
@@ -80,6 +81,12 @@ if [ "$mode" = "train" ]; then
   mpi 2 "${common[@]}" --save again.ckpt >again.txt 2>&1 || fail "the rerun failed: $(tail -3 again.txt)"
   "$compare" two.ckpt again.ckpt || fail "two 2-rank runs are not bit-identical"
   mpi 2 "${common[@]}" --epochs 1 --save part.ckpt >part.txt 2>&1 || fail "epoch 1 alone failed: $(tail -3 part.txt)"
+  # The same checkpoint resumed by one process: it goes on, with a warning.
+  cp part.ckpt single.ckpt
+  "$cltrain" train --resume single.ckpt --epochs 2 --device "$device" >single.txt 2>single.err ||
+    fail "one process resuming a 2-rank checkpoint failed: $(cat single.err)"
+  grep -q "warning: the checkpoint was written by a run of 2 replicas and this run has 1" single.err ||
+    fail "no warning when one process resumes a 2-rank checkpoint: $(cat single.err)"
   mpi 2 train --resume part.ckpt --epochs 2 --save part.ckpt >resume.txt 2>&1 ||
     fail "the resumed 2-rank run failed: $(tail -3 resume.txt)"
   "$compare" two.ckpt part.ckpt || fail "the resumed 2-rank run is not bit-identical to the uninterrupted one"
@@ -138,7 +145,7 @@ for _ in $(seq 300); do
   kill -0 "$resumed" 2>/dev/null || break
   sleep 0.1
 done
-grep -q "Epoch" resume.txt || fail "the checkpoint left after the kill did not resume: $(tail -3 resume.txt)"
+grep -q "^Resuming k.ckpt: .*step [1-9]" resume.txt || fail "the checkpoint left after the kill did not resume: $(tail -3 resume.txt)"
 kill -TERM "$resumed" 2>/dev/null
 wait "$resumed"
 echo "mpi fail: exit codes 69 and 81 with the rank line; kill -9 of rank 1 stopped mpirun (exit $rc) in $took s; the checkpoint resumed"
