@@ -1,5 +1,8 @@
-/* [conv]: 2-D convolution, NHWC, weights [F, K, K, C], lowered to im2col + one
- * SGEMM for the whole batch (docs/INTERNALS.md "conv").
+/* [conv]: 2-D convolution, NHWC, weights [F, K, K, C], by one of three algorithms
+ * (docs/INTERNALS.md "conv"): im2col + one SGEMM for the whole batch (described below),
+ * implicit GEMM (conv_implicit.h: no col matrix), or the direct kernels for few input
+ * channels (conv_direct.h); with algorithm = auto the layer times them at its first
+ * forward and stores the winner (conv_choose.h).
  *
  * Buffers of one call (R = N*OH*OW output pixels, KKC = K*K*C):
  *   x [N, H, W, C], y [R, F] (= [N, OH, OW, F]), W [F, KKC], b [F],
@@ -25,13 +28,19 @@
 #include <string.h>
 
 #include "nn/layers/bias_act.h"
+#include "nn/layers/conv_choose.h"
 #include "nn/layers/conv_direct.h"
+#include "nn/layers/conv_implicit.h"
 #include "nn/layers/layers.h"
 #include "runtime/cl_errors.h"
+#include "runtime/clock.h"
 #include "runtime/gemm.h"
+#include "runtime/memory.h"
+#include "runtime/profile.h"
 
 typedef enum { PAD_VALID, PAD_SAME, PAD_NUMBER } pad_mode;
-typedef enum { ALGO_AUTO, ALGO_IM2COL, ALGO_DIRECT } conv_algorithm;
+typedef enum { ALGO_AUTO, ALGO_IM2COL, ALGO_DIRECT, ALGO_IMPLICIT } conv_algorithm;
+static const char *const algorithm_names[] = {"auto", "im2col", "direct", "implicit"};
 
 typedef struct conv_layer {
   int filters, size, stride; /* F, K, S */
@@ -46,11 +55,15 @@ typedef struct conv_layer {
   clt_kernel im2col, col2im;
   int vec; /* channels per vector of im2col_vec / col2im_vec; 1: the scalar kernels */
   /* From prepare. */
-  int direct; /* 1: forward and weight gradient by cl/conv_direct.cl */
+  conv_algorithm run; /* what runs: im2col, direct or implicit */
+  int decided;        /* auto: 1 once run was looked up or measured (first forward) */
+  int measured;       /* 1: run was chosen by timing (now or stored) */
   clt_conv_direct dk;
+  clt_conv_implicit ik;
 } conv_layer;
 
-/* Key algorithm: auto (the rule in use_direct), im2col (im2col + GEMM) or direct. */
+/* Key algorithm: auto (measured at first use, see choose), im2col (im2col + GEMM), direct or
+ * implicit (implicit GEMM). */
 static clt_status parse_algorithm(const clt_ini_section *sec, conv_layer *L) {
   const char *v = NULL;
   CLT_TRY(clt_ini_get_string(sec, "algorithm", "auto", &v));
@@ -60,26 +73,34 @@ static clt_status parse_algorithm(const clt_ini_section *sec, conv_layer *L) {
     L->algorithm = ALGO_IM2COL;
   else if (strcmp(v, "direct") == 0)
     L->algorithm = ALGO_DIRECT;
+  else if (strcmp(v, "implicit") == 0)
+    L->algorithm = ALGO_IMPLICIT;
   else
     return clt_ini_key_fail(sec, "algorithm",
-                            "use auto (chosen per layer and device), im2col (im2col + GEMM) or "
-                            "direct (for at most %d taps size*size*channels)",
+                            "use auto (measured per layer and device), im2col (im2col + GEMM), "
+                            "implicit (implicit GEMM) or direct (for at most %d taps "
+                            "size*size*channels)",
                             CLT_CONV_DIRECT_MAX_TAPS);
   return CLT_OK;
 }
 
-/* auto: the direct kernels on CPU devices for layers with at most 4 input channels and
- * 32 taps (first layers: the im2col matrix there is K*K times the input and its GEMM has
- * a tiny K, which GEMM kernels run far below their peak); elsewhere im2col + GEMM, whose
- * GEMM is the faster one once K is large, and on GPUs until measured there. */
+/* auto's candidates: direct for layers with at most 4 input channels and 32 taps (first
+ * layers: the im2col matrix there is K*K times the input and its GEMM has a tiny K, which
+ * GEMM kernels run far below their peak); implicit and im2col + GEMM for every layer. */
 static int may_use_direct(const conv_layer *L) {
   if (L->algorithm != ALGO_AUTO) return L->algorithm == ALGO_DIRECT;
   return !L->pointwise && L->in.c <= 4 && L->size * L->size * L->in.c <= 32;
 }
 
-static int use_direct(const conv_layer *L, const clt_ctx *ctx) {
-  if (L->algorithm != ALGO_AUTO) return L->algorithm == ALGO_DIRECT;
-  return may_use_direct(L) && ctx->dev.kind == CLT_DEVICE_CPU;
+static int may_use_implicit(const conv_layer *L) {
+  return L->algorithm == ALGO_AUTO || L->algorithm == ALGO_IMPLICIT;
+}
+
+/* auto without a measurement (no budget left, or GEMM selection not "auto"): direct where
+ * it may run on CPU devices, else im2col + GEMM. */
+static conv_algorithm unmeasured_rule(const conv_layer *L, const clt_ctx *ctx) {
+  if (L->algorithm != ALGO_AUTO) return L->algorithm;
+  return may_use_direct(L) && ctx->dev.kind == CLT_DEVICE_CPU ? ALGO_DIRECT : ALGO_IM2COL;
 }
 
 static clt_status parse_padding(const clt_ini_section *sec, conv_layer *L) {
@@ -195,6 +216,11 @@ static void conv_sizes(const void *self, int batch, clt_layer_sizes *s) {
     size_t direct = clt_conv_direct_workspace(K, C, F);
     if (direct > s->workspace_floats) s->workspace_floats = direct;
   }
+  if (may_use_implicit(L)) {
+    size_t rows = (size_t)batch * L->out.h * L->out.w;
+    size_t implicit = clt_conv_implicit_workspace(K, C, F, rows);
+    if (implicit > s->workspace_floats) s->workspace_floats = implicit;
+  }
 }
 
 static clt_status conv_prepare(void *self, clt_ctx *ctx) {
@@ -216,12 +242,16 @@ static clt_status conv_prepare(void *self, clt_ctx *ctx) {
   CLT_TRY(
       clt_kernel_create(ctx, "conv.cl", L->vec > 1 ? "col2im_vec" : "col2im", options, &L->col2im));
   clt_conv_direct_release(&L->dk);
-  L->direct = use_direct(L, ctx);
-  if (L->direct) {
-    clt_conv_geom g = {L->in.h,    L->in.w, L->in.c,   L->out.h,   L->out.w,
-                       L->filters, L->size, L->stride, L->pad_top, L->pad_left};
+  clt_conv_implicit_release(&L->ik);
+  clt_conv_geom g = {L->in.h,    L->in.w, L->in.c,   L->out.h,   L->out.w,
+                     L->filters, L->size, L->stride, L->pad_top, L->pad_left};
+  if (may_use_direct(L))
     CLT_TRY(clt_conv_direct_prepare(&L->dk, ctx, &g, L->ba.act, L->ba.alpha, L->ba.bias));
-  }
+  if (may_use_implicit(L))
+    CLT_TRY(clt_conv_implicit_prepare(&L->ik, ctx, &g, L->ba.act, L->ba.alpha, L->ba.bias));
+  L->run = unmeasured_rule(L, ctx);
+  L->decided = L->algorithm != ALGO_AUTO;
+  L->measured = 0;
   return clt_bias_act_prepare(&L->ba, ctx, L->filters);
 }
 
@@ -278,15 +308,49 @@ static clt_status check_batch(const conv_layer *L, int n, size_t *rows, size_t *
   return clt_check_int_count(*rows * *kkc, "conv", "im2col");
 }
 
-static clt_status conv_forward(void *self, const clt_pass *p) {
-  conv_layer *L = self;
+/* The profiler records the launches of an algorithm's pass as one span named like an
+ * SGEMM call of the same product ("sgemm_NT RxFxKKC conv:implicit"), so that `cltrain
+ * bench` counts its FLOPs and shows, per layer and pass, which algorithm ran. */
+typedef struct span {
+  cl_event *end;
+  struct clt_profiler *saved;
+} span;
+
+static span span_begin(clt_ctx *ctx, const char *op, size_t m, size_t n, size_t k,
+                       conv_algorithm a) {
+  span sp = {NULL, ctx->profiler};
+  if (!ctx->profiler) return sp;
+  char name[160];
+  snprintf(name, sizeof name, "sgemm_%s %zux%zux%zu conv:%s", op, m, n, k, algorithm_names[a]);
+  cl_event *start = NULL;
+  sp.end = clt_profile_event_span(ctx, name, &start);
+  if (start && clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, start) != CL_SUCCESS)
+    *start = NULL;
+  ctx->profiler = NULL; /* the span covers its launches: they record no events of their own */
+  return sp;
+}
+
+static clt_status span_end(clt_ctx *ctx, span sp, clt_status st) {
+  ctx->profiler = sp.saved;
+  if (st == CLT_OK && sp.end &&
+      clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, sp.end) != CL_SUCCESS)
+    *sp.end = NULL;
+  return st;
+}
+
+static clt_status forward_with(conv_layer *L, const clt_pass *p, conv_algorithm a) {
   size_t R, KKC, F = (size_t)L->filters;
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
-  if (L->direct) {
-    if (!p->workspace)
-      return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
-    return clt_conv_direct_forward(&L->dk, p->ctx, p->batch, p->x, p->params[0], p->params[1], p->y,
-                                   p->workspace);
+  if (a != ALGO_IM2COL && !p->workspace)
+    return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
+  if (a == ALGO_DIRECT || a == ALGO_IMPLICIT) {
+    span sp = span_begin(p->ctx, "NT", R, F, KKC, a);
+    clt_status st = a == ALGO_DIRECT
+                        ? clt_conv_direct_forward(&L->dk, p->ctx, p->batch, p->x, p->params[0],
+                                                  p->params[1], p->y, p->workspace)
+                        : clt_conv_implicit_forward(&L->ik, p->ctx, p->batch, p->x, p->params[0],
+                                                    p->params[1], p->y, p->workspace);
+    return span_end(p->ctx, sp, st);
   }
   cl_mem col = p->x; /* [R, C]: pointwise */
   if (!L->pointwise) {
@@ -302,7 +366,12 @@ static clt_status conv_forward(void *self, const clt_pass *p) {
 /* dx from dz: dcol [R, KKC] = dz x W, then col2im; pointwise: dcol is dx itself. Else
  * dcol overwrites the workspace, which the in-order queue has finished reading. */
 static clt_status input_gradient(conv_layer *L, const clt_pass *p, cl_mem dz, size_t R, size_t KKC,
-                                 size_t F) {
+                                 size_t F, conv_algorithm a) {
+  if (a == ALGO_IMPLICIT) {
+    span sp = span_begin(p->ctx, "NN", R, KKC, F, a);
+    return span_end(p->ctx, sp,
+                    clt_conv_implicit_dx(&L->ik, p->ctx, p->batch, dz, p->params[0], p->dx));
+  }
   cl_mem dcol = L->pointwise ? p->dx : p->workspace;
   CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_N, R, KKC, F, 1.0f, dz, 0, F, p->params[0], 0, KKC, 0.0f,
                     dcol, 0, KKC));
@@ -310,32 +379,138 @@ static clt_status input_gradient(conv_layer *L, const clt_pass *p, cl_mem dz, si
   return run_col2im(L, p, dcol);
 }
 
-static clt_status conv_backward(void *self, const clt_pass *p) {
-  conv_layer *L = self;
+static clt_status backward_with(conv_layer *L, const clt_pass *p, conv_algorithm a) {
   size_t R, KKC, F = (size_t)L->filters;
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
   cl_mem dz = p->dy;
-  if (L->direct) {
-    /* dW, db and (when dx follows) dz in place in dy, in two launches. */
-    if (!p->workspace)
-      return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
-    CLT_TRY(clt_conv_direct_backward(&L->dk, p->ctx, p->batch, p->x, p->y, dz, p->grads[0],
-                                     p->grads[1], p->workspace, p->dx != NULL));
+  if (a != ALGO_IM2COL && !p->workspace)
+    return clt_fail(CLT_ERR_INTERNAL, "conv: no workspace buffer (the memory plan gave none)");
+  if (a == ALGO_DIRECT) {
+    /* dW, db and (when dx follows) dz in place in dy, in two launches; dx by GEMM. */
+    span sp = span_begin(p->ctx, "TN", F, KKC, R, a);
+    CLT_TRY(span_end(p->ctx, sp,
+                     clt_conv_direct_backward(&L->dk, p->ctx, p->batch, p->x, p->y, dz, p->grads[0],
+                                              p->grads[1], p->workspace, p->dx != NULL)));
     if (!p->dx) return CLT_OK;
-    return input_gradient(L, p, dz, R, KKC, F);
+    return input_gradient(L, p, dz, R, KKC, F, ALGO_IM2COL);
   }
   /* dz [R, F] = dy * act'(y), in place in dy (see the contract at the top); db += colsum. */
   CLT_TRY(clt_bias_act_backward(&L->ba, p->ctx, p->y, dz, p->grads[1], R, L->filters));
-  cl_mem col = p->x;
-  if (!L->pointwise) {
-    CLT_TRY(run_im2col(L, p)); /* recomputed: the workspace did not survive */
-    col = p->workspace;
+  if (a == ALGO_IMPLICIT) {
+    span sp = span_begin(p->ctx, "TN", F, KKC, R, a);
+    CLT_TRY(span_end(
+        p->ctx, sp,
+        clt_conv_implicit_dw(&L->ik, p->ctx, p->batch, p->x, dz, p->grads[0], p->workspace)));
+  } else {
+    cl_mem col = p->x;
+    if (!L->pointwise) {
+      CLT_TRY(run_im2col(L, p)); /* recomputed: the workspace did not survive */
+      col = p->workspace;
+    }
+    /* dW [F, KKC] += dz^T x col */
+    CLT_TRY(clt_sgemm(p->ctx, CLT_T, CLT_N, F, KKC, R, 1.0f, dz, 0, F, col, 0, KKC, 1.0f,
+                      p->grads[0], 0, KKC));
   }
-  /* dW [F, KKC] += dz^T x col */
-  CLT_TRY(clt_sgemm(p->ctx, CLT_T, CLT_N, F, KKC, R, 1.0f, dz, 0, F, col, 0, KKC, 1.0f, p->grads[0],
-                    0, KKC));
   if (!p->dx) return CLT_OK;
-  return input_gradient(L, p, dz, R, KKC, F);
+  return input_gradient(L, p, dz, R, KKC, F, a);
+}
+
+/* auto at the first forward: the stored decision for this device, driver, shape and batch,
+ * else each candidate timed on a training step of the layer (forward and backward, with an
+ * input gradient unless it is the first layer) on scratch gradients, within the start-up
+ * budget that GEMM selection has too ($CLTRAIN_GEMM_BUDGET, default 8 s, counted apart);
+ * the winner is stored. No measurement (the unmeasured rule) when GEMM selection is not
+ * "auto" (CLTRAIN_GEMM=default: deterministic runs, Oclgrind) or the budget is spent. */
+static clt_status time_algorithm(conv_layer *L, const clt_pass *p, conv_algorithm a,
+                                 double *seconds) {
+  clt_ctx *ctx = p->ctx;
+  size_t R, KKC, F = (size_t)L->filters;
+  CLT_TRY(check_batch(L, p->batch, &R, &KKC));
+  size_t sizes[4] = {R * F, (size_t)p->batch * clt_shape_size(L->in), F * KKC, F};
+  cl_mem bufs[4] = {NULL, NULL, NULL, NULL};
+  clt_status st = CLT_OK;
+  for (int i = 0; i < 4 && st == CLT_OK; i++) {
+    st = clt_buffer_create(ctx, sizes[i] * sizeof(float), &bufs[i]);
+    if (st == CLT_OK) st = clt_buffer_zero(ctx, bufs[i], 0, sizes[i] * sizeof(float));
+  }
+  clt_pass q = *p;
+  q.dy = bufs[0];
+  q.dx = p->layer_index > 0 ? bufs[1] : NULL;
+  q.grads[0] = bufs[2];
+  q.grads[1] = bufs[3];
+  double best = 1e30, spent = 0.0;
+  for (int r = -1; r < 3 && st == CLT_OK; r++) {
+    if (st == CLT_OK) st = clt_ctx_finish(ctx);
+    double t0 = clt_now_seconds();
+    if (st == CLT_OK) st = forward_with(L, &q, a);
+    if (st == CLT_OK) st = backward_with(L, &q, a);
+    if (st == CLT_OK) st = clt_ctx_finish(ctx);
+    double t = clt_now_seconds() - t0;
+    if (r < 0) continue; /* the first call builds GEMM kernels and chooses their variants */
+    if (t < best) best = t;
+    spent += t;
+    if (spent > 0.3) break; /* a slow candidate: enough */
+  }
+  for (int i = 0; i < 4; i++)
+    if (bufs[i]) clReleaseMemObject(bufs[i]);
+  *seconds = best;
+  return st;
+}
+
+static clt_status choose(conv_layer *L, const clt_pass *p) {
+  clt_ctx *ctx = p->ctx;
+  L->decided = 1;
+  clt_conv_shape sh = {L->in.h,    L->in.w,       L->in.c,     L->filters,   L->size, L->stride,
+                       L->pad_top, L->pad_bottom, L->pad_left, L->pad_right, p->batch};
+  clt_conv_choice c;
+  if (clt_conv_choice_find(ctx, &sh, &c)) {
+    for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT; a++)
+      if (strcmp(c.algorithm, algorithm_names[a]) == 0 && (a != ALGO_DIRECT || may_use_direct(L))) {
+        L->run = (conv_algorithm)a;
+        L->measured = 1;
+        return CLT_OK;
+      }
+  }
+  double budget = ctx->gemm_budget > 0 ? ctx->gemm_budget : 8.0;
+  if ((ctx->gemm_mode[0] && strcmp(ctx->gemm_mode, "auto") != 0) ||
+      ctx->conv_select_seconds >= budget)
+    return CLT_OK;
+  struct clt_profiler *profiler = ctx->profiler;
+  ctx->profiler = NULL; /* the timing is no part of any profiled step */
+  double start = clt_now_seconds(), best = 1e30;
+  conv_algorithm winner = L->run;
+  clt_status st = CLT_OK;
+  for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT && st == CLT_OK; a++) {
+    if (a == ALGO_DIRECT && !may_use_direct(L)) continue;
+    double t = 0.0;
+    st = time_algorithm(L, p, (conv_algorithm)a, &t);
+    if (st == CLT_OK && t < best) {
+      best = t;
+      winner = (conv_algorithm)a;
+    }
+  }
+  ctx->profiler = profiler;
+  ctx->conv_select_seconds += clt_now_seconds() - start;
+  CLT_TRY(st);
+  L->run = winner;
+  L->measured = 1;
+  c.shape = sh;
+  snprintf(c.algorithm, sizeof c.algorithm, "%s", algorithm_names[winner]);
+  c.seconds = best;
+  if (clt_conv_choice_store(ctx, &c) != CLT_OK)
+    clt_warn("conv algorithm choice not stored: %s", clt_last_error());
+  return CLT_OK;
+}
+
+static clt_status conv_forward(void *self, const clt_pass *p) {
+  conv_layer *L = self;
+  if (!L->decided) CLT_TRY(choose(L, p));
+  return forward_with(L, p, L->run);
+}
+
+static clt_status conv_backward(void *self, const clt_pass *p) {
+  conv_layer *L = self;
+  return backward_with(L, p, L->run);
 }
 
 static void conv_describe(const void *self, char *buf, size_t size) {
@@ -370,6 +545,7 @@ static void conv_destroy(void *self) {
   clt_kernel_release(&L->im2col);
   clt_kernel_release(&L->col2im);
   clt_conv_direct_release(&L->dk);
+  clt_conv_implicit_release(&L->ik);
   clt_bias_act_release(&L->ba);
   free(L);
 }
@@ -377,7 +553,7 @@ static void conv_destroy(void *self) {
 const clt_layer_ops clt_layer_conv = {
     .name = "conv",
     .summary = "2-D convolution: filters, size, stride, padding (valid, same or a number), bias, "
-               "activation, algorithm (auto, im2col or direct)",
+               "activation, algorithm (auto, im2col, implicit or direct)",
     .parse = conv_parse,
     .infer = conv_infer,
     .sizes = conv_sizes,
