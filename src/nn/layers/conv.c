@@ -536,7 +536,9 @@ static void conv_info(const void *self, clt_layer_info *info) {
                            .pad_right = L->pad_right,
                            .bias = L->ba.bias,
                            .act = L->ba.act,
-                           .alpha = L->ba.alpha};
+                           .alpha = L->ba.alpha,
+                           .algorithm = algorithm_names[L->run],
+                           .measured = L->measured};
 }
 
 static void conv_destroy(void *self) {
