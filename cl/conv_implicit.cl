@@ -113,25 +113,40 @@ __kernel void conv_implicit_forward(__global const float *x, __global const floa
     for (int kw = 0; kw < CI_K; kw++) {
       int off[CI_PM];
       float in[CI_PM];
+      int all = 1;
 #pragma unroll
       for (int p = 0; p < CI_PM; p++) {
         int ih = ih0[p] + kh, iw = iw0[p] + kw;
         int ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
         off[p] = ok ? (ih * W + iw) * CI_C : 0;
         in[p] = ok ? 1.0f : 0.0f;
+        all &= ok;
       }
       __global const float *wk = wt + (size_t)(kh * CI_K + kw) * CI_C * CI_F + f0;
-      for (int c = 0; c < CI_C; c++) {
-        FVEC bv[CI_NV];
+      if (all) /* every pixel's tap inside x (the common case): no mask */
+        for (int c = 0; c < CI_C; c++) {
+          FVEC bv[CI_NV];
 #pragma unroll
-        for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
+          for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
 #pragma unroll
-        for (int p = 0; p < CI_PM; p++) {
-          float a = in[p] * xb[p][off[p] + c];
+          for (int p = 0; p < CI_PM; p++) {
+            float a = xb[p][off[p] + c];
 #pragma unroll
-          for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
+            for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
+          }
         }
-      }
+      else
+        for (int c = 0; c < CI_C; c++) {
+          FVEC bv[CI_NV];
+#pragma unroll
+          for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
+#pragma unroll
+          for (int p = 0; p < CI_PM; p++) {
+            float a = in[p] * xb[p][off[p] + c];
+#pragma unroll
+            for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
+          }
+        }
     }
   FVEC bias[CI_NV];
 #pragma unroll
@@ -179,7 +194,7 @@ __kernel void conv_implicit_dx(__global const float *dz, __global const float *w
     for (int kw = 0; kw < CI_K; kw++) {
       int off[CI_DM];
       float in[CI_DM];
-      int any = 0;
+      int any = 0, all = 1;
 #pragma unroll
       for (int p = 0; p < CI_DM; p++) {
         int a = ph[p] - kh, b = pw[p] - kw;
@@ -190,20 +205,34 @@ __kernel void conv_implicit_dx(__global const float *dz, __global const float *w
         off[p] = ok ? ((int)oh * OW + (int)ow) * CI_F : 0;
         in[p] = ok ? 1.0f : 0.0f;
         any |= ok;
+        all &= ok;
       }
       if (!any) continue; /* the same for every work-item of a block: no divergence cost */
       __global const float *wk = w + (kh * CI_K + kw) * CI_C + c0;
-      for (int f = 0; f < CI_F; f++) {
-        CVEC bv[CI_CN];
+      if (all) /* no mask (stride 1 away from the edges) */
+        for (int f = 0; f < CI_F; f++) {
+          CVEC bv[CI_CN];
 #pragma unroll
-        for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
+          for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
 #pragma unroll
-        for (int p = 0; p < CI_DM; p++) {
-          float a = in[p] * db[p][off[p] + f];
+          for (int p = 0; p < CI_DM; p++) {
+            float a = db[p][off[p] + f];
 #pragma unroll
-          for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
+            for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
+          }
         }
-      }
+      else
+        for (int f = 0; f < CI_F; f++) {
+          CVEC bv[CI_CN];
+#pragma unroll
+          for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
+#pragma unroll
+          for (int p = 0; p < CI_DM; p++) {
+            float a = in[p] * db[p][off[p] + f];
+#pragma unroll
+            for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
+          }
+        }
     }
 #pragma unroll
   for (int p = 0; p < CI_DM; p++)
