@@ -158,15 +158,19 @@ static void test_auto_stores_and_reuses(void **state) {
   clt_conv_shape s = layer_shape();
   clt_conv_choice c;
   assert_true(clt_conv_choice_find(ctx, &s, &c));
-  assert_string_equal(c.algorithm, info.algorithm);
+  assert_string_equal(c.forward, info.algorithm);
+  assert_string_equal(c.backward, info.algorithm_backward);
   /* Reused without timing: store another algorithm by hand, a new layer runs it. */
-  static const char *const algos[2] = {"implicit", "im2col"};
-  for (int i = 0; i < 2; i++) {
-    snprintf(c.algorithm, sizeof c.algorithm, "%s", algos[i]);
+  static const char *const fwd[3] = {"implicit", "im2col", "implicit"};
+  static const char *const bwd[3] = {"im2col", "implicit", "implicit-dw"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(c.forward, sizeof c.forward, "%s", fwd[i]);
+    snprintf(c.backward, sizeof c.backward, "%s", bwd[i]);
     OK(clt_conv_choice_store(ctx, &c));
     double spent = ctx->conv_select_seconds;
     run_layer(ctx, "auto", &got, &info);
-    assert_string_equal(info.algorithm, algos[i]);
+    assert_string_equal(info.algorithm, fwd[i]);
+    assert_string_equal(info.algorithm_backward, bwd[i]);
     assert_true(info.measured);
     assert_true(ctx->conv_select_seconds == spent);
     expect_same(&ref, &got);
@@ -184,9 +188,9 @@ static void test_corrupt_store_rebuilt(void **state) {
   clt_conv_choices_key(ctx, key, sizeof key);
   /* Garbage, a foreign key, a right key with a bad line: each ignored, then rewritten. */
   char right_key_bad_line[256];
-  snprintf(right_key_bad_line, sizeof right_key_bad_line, "%s\n9 7 8 16 3 1 1 1 1 1 2 fft 1\n",
-           key);
-  const char *bodies[3] = {"\x01\x02 not a store\n", "cltrain-conv-choices-1 0123\n",
+  snprintf(right_key_bad_line, sizeof right_key_bad_line,
+           "%s\n9 7 8 16 3 1 1 1 1 1 2 implicit fft 1 1\n", key);
+  const char *bodies[3] = {"\x01\x02 not a store\n", "cltrain-conv-choices-2 0123\n",
                            right_key_bad_line};
   results ref, got;
   run_layer(ctx, "im2col", &ref, NULL);
@@ -203,7 +207,8 @@ static void test_corrupt_store_rebuilt(void **state) {
     expect_same(&ref, &got);
     results_free(&got);
     assert_int_equal(clt_conv_choices_load(path, key, &list), 1);
-    assert_string_equal(list[0].algorithm, info.algorithm);
+    assert_string_equal(list[0].forward, info.algorithm);
+    assert_string_equal(list[0].backward, info.algorithm_backward);
     free(list);
   }
   clt_set_warning_handler(NULL);

@@ -296,22 +296,6 @@ typedef struct startup_times {
   char conv_algos[512]; /* "1 conv direct, 3 conv implicit" (each conv layer's algorithm) */
 } startup_times;
 
-/* Which algorithm each conv layer ran (known after the first step), into t->conv_algos. */
-static void conv_algorithms(const clt_model *m, startup_times *t) {
-  size_t len = 0;
-  t->conv_algos[0] = '\0';
-  for (int i = 0; i < m->layer_count; i++) {
-    clt_layer_info info;
-    memset(&info, 0, sizeof info);
-    if (m->layers[i].ops->info) m->layers[i].ops->info(m->layers[i].self, &info);
-    if (!info.algorithm || len >= sizeof t->conv_algos) continue;
-    int n =
-        snprintf(t->conv_algos + len, sizeof t->conv_algos - len, "%s%d %s %s%s", len ? ", " : "",
-                 i + 1, m->layers[i].ops->name, info.algorithm, info.measured ? " (measured)" : "");
-    if (n > 0) len += (size_t)n;
-  }
-}
-
 static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
   char path[4096];
   clt_cli_model_path(o->model, path, sizeof path);
@@ -334,7 +318,7 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   t->total = t->first_step;
   t->gemm_select = clt_gemm_selection_seconds(b->ctx, &t->gemm_select_shapes);
   t->conv_select = b->ctx->conv_select_seconds;
-  conv_algorithms(b->model, t);
+  clt_bench_conv_algorithms(b->model, t->conv_algos, sizeof t->conv_algos);
   return CLT_OK;
 }
 

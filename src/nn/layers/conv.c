@@ -39,8 +39,17 @@
 #include "runtime/profile.h"
 
 typedef enum { PAD_VALID, PAD_SAME, PAD_NUMBER } pad_mode;
-typedef enum { ALGO_AUTO, ALGO_IM2COL, ALGO_DIRECT, ALGO_IMPLICIT } conv_algorithm;
-static const char *const algorithm_names[] = {"auto", "im2col", "direct", "implicit"};
+/* ALGO_IMPLICIT_DW: backward only, the implicit weight gradient with im2col's input gradient
+ * (GEMM + col2im). */
+typedef enum {
+  ALGO_AUTO,
+  ALGO_IM2COL,
+  ALGO_DIRECT,
+  ALGO_IMPLICIT,
+  ALGO_IMPLICIT_DW
+} conv_algorithm;
+static const char *const algorithm_names[] = {"auto", "im2col", "direct", "implicit",
+                                              "implicit-dw"};
 
 typedef struct conv_layer {
   int filters, size, stride; /* F, K, S */
@@ -55,9 +64,10 @@ typedef struct conv_layer {
   clt_kernel im2col, col2im;
   int vec; /* channels per vector of im2col_vec / col2im_vec; 1: the scalar kernels */
   /* From prepare. */
-  conv_algorithm run; /* what runs: im2col, direct or implicit */
-  int decided;        /* auto: 1 once run was looked up or measured (first forward) */
-  int measured;       /* 1: run was chosen by timing (now or stored) */
+  conv_algorithm run, run_bwd; /* what runs forward (im2col, direct or implicit) and
+                                  backward (also implicit-dw) */
+  int decided;                 /* auto: 1 once looked up or measured (first forward) */
+  int measured;                /* 1: chosen by timing (now or stored) */
   clt_conv_direct dk;
   clt_conv_implicit ik;
 } conv_layer;
@@ -249,7 +259,7 @@ static clt_status conv_prepare(void *self, clt_ctx *ctx) {
     CLT_TRY(clt_conv_direct_prepare(&L->dk, ctx, &g, L->ba.act, L->ba.alpha, L->ba.bias));
   if (may_use_implicit(L))
     CLT_TRY(clt_conv_implicit_prepare(&L->ik, ctx, &g, L->ba.act, L->ba.alpha, L->ba.bias));
-  L->run = unmeasured_rule(L, ctx);
+  L->run = L->run_bwd = unmeasured_rule(L, ctx);
   L->decided = L->algorithm != ALGO_AUTO;
   L->measured = 0;
   return clt_bias_act_prepare(&L->ba, ctx, L->filters);
@@ -394,10 +404,11 @@ static clt_status backward_with(conv_layer *L, const clt_pass *p, conv_algorithm
     if (!p->dx) return CLT_OK;
     return input_gradient(L, p, dz, R, KKC, F, ALGO_IM2COL);
   }
+  conv_algorithm a_dx = a == ALGO_IMPLICIT ? ALGO_IMPLICIT : ALGO_IM2COL;
   /* dz [R, F] = dy * act'(y), in place in dy (see the contract at the top); db += colsum. */
   CLT_TRY(clt_bias_act_backward(&L->ba, p->ctx, p->y, dz, p->grads[1], R, L->filters));
-  if (a == ALGO_IMPLICIT) {
-    span sp = span_begin(p->ctx, "TN", F, KKC, R, a);
+  if (a == ALGO_IMPLICIT || a == ALGO_IMPLICIT_DW) {
+    span sp = span_begin(p->ctx, "TN", F, KKC, R, ALGO_IMPLICIT);
     CLT_TRY(span_end(
         p->ctx, sp,
         clt_conv_implicit_dw(&L->ik, p->ctx, p->batch, p->x, dz, p->grads[0], p->workspace)));
@@ -412,18 +423,88 @@ static clt_status backward_with(conv_layer *L, const clt_pass *p, conv_algorithm
                       p->grads[0], 0, KKC));
   }
   if (!p->dx) return CLT_OK;
-  return input_gradient(L, p, dz, R, KKC, F, a);
+  return input_gradient(L, p, dz, R, KKC, F, a_dx);
 }
 
 /* auto at the first forward: the stored decision for this device, driver, shape and batch,
- * else each candidate timed on a training step of the layer (forward and backward, with an
- * input gradient unless it is the first layer) on scratch gradients, within the start-up
- * budget that GEMM selection has too ($CLTRAIN_GEMM_BUDGET, default 8 s, counted apart);
- * the winner is stored. No measurement (the unmeasured rule) when GEMM selection is not
- * "auto" (CLTRAIN_GEMM=default: deterministic runs, Oclgrind) or the budget is spent. */
-static clt_status time_algorithm(conv_layer *L, const clt_pass *p, conv_algorithm a,
-                                 double *seconds) {
+ * else the forward candidates timed on a forward pass and the backward candidates on a
+ * backward pass (with an input gradient unless it is the first layer) on scratch gradients,
+ * within the start-up budget that GEMM selection has too ($CLTRAIN_GEMM_BUDGET, default 8 s,
+ * counted apart); the winners are stored. No measurement (the unmeasured rule) when GEMM
+ * selection is not "auto" (CLTRAIN_GEMM=default: deterministic runs, Oclgrind) or the
+ * budget is spent. */
+static clt_status time_pass(conv_layer *L, const clt_pass *q, conv_algorithm a, int backward,
+                            double *seconds) {
+  clt_ctx *ctx = q->ctx;
+  double best = 1e30, spent = 0.0;
+  clt_status st = CLT_OK;
+  if (backward) st = forward_with(L, q, L->run); /* y for act'(y) */
+  for (int r = -1; r < 3 && st == CLT_OK; r++) {
+    st = clt_ctx_finish(ctx);
+    double t0 = clt_now_seconds();
+    if (st == CLT_OK) st = backward ? backward_with(L, q, a) : forward_with(L, q, a);
+    if (st == CLT_OK) st = clt_ctx_finish(ctx);
+    double t = clt_now_seconds() - t0;
+    if (r < 0) continue; /* the first call builds GEMM kernels and chooses their variants */
+    if (t < best) best = t;
+    spent += t;
+    if (spent > 0.2) break; /* a slow candidate: enough */
+  }
+  *seconds = best;
+  return st;
+}
+
+static int candidate(const conv_layer *L, conv_algorithm a, int backward, int first) {
+  if (a == ALGO_DIRECT) return may_use_direct(L);
+  if (a == ALGO_IMPLICIT_DW) return backward && !first; /* as implicit without a dx */
+  return 1;
+}
+
+/* Times the candidates of one pass; the fastest into *winner (unchanged when none ran). */
+static clt_status time_candidates(conv_layer *L, const clt_pass *q, int backward,
+                                  conv_algorithm *winner, double *seconds) {
+  *seconds = 1e30;
+  for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT_DW; a++) {
+    if (!candidate(L, (conv_algorithm)a, backward, q->dx == NULL)) continue;
+    double t = 0.0;
+    CLT_TRY(time_pass(L, q, (conv_algorithm)a, backward, &t));
+    if (t < *seconds) {
+      *seconds = t;
+      *winner = (conv_algorithm)a;
+    }
+  }
+  return CLT_OK;
+}
+
+static int algorithm_named(const char *name, conv_algorithm *out) {
+  for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT_DW; a++)
+    if (strcmp(name, algorithm_names[a]) == 0) {
+      *out = (conv_algorithm)a;
+      return 1;
+    }
+  return 0;
+}
+
+static clt_status choose(conv_layer *L, const clt_pass *p) {
   clt_ctx *ctx = p->ctx;
+  L->decided = 1;
+  clt_conv_shape sh = {L->in.h,    L->in.w,       L->in.c,     L->filters,   L->size, L->stride,
+                       L->pad_top, L->pad_bottom, L->pad_left, L->pad_right, p->batch};
+  clt_conv_choice c;
+  conv_algorithm fwd, bwd;
+  int first = p->layer_index == 0;
+  if (clt_conv_choice_find(ctx, &sh, &c) && algorithm_named(c.forward, &fwd) &&
+      algorithm_named(c.backward, &bwd) && fwd != ALGO_IMPLICIT_DW && candidate(L, fwd, 0, 0) &&
+      candidate(L, bwd, 1, first)) {
+    L->run = fwd;
+    L->run_bwd = bwd;
+    L->measured = 1;
+    return CLT_OK;
+  }
+  double budget = ctx->gemm_budget > 0 ? ctx->gemm_budget : 8.0;
+  if ((ctx->gemm_mode[0] && strcmp(ctx->gemm_mode, "auto") != 0) ||
+      ctx->conv_select_seconds >= budget)
+    return CLT_OK;
   size_t R, KKC, F = (size_t)L->filters;
   CLT_TRY(check_batch(L, p->batch, &R, &KKC));
   size_t sizes[4] = {R * F, (size_t)p->batch * clt_shape_size(L->in), F * KKC, F};
@@ -433,70 +514,29 @@ static clt_status time_algorithm(conv_layer *L, const clt_pass *p, conv_algorith
     st = clt_buffer_create(ctx, sizes[i] * sizeof(float), &bufs[i]);
     if (st == CLT_OK) st = clt_buffer_zero(ctx, bufs[i], 0, sizes[i] * sizeof(float));
   }
-  clt_pass q = *p;
+  clt_pass q = *p; /* y is p's (the real forward follows); gradients are scratch */
   q.dy = bufs[0];
-  q.dx = p->layer_index > 0 ? bufs[1] : NULL;
+  q.dx = first ? NULL : bufs[1];
   q.grads[0] = bufs[2];
   q.grads[1] = bufs[3];
-  double best = 1e30, spent = 0.0;
-  for (int r = -1; r < 3 && st == CLT_OK; r++) {
-    if (st == CLT_OK) st = clt_ctx_finish(ctx);
-    double t0 = clt_now_seconds();
-    if (st == CLT_OK) st = forward_with(L, &q, a);
-    if (st == CLT_OK) st = backward_with(L, &q, a);
-    if (st == CLT_OK) st = clt_ctx_finish(ctx);
-    double t = clt_now_seconds() - t0;
-    if (r < 0) continue; /* the first call builds GEMM kernels and chooses their variants */
-    if (t < best) best = t;
-    spent += t;
-    if (spent > 0.3) break; /* a slow candidate: enough */
-  }
-  for (int i = 0; i < 4; i++)
-    if (bufs[i]) clReleaseMemObject(bufs[i]);
-  *seconds = best;
-  return st;
-}
-
-static clt_status choose(conv_layer *L, const clt_pass *p) {
-  clt_ctx *ctx = p->ctx;
-  L->decided = 1;
-  clt_conv_shape sh = {L->in.h,    L->in.w,       L->in.c,     L->filters,   L->size, L->stride,
-                       L->pad_top, L->pad_bottom, L->pad_left, L->pad_right, p->batch};
-  clt_conv_choice c;
-  if (clt_conv_choice_find(ctx, &sh, &c)) {
-    for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT; a++)
-      if (strcmp(c.algorithm, algorithm_names[a]) == 0 && (a != ALGO_DIRECT || may_use_direct(L))) {
-        L->run = (conv_algorithm)a;
-        L->measured = 1;
-        return CLT_OK;
-      }
-  }
-  double budget = ctx->gemm_budget > 0 ? ctx->gemm_budget : 8.0;
-  if ((ctx->gemm_mode[0] && strcmp(ctx->gemm_mode, "auto") != 0) ||
-      ctx->conv_select_seconds >= budget)
-    return CLT_OK;
   struct clt_profiler *profiler = ctx->profiler;
   ctx->profiler = NULL; /* the timing is no part of any profiled step */
-  double start = clt_now_seconds(), best = 1e30;
-  conv_algorithm winner = L->run;
-  clt_status st = CLT_OK;
-  for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT && st == CLT_OK; a++) {
-    if (a == ALGO_DIRECT && !may_use_direct(L)) continue;
-    double t = 0.0;
-    st = time_algorithm(L, p, (conv_algorithm)a, &t);
-    if (st == CLT_OK && t < best) {
-      best = t;
-      winner = (conv_algorithm)a;
-    }
-  }
+  double start = clt_now_seconds();
+  fwd = L->run, bwd = L->run_bwd;
+  if (st == CLT_OK) st = time_candidates(L, &q, 0, &fwd, &c.seconds_forward);
+  L->run = fwd; /* the backward candidates run after the chosen forward */
+  if (st == CLT_OK) st = time_candidates(L, &q, 1, &bwd, &c.seconds_backward);
   ctx->profiler = profiler;
   ctx->conv_select_seconds += clt_now_seconds() - start;
+  for (int i = 0; i < 4; i++)
+    if (bufs[i]) clReleaseMemObject(bufs[i]);
   CLT_TRY(st);
-  L->run = winner;
+  L->run = fwd;
+  L->run_bwd = bwd;
   L->measured = 1;
   c.shape = sh;
-  snprintf(c.algorithm, sizeof c.algorithm, "%s", algorithm_names[winner]);
-  c.seconds = best;
+  snprintf(c.forward, sizeof c.forward, "%s", algorithm_names[fwd]);
+  snprintf(c.backward, sizeof c.backward, "%s", algorithm_names[bwd]);
   if (clt_conv_choice_store(ctx, &c) != CLT_OK)
     clt_warn("conv algorithm choice not stored: %s", clt_last_error());
   return CLT_OK;
@@ -510,7 +550,7 @@ static clt_status conv_forward(void *self, const clt_pass *p) {
 
 static clt_status conv_backward(void *self, const clt_pass *p) {
   conv_layer *L = self;
-  return backward_with(L, p, L->run);
+  return backward_with(L, p, L->run_bwd);
 }
 
 static void conv_describe(const void *self, char *buf, size_t size) {
@@ -538,6 +578,7 @@ static void conv_info(const void *self, clt_layer_info *info) {
                            .act = L->ba.act,
                            .alpha = L->ba.alpha,
                            .algorithm = algorithm_names[L->run],
+                           .algorithm_backward = algorithm_names[L->run_bwd],
                            .measured = L->measured};
 }
 

@@ -9,7 +9,7 @@
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
 
-#define CHOICE_FORMAT "cltrain-conv-choices-1"
+#define CHOICE_FORMAT "cltrain-conv-choices-2"
 
 static void sources_hash(clt_ctx *ctx, char key[33]) {
   static const char *const files[3] = {"conv.cl", "conv_direct.cl", "conv_implicit.cl"};
@@ -52,6 +52,10 @@ static int known_algorithm(const char *a) {
   return strcmp(a, "im2col") == 0 || strcmp(a, "direct") == 0 || strcmp(a, "implicit") == 0;
 }
 
+static int known_backward(const char *a) {
+  return known_algorithm(a) || strcmp(a, "implicit-dw") == 0;
+}
+
 int clt_conv_choices_load(const char *path, const char *key, clt_conv_choice **out) {
   *out = NULL;
   FILE *f = fopen(path, "r");
@@ -67,10 +71,11 @@ int clt_conv_choices_load(const char *path, const char *key, clt_conv_choice **o
     clt_conv_choice c;
     memset(&c, 0, sizeof c);
     clt_conv_shape *s = &c.shape;
-    if (sscanf(line, "%d %d %d %d %d %d %d %d %d %d %d %15s %lf", &s->h, &s->w, &s->c, &s->f, &s->k,
-               &s->s, &s->pt, &s->pb, &s->pl, &s->pr, &s->n, c.algorithm, &c.seconds) != 13 ||
-        !known_algorithm(c.algorithm) || s->h <= 0 || s->w <= 0 || s->c <= 0 || s->f <= 0 ||
-        s->k <= 0 || s->s <= 0 || s->n <= 0) {
+    if (sscanf(line, "%d %d %d %d %d %d %d %d %d %d %d %15s %15s %lf %lf", &s->h, &s->w, &s->c,
+               &s->f, &s->k, &s->s, &s->pt, &s->pb, &s->pl, &s->pr, &s->n, c.forward, c.backward,
+               &c.seconds_forward, &c.seconds_backward) != 15 ||
+        !known_algorithm(c.forward) || !known_backward(c.backward) || s->h <= 0 || s->w <= 0 ||
+        s->c <= 0 || s->f <= 0 || s->k <= 0 || s->s <= 0 || s->n <= 0) {
       ok = 0;
       break;
     }
@@ -127,14 +132,15 @@ clt_status clt_conv_choice_store(clt_ctx *ctx, const clt_conv_choice *c) {
   }
   fprintf(f,
           "%s\n# h w c filters size stride pad-top pad-bottom pad-left pad-right batch "
-          "algorithm seconds-per-step\n",
+          "forward backward seconds-forward seconds-backward\n",
           key);
   for (int i = 0; i <= n; i++) {
     const clt_conv_choice *e = i < n ? &list[i] : c;
     if (i < n && same_shape(&e->shape, &c->shape)) continue; /* replaced by c */
     const clt_conv_shape *s = &e->shape;
-    fprintf(f, "%d %d %d %d %d %d %d %d %d %d %d %s %.9g\n", s->h, s->w, s->c, s->f, s->k, s->s,
-            s->pt, s->pb, s->pl, s->pr, s->n, e->algorithm, e->seconds);
+    fprintf(f, "%d %d %d %d %d %d %d %d %d %d %d %s %s %.9g %.9g\n", s->h, s->w, s->c, s->f, s->k,
+            s->s, s->pt, s->pb, s->pl, s->pr, s->n, e->forward, e->backward, e->seconds_forward,
+            e->seconds_backward);
   }
   free(list);
   int ok = !ferror(f);

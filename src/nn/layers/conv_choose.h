@@ -19,8 +19,9 @@ typedef struct clt_conv_shape {
 
 typedef struct clt_conv_choice {
   clt_conv_shape shape;
-  char algorithm[16]; /* "im2col", "direct" or "implicit" */
-  double seconds;     /* the winner's forward + backward time */
+  char forward[16];  /* "im2col", "direct" or "implicit" */
+  char backward[16]; /* also "implicit-dw" (implicit weight gradient, im2col input gradient) */
+  double seconds_forward, seconds_backward; /* the winners' times per pass */
 } clt_conv_choice;
 
 /* The store's path for ctx (0 on success; -1 with the cache off) and its key line. */
