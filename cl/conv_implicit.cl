@@ -15,7 +15,8 @@
  *                  (divides CI_C)
  *   BIAS_ACT       the activation fused into the forward's store (CLT_ACT_* code)
  * x is [N, H, W, C]; y, dz are [R, F] with R = N*OH*OW; W is [F, KKC] with taps in
- * (kh, kw, c) order; pt, pl the top and left padding (positions outside x read 0).
+ * (kh, kw, c) order; pt, pl the top and left padding. A tap outside x (padding) reads from
+ * zero, max(C, F) zeros, instead of masking every product.
  * Every sum runs over its K in a fixed order with fma: the same bits on every run.
  * A plain build (no options: `cltrain check`'s build rows) gets one small variant. */
 #ifndef CI_K
@@ -84,9 +85,9 @@ __kernel void conv_implicit_transpose(__global const float *w, __global float *w
  * r = pb*PM .. pb*PM + PM - 1 (the last ones clamped, not stored) and filters
  * fb*FV*NV .. + FV*NV - 1. b is read only when has_bias is 1. */
 __kernel void conv_implicit_forward(__global const float *x, __global const float *wt,
-                                    __global const float *b, __global float *y, int rows, int H,
-                                    int W, int OH, int OW, int pt, int pl, int has_bias,
-                                    float alpha) {
+                                    __global const float *b, __global float *y,
+                                    __global const float *zero, int rows, int H, int W, int OH,
+                                    int OW, int pt, int pl, int has_bias, float alpha) {
   int pb = get_global_id(0);
   int f0 = get_global_id(1) * (CI_FV * CI_NV);
   int r0 = pb * CI_PM;
@@ -111,42 +112,27 @@ __kernel void conv_implicit_forward(__global const float *x, __global const floa
     for (int v = 0; v < CI_NV; v++) acc[p][v] = (FVEC)0.0f;
   for (int kh = 0; kh < CI_K; kh++)
     for (int kw = 0; kw < CI_K; kw++) {
-      int off[CI_PM];
-      float in[CI_PM];
-      int all = 1;
+      /* Each pixel's C channels of this tap, or CI_C zeros for a tap in the padding: no
+       * mask in the loop below. */
+      __global const float *src[CI_PM];
 #pragma unroll
       for (int p = 0; p < CI_PM; p++) {
         int ih = ih0[p] + kh, iw = iw0[p] + kw;
         int ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
-        off[p] = ok ? (ih * W + iw) * CI_C : 0;
-        in[p] = ok ? 1.0f : 0.0f;
-        all &= ok;
+        src[p] = ok ? xb[p] + (ih * W + iw) * CI_C : zero;
       }
       __global const float *wk = wt + (size_t)(kh * CI_K + kw) * CI_C * CI_F + f0;
-      if (all) /* every pixel's tap inside x (the common case): no mask */
-        for (int c = 0; c < CI_C; c++) {
-          FVEC bv[CI_NV];
+      for (int c = 0; c < CI_C; c++) {
+        FVEC bv[CI_NV];
 #pragma unroll
-          for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
+        for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
 #pragma unroll
-          for (int p = 0; p < CI_PM; p++) {
-            float a = xb[p][off[p] + c];
+        for (int p = 0; p < CI_PM; p++) {
+          float a = src[p][c];
 #pragma unroll
-            for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
-          }
+          for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
         }
-      else
-        for (int c = 0; c < CI_C; c++) {
-          FVEC bv[CI_NV];
-#pragma unroll
-          for (int v = 0; v < CI_NV; v++) bv[v] = FLOAD(wk + c * CI_F + v * CI_FV);
-#pragma unroll
-          for (int p = 0; p < CI_PM; p++) {
-            float a = in[p] * xb[p][off[p] + c];
-#pragma unroll
-            for (int v = 0; v < CI_NV; v++) acc[p][v] = fma((FVEC)a, bv[v], acc[p][v]);
-          }
-        }
+      }
     }
   FVEC bias[CI_NV];
 #pragma unroll
@@ -166,8 +152,8 @@ __kernel void conv_implicit_forward(__global const float *x, __global const floa
  * (kh, kw) whose output pixel oh = (ih + pt - kh) / S (exact, in range; likewise ow)
  * exists, then over the filters. */
 __kernel void conv_implicit_dx(__global const float *dz, __global const float *w,
-                               __global float *dx, int inputs, int H, int W, int OH, int OW, int pt,
-                               int pl) {
+                               __global float *dx, __global const float *zero, int inputs, int H,
+                               int W, int OH, int OW, int pt, int pl) {
   int ib = get_global_id(0);
   int c0 = get_global_id(1) * (CI_CV * CI_CN);
   int i0 = ib * CI_DM;
@@ -192,9 +178,9 @@ __kernel void conv_implicit_dx(__global const float *dz, __global const float *w
     for (int v = 0; v < CI_CN; v++) acc[p][v] = (CVEC)0.0f;
   for (int kh = 0; kh < CI_K; kh++)
     for (int kw = 0; kw < CI_K; kw++) {
-      int off[CI_DM];
-      float in[CI_DM];
-      int any = 0, all = 1;
+      /* Each pixel's F gradients of the output pixel this tap reaches, or CI_F zeros. */
+      __global const float *src[CI_DM];
+      int any = 0;
 #pragma unroll
       for (int p = 0; p < CI_DM; p++) {
         int a = ph[p] - kh, b = pw[p] - kw;
@@ -202,37 +188,22 @@ __kernel void conv_implicit_dx(__global const float *dz, __global const float *w
         uint oh = (uint)max(a, 0) / CI_S, ow = (uint)max(b, 0) / CI_S;
         int ok = a >= 0 && b >= 0 && (int)oh * CI_S == a && (int)ow * CI_S == b && (int)oh < OH &&
                  (int)ow < OW;
-        off[p] = ok ? ((int)oh * OW + (int)ow) * CI_F : 0;
-        in[p] = ok ? 1.0f : 0.0f;
+        src[p] = ok ? db[p] + ((int)oh * OW + (int)ow) * CI_F : zero;
         any |= ok;
-        all &= ok;
       }
-      if (!any) continue; /* the same for every work-item of a block: no divergence cost */
+      if (!any) continue; /* strides > 1: taps no pixel of the tile receives */
       __global const float *wk = w + (kh * CI_K + kw) * CI_C + c0;
-      if (all) /* no mask (stride 1 away from the edges) */
-        for (int f = 0; f < CI_F; f++) {
-          CVEC bv[CI_CN];
+      for (int f = 0; f < CI_F; f++) {
+        CVEC bv[CI_CN];
 #pragma unroll
-          for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
+        for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
 #pragma unroll
-          for (int p = 0; p < CI_DM; p++) {
-            float a = db[p][off[p] + f];
+        for (int p = 0; p < CI_DM; p++) {
+          float a = src[p][f];
 #pragma unroll
-            for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
-          }
+          for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
         }
-      else
-        for (int f = 0; f < CI_F; f++) {
-          CVEC bv[CI_CN];
-#pragma unroll
-          for (int v = 0; v < CI_CN; v++) bv[v] = CLOAD(wk + (size_t)f * CI_KKC + v * CI_CV);
-#pragma unroll
-          for (int p = 0; p < CI_DM; p++) {
-            float a = in[p] * db[p][off[p] + f];
-#pragma unroll
-            for (int v = 0; v < CI_CN; v++) acc[p][v] = fma((CVEC)a, bv[v], acc[p][v]);
-          }
-        }
+      }
     }
 #pragma unroll
   for (int p = 0; p < CI_DM; p++)

@@ -2,6 +2,9 @@
 #include "nn/layers/conv_implicit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime/memory.h"
 
 int clt_conv_implicit_chunks(size_t rows) {
   /* At least 64 pixels a chunk; enough chunks to give two to a few cores work even where
@@ -60,7 +63,14 @@ clt_status clt_conv_implicit_prepare(clt_conv_implicit *d, clt_ctx *ctx, const c
   clt_kernel *ks[5] = {&d->transpose, &d->forward, &d->dx, &d->dw, &d->reduce};
   for (int i = 0; i < 5; i++)
     CLT_TRY(clt_kernel_create(ctx, "conv_implicit.cl", names[i], options, ks[i]));
-  return CLT_OK;
+  /* Written from the host, not filled: Oclgrind counts filled memory as uninitialised. */
+  size_t zeros = (size_t)(g->c > g->f ? g->c : g->f);
+  float *host = calloc(zeros, sizeof *host);
+  if (!host) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory");
+  clt_status st = clt_buffer_create(ctx, zeros * sizeof *host, &d->zero);
+  if (st == CLT_OK) st = clt_buffer_write(ctx, d->zero, 0, zeros * sizeof *host, host);
+  free(host);
+  return st;
 }
 
 void clt_conv_implicit_release(clt_conv_implicit *d) {
@@ -69,6 +79,8 @@ void clt_conv_implicit_release(clt_conv_implicit *d) {
   clt_kernel_release(&d->dx);
   clt_kernel_release(&d->dw);
   clt_kernel_release(&d->reduce);
+  if (d->zero) clReleaseMemObject(d->zero);
+  d->zero = NULL;
 }
 
 static void geometry(clt_kernel *k, const clt_conv_geom *g) {
@@ -100,6 +112,7 @@ clt_status clt_conv_implicit_forward(clt_conv_implicit *d, clt_ctx *ctx, int n, 
   clt_arg_mem(k, ws);
   clt_arg_mem(k, d->bias ? b : w); /* any buffer when unread */
   clt_arg_mem(k, y);
+  clt_arg_mem(k, d->zero);
   clt_arg_int(k, (int)rows);
   geometry(k, g);
   clt_arg_int(k, d->bias);
@@ -116,6 +129,7 @@ clt_status clt_conv_implicit_dx(clt_conv_implicit *d, clt_ctx *ctx, int n, cl_me
   clt_arg_mem(k, dz);
   clt_arg_mem(k, w);
   clt_arg_mem(k, dx);
+  clt_arg_mem(k, d->zero);
   clt_arg_int(k, (int)inputs);
   geometry(k, g);
   return run_tiles(ctx, k, (inputs + d->dm - 1) / d->dm, (size_t)g->c / (d->cv * d->cn), 1);

@@ -22,6 +22,7 @@ typedef struct clt_conv_implicit {
   int bias;
   float alpha;
   clt_kernel transpose, forward, dx, dw, reduce;
+  cl_mem zero; /* max(C, F) zeros: what a tap in the padding reads */
 } clt_conv_implicit;
 
 /* Chunks of output pixels the weight gradient of a batch with rows output pixels uses
