@@ -6,18 +6,6 @@
 
 #include "runtime/memory.h"
 
-int clt_conv_implicit_chunks(size_t rows) {
-  /* At least 64 pixels a chunk; enough chunks to give two to a few cores work even where
-   * the tap and filter blocks are few (a first layer's 9 taps). */
-  size_t chunks = rows / 64;
-  if (chunks > CLT_CONV_IMPLICIT_MAX_CHUNKS) chunks = CLT_CONV_IMPLICIT_MAX_CHUNKS;
-  return chunks < 1 ? 1 : (int)chunks;
-}
-
-size_t clt_conv_implicit_workspace(int k, int c, int f, size_t rows) {
-  return (size_t)clt_conv_implicit_chunks(rows) * k * k * c * f; /* >= the transposed W */
-}
-
 /* The widest of 16, 8, 4, 2, 1 that divides n. */
 static int widest(int n) {
   for (int v = 16; v > 1; v /= 2)
@@ -32,6 +20,31 @@ static int vectors(int n, int v, int max) {
   return 1;
 }
 
+/* Channels of one tap per weight-gradient work-item: the largest divisor of c up to 8. */
+static int tap_channels(int c) {
+  for (int q = 8; q > 1; q--)
+    if (c % q == 0) return q;
+  return 1;
+}
+
+int clt_conv_implicit_chunks(int k, int c, int f, size_t rows) {
+  /* Enough chunks that the weight gradient has about 32 work-items (a few per core of a
+   * CPU) where its tap and filter blocks are fewer (a first layer's 9 taps), each of at
+   * least 64 pixels; none where the blocks alone are enough (the chunk sums then cost
+   * nothing beyond one [KKC, F] pass). */
+  int fv = widest(f);
+  size_t blocks =
+      (size_t)k * k * (size_t)(c / tap_channels(c)) * (size_t)(f / (fv * vectors(f, fv, 32)));
+  size_t chunks = (32 + blocks - 1) / blocks;
+  if (chunks > rows / 64) chunks = rows / 64;
+  if (chunks > CLT_CONV_IMPLICIT_MAX_CHUNKS) chunks = CLT_CONV_IMPLICIT_MAX_CHUNKS;
+  return chunks < 1 ? 1 : (int)chunks;
+}
+
+size_t clt_conv_implicit_workspace(int k, int c, int f, size_t rows) {
+  return (size_t)clt_conv_implicit_chunks(k, c, f, rows) * k * k * c * f; /* >= transposed W */
+}
+
 clt_status clt_conv_implicit_prepare(clt_conv_implicit *d, clt_ctx *ctx, const clt_conv_geom *g,
                                      clt_activation act, double alpha, int bias) {
   clt_conv_implicit_release(d);
@@ -44,12 +57,7 @@ clt_status clt_conv_implicit_prepare(clt_conv_implicit *d, clt_ctx *ctx, const c
   d->cv = widest(g->c);
   d->cn = vectors(g->c, d->cv, 32);
   d->dm = d->cv * d->cn >= 16 ? 8 : 4;
-  d->tm = 1;
-  for (int q = 8; q > 1; q--)
-    if (g->c % q == 0) {
-      d->tm = q;
-      break;
-    }
+  d->tm = tap_channels(g->c);
   d->bias = bias;
   d->alpha = (float)alpha;
   char options[256];
@@ -140,7 +148,7 @@ clt_status clt_conv_implicit_dw(clt_conv_implicit *d, clt_ctx *ctx, int n, cl_me
   const clt_conv_geom *g = &d->g;
   size_t rows = (size_t)n * g->oh * g->ow;
   if (rows == 0) return CLT_OK;
-  size_t chunks = (size_t)clt_conv_implicit_chunks(rows);
+  size_t chunks = (size_t)clt_conv_implicit_chunks(g->k, g->c, g->f, rows);
   size_t chunk = (rows + chunks - 1) / chunks;
   chunks = (rows + chunk - 1) / chunk;
   clt_kernel *k = &d->dw;

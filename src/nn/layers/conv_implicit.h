@@ -27,7 +27,7 @@ typedef struct clt_conv_implicit {
 
 /* Chunks of output pixels the weight gradient of a batch with rows output pixels uses
  * (a function of the shape alone, so the sums are the same bits on every run). */
-int clt_conv_implicit_chunks(size_t rows);
+int clt_conv_implicit_chunks(int k, int c, int f, size_t rows);
 /* Workspace floats the implicit path needs for a batch with rows output pixels. */
 size_t clt_conv_implicit_workspace(int k, int c, int f, size_t rows);
 /* Builds the kernels for geometry g and the layer's activation and bias. */
