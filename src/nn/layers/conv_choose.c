@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn/layers/conv_implicit.h"
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
 
@@ -27,9 +28,12 @@ static void sources_hash(clt_ctx *ctx, char key[33]) {
     }
     free(text);
   }
-  clt_cache_key_parts parts = {all ? all : "",          total,
-                               CHOICE_FORMAT,           ctx->dev.name,
-                               ctx->dev.driver_version, ctx->dev.platform_version};
+  clt_cache_key_parts parts = {all ? all : "",
+                               total,
+                               CHOICE_FORMAT " " CLT_CONV_IMPLICIT_HOST_REV,
+                               ctx->dev.name,
+                               ctx->dev.driver_version,
+                               ctx->dev.platform_version};
   clt_cache_key(&parts, key);
   free(all);
 }

@@ -1,9 +1,9 @@
 /* The conv layer's algorithm per device, driver and shape (key algorithm = auto): the
  * decisions the layer measured at its first use, stored in the cache folder as
- * conv-choice-KEY.txt (KEY over the device name, driver and platform versions and the
- * conv kernel sources). The file repeats its key on its first line, is written to a
- * temporary file and renamed; a foreign, stale or unreadable file is ignored (decided
- * again and rewritten), as the GEMM choices are (runtime/gemm_choose.h). */
+ * conv-choice-KEY.txt (KEY over the device name, driver and platform versions, the conv
+ * kernel sources and the implicit kernels' host-side tiling revision). The file repeats its key on
+ * its first line, is written to a temporary file and renamed; a foreign, stale or unreadable file
+ * is ignored (decided again and rewritten), as the GEMM choices are (runtime/gemm_choose.h). */
 #ifndef CLT_NN_LAYERS_CONV_CHOOSE_H
 #define CLT_NN_LAYERS_CONV_CHOOSE_H
 

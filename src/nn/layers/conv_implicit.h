@@ -11,6 +11,11 @@
 #include "nn/layers/conv_direct.h"
 #include "runtime/program.h"
 
+/* Part of the conv choices' store key (conv_choose.h) beside the kernel sources: bump it when
+ * the tile sizes or chunking chosen here change, so stored timings of the old ones are
+ * measured again. */
+#define CLT_CONV_IMPLICIT_HOST_REV "implicit-host-2"
+
 /* The most chunks of output pixels the weight gradient sums separately. */
 #define CLT_CONV_IMPLICIT_MAX_CHUNKS 32
 
