@@ -116,8 +116,8 @@ static const layer_case cases[] = {
      * vector width of filters (F = 32, 24, 12, 6, 5) and channels (C = 16, 8, 12, 6, 3, 1),
      * a first layer and an inference forward. */
     {"conv", "implicit-3x3-s1-same-relu", BOTH, 3, 7, 5, 3,
-     "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 1, 0,
-     0, 0, 0},
+     "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 1, 0, 0, 0,
+     0},
     {"conv", "implicit-c16-f32-3x3-s2-valid", BOTH, 2, 9, 7, 16,
      "filters = 32\nsize = 3\nstride = 2\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
     {"conv", "implicit-c1-f32-first", BOTH, 3, 11, 9, 1,
@@ -135,8 +135,7 @@ static const layer_case cases[] = {
     {"conv", "implicit-c6-f5-1x1-sigmoid", DEF, 3, 7, 5, 6,
      "filters = 5\nsize = 1\nactivation = sigmoid\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
     {"conv", "implicit-c3-f17-1x1-s2-same", DEF, 2, 7, 5, 3,
-     "filters = 17\nsize = 1\nstride = 2\npadding = same\nalgorithm = implicit\n", 1, 0, 0, 0,
-     0},
+     "filters = 17\nsize = 1\nstride = 2\npadding = same\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
     {"conv", "implicit-c3-f64-3x3-s2-pad1-wide", DEF, 5, 13, 11, 3,
      "filters = 64\nsize = 3\nstride = 2\npadding = 1\nactivation = relu\n"
      "algorithm = implicit\n",
@@ -144,8 +143,8 @@ static const layer_case cases[] = {
     {"conv", "implicit-c32-f64-3x3-batch64", DEF, 64, 5, 5, 32,
      "filters = 64\nsize = 3\nactivation = relu\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
     {"conv", "implicit-c3-inference", DEF, 3, 7, 5, 3,
-     "filters = 8\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 0,
-     0, 0, 0, 0},
+     "filters = 8\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 0, 0, 0, 0,
+     0},
     /* dense: implicit flatten, batch 1, every activation, no bias. */
     {"dense", "105-to-17-relu", BOTH, 3, 7, 5, 3, "units = 17\nactivation = relu\n", 1, 0, 0, 0, 0},
     {"dense", "batch1-sigmoid", DEF, 1, 1, 1, 37, "units = 13\nactivation = sigmoid\n", 1, 0, 0, 0,
