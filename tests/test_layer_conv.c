@@ -1,9 +1,9 @@
 /* The conv layer on the device against the float64 reference (src/ref/ref_conv.c):
  * forward y, backward dx, dW, db (accumulated over calls; the last call without dx,
  * as for a first layer), the 1x1 fast path, padding valid / same (symmetric and
- * asymmetric) / a number, strides, every activation, both algorithms (im2col + GEMM with
- * scalar and vector im2col, the direct kernels for few channels), and the model-file
- * errors.
+ * asymmetric) / a number, strides, every activation, every algorithm (im2col + GEMM with
+ * scalar and vector im2col, the direct kernels for few channels, implicit GEMM), and the
+ * model-file errors.
  *
  * Tolerance: 1e-4 of the largest magnitude of the reference tensor, for y, dx, dW
  * and db. Each value is a float32 sum of at most K*K*C = 75 products (y, dx) or
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "nn/layers/conv_direct.h"
+#include "nn/layers/conv_implicit.h"
 #include "nn/layers/layers.h"
 #include "ref/ref.h"
 #include "util/expect.h"
@@ -91,6 +92,11 @@ static void run_case(const conv_case *tc, uint32_t seed) {
                    (strcmp(algo, "auto") == 0 && !pointwise && C <= 4 && kkc <= 32);
   size_t direct = (size_t)CLT_CONV_DIRECT_MAX_CHUNKS * (kkc + 1) * F;
   if (may_direct && direct > want) want = direct;
+  /* The implicit path's transposed weights and chunk sums, where it may be chosen. */
+  if (strcmp(algo, "auto") == 0 || strcmp(algo, "implicit") == 0) {
+    size_t implicit = clt_conv_implicit_workspace(K, C, F, rows);
+    if (implicit > want) want = implicit;
+  }
   assert_int_equal(sz.workspace_floats, want);
   OK(ops->prepare(self, ctx));
 
@@ -238,6 +244,23 @@ static void test_direct(void **state) {
   run_case(&d, 104);
 }
 
+/* Implicit GEMM forced: C = 1 (a first layer's shape, scalar channels), C = 3 with stride 2
+ * and same padding, C = 16 with 32 filters (two float16 per tile), a 5x5 window with
+ * padding 2 and no bias, a 1x1 window, odd filter counts. */
+static void test_implicit(void **state) {
+  (void)state;
+  conv_case a = {3, 12, 11, 1, 32, 3, 0, NULL, -1, "relu", 0, NULL, "implicit"};
+  run_case(&a, 121);
+  conv_case b = {2, 9, 11, 3, 12, 3, 2, "same", 1, "leaky_relu", 0.1, NULL, "implicit"};
+  run_case(&b, 122);
+  conv_case c = {2, 7, 6, 16, 32, 3, 1, "same", 1, "relu", 0, NULL, "implicit"};
+  run_case(&c, 123);
+  conv_case d = {3, 7, 6, 2, 5, 5, 0, "2", 0, "tanh", 0, NULL, "implicit"};
+  run_case(&d, 124);
+  conv_case e = {2, 5, 4, 6, 7, 1, 0, NULL, 1, "sigmoid", 0, NULL, "implicit"};
+  run_case(&e, 125);
+}
+
 /* im2col forced for few channels, and the vector im2col / col2im (C = 16, 8, 12). */
 static void test_im2col_paths(void **state) {
   (void)state;
@@ -281,6 +304,7 @@ int main(void) {
       cmocka_unit_test(test_number_padding),
       cmocka_unit_test(test_direct),
       cmocka_unit_test(test_im2col_paths),
+      cmocka_unit_test(test_implicit),
       cmocka_unit_test(test_algorithm_errors),
   };
   return CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);

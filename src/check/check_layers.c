@@ -111,6 +111,40 @@ static const layer_case cases[] = {
     {"conv", "im2col-c3-relu-first", DEF, 3, 7, 5, 3,
      "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = im2col\n", 1, 0, 0, 0,
      1},
+    /* conv, implicit GEMM forced (forward with the fused bias and activation, dx, dW):
+     * strides 1-3, padding same / valid / a number, 1x1, C = 1 and 3, odd sizes, every
+     * vector width of filters (F = 32, 24, 12, 6, 5) and channels (C = 16, 8, 12, 6, 3, 1),
+     * a first layer and an inference forward. */
+    {"conv", "implicit-3x3-s1-same-relu", BOTH, 3, 7, 5, 3,
+     "filters = 5\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 1, 0, 0, 0,
+     0},
+    {"conv", "implicit-c16-f32-3x3-s2-valid", BOTH, 2, 9, 7, 16,
+     "filters = 32\nsize = 3\nstride = 2\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
+    {"conv", "implicit-c1-f32-first", BOTH, 3, 11, 9, 1,
+     "filters = 32\nsize = 3\nactivation = relu\nalgorithm = implicit\n", 1, 0, 0, 0, 1},
+    {"conv", "implicit-c1-f24-5x5-pad2-tanh-nobias", DEF, 2, 9, 7, 1,
+     "filters = 24\nsize = 5\npadding = 2\nbias = 0\nactivation = tanh\n"
+     "algorithm = implicit\n",
+     1, 0, 0, 0, 0},
+    {"conv", "implicit-c8-f12-3x3-s3-same-leaky", DEF, 3, 11, 10, 8,
+     "filters = 12\nsize = 3\nstride = 3\npadding = same\nactivation = leaky_relu\n"
+     "alpha = 0.1\nalgorithm = implicit\n",
+     1, 0, 0, 0, 0},
+    {"conv", "implicit-c12-f6-4x4-same-asymmetric", DEF, 2, 6, 8, 12,
+     "filters = 6\nsize = 4\npadding = same\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
+    {"conv", "implicit-c6-f5-1x1-sigmoid", DEF, 3, 7, 5, 6,
+     "filters = 5\nsize = 1\nactivation = sigmoid\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
+    {"conv", "implicit-c3-f17-1x1-s2-same", DEF, 2, 7, 5, 3,
+     "filters = 17\nsize = 1\nstride = 2\npadding = same\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
+    {"conv", "implicit-c3-f64-3x3-s2-pad1-wide", DEF, 5, 13, 11, 3,
+     "filters = 64\nsize = 3\nstride = 2\npadding = 1\nactivation = relu\n"
+     "algorithm = implicit\n",
+     1, 0, 0, 0, 0},
+    {"conv", "implicit-c32-f64-3x3-batch64", DEF, 64, 5, 5, 32,
+     "filters = 64\nsize = 3\nactivation = relu\nalgorithm = implicit\n", 1, 0, 0, 0, 0},
+    {"conv", "implicit-c3-inference", DEF, 3, 7, 5, 3,
+     "filters = 8\nsize = 3\npadding = same\nactivation = relu\nalgorithm = implicit\n", 0, 0, 0, 0,
+     0},
     /* dense: implicit flatten, batch 1, every activation, no bias. */
     {"dense", "105-to-17-relu", BOTH, 3, 7, 5, 3, "units = 17\nactivation = relu\n", 1, 0, 0, 0, 0},
     {"dense", "batch1-sigmoid", DEF, 1, 1, 1, 37, "units = 13\nactivation = sigmoid\n", 1, 0, 0, 0,

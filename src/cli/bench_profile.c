@@ -61,3 +61,20 @@ void clt_bench_profile_summarise(const clt_profiler *pr, long steps, profile_sum
     out->launches += out->g[i].launches;
   }
 }
+
+void clt_bench_conv_algorithms(const clt_model *m, char *buf, size_t size) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < m->layer_count && len < size; i++) {
+    clt_layer_info info;
+    memset(&info, 0, sizeof info);
+    if (m->layers[i].ops->info) m->layers[i].ops->info(m->layers[i].self, &info);
+    if (!info.algorithm) continue;
+    const char *bwd = info.algorithm_backward ? info.algorithm_backward : info.algorithm;
+    int same = strcmp(info.algorithm, bwd) == 0;
+    int n = snprintf(buf + len, size - len, "%s%d %s %s%s%s%s%s", len ? ", " : "", i + 1,
+                     m->layers[i].ops->name, same ? "" : "forward ", info.algorithm,
+                     same ? "" : " backward ", same ? "" : bwd, info.measured ? " (measured)" : "");
+    if (n > 0) len += (size_t)n;
+  }
+}

@@ -3,6 +3,9 @@
 #ifndef CLT_CLI_BENCH_PROFILE_H
 #define CLT_CLI_BENCH_PROFILE_H
 
+#include <stddef.h>
+
+#include "nn/model.h"
 #include "runtime/profile.h"
 
 #define MAX_GROUPS 64
@@ -34,5 +37,9 @@ typedef struct profile_summary {
 } profile_summary;
 
 void clt_bench_profile_summarise(const clt_profiler *pr, long steps, profile_summary *out);
+
+/* "1 conv direct (measured), 3 conv forward implicit backward implicit-dw (measured)": the
+ * algorithm each conv layer of m ran (known after its first step), into buf. */
+void clt_bench_conv_algorithms(const clt_model *m, char *buf, size_t size);
 
 #endif

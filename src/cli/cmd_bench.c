@@ -294,6 +294,8 @@ typedef struct startup_times {
   double load, device, network, gemm_warm_up, data, first_step, total;
   double gemm_select; /* of which choosing GEMM kernels by timing (gemm_choose.h) */
   int gemm_select_shapes;
+  double conv_select;   /* and conv algorithms (nn/layers/conv_choose.h) */
+  char conv_algos[512]; /* "1 conv direct, 3 conv implicit" (each conv layer's algorithm) */
 } startup_times;
 
 static clt_status setup(const bench_options *o, bench_state *b, startup_times *t, double t0) {
@@ -317,6 +319,8 @@ static clt_status setup(const bench_options *o, bench_state *b, startup_times *t
   t->first_step = clt_now_seconds() - t0;
   t->total = t->first_step;
   t->gemm_select = clt_gemm_selection_seconds(b->ctx, &t->gemm_select_shapes);
+  t->conv_select = b->ctx->conv_select_seconds;
+  clt_bench_conv_algorithms(b->model, t->conv_algos, sizeof t->conv_algos);
   return CLT_OK;
 }
 
@@ -471,6 +475,7 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
   }
   printf("training   %9.1f images/s (min %.1f, max %.1f; %d windows of %d steps): %.2f ms/step\n",
          train.median, train.min, train.max, o->windows, o->steps, step_ms);
+  if (t->conv_algos[0]) printf("conv algorithm per layer: %s\n", t->conv_algos);
   printf("inference  %9.1f images/s (min %.1f, max %.1f)\n\n", infer.median, infer.min, infer.max);
   fprintf(out, "%-18s %9s %9s %9s %8s %7s %9s %9s %7s\n", "layer", "fwd ms", "bwd ms", "other",
           "share", "GFLOP", "GFLOP/s", "GEMM GF/s", "ceil%");
@@ -506,6 +511,9 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
                            : "-",
             r->shape, r->kernel, r->ms, g, roof.median > 0 ? 100 * g / roof.median : 0);
   }
+  if (ps->nrows)
+    fprintf(out, "(kernel conv:implicit or conv:direct: a conv layer's own kernels, timed and "
+                 "counted as the product they compute; other kernels: im2col + that SGEMM)\n");
   printf("\nSGEMM: %.1f%% of device time; device time %.2f ms of %.2f ms wall per step\n",
          ps->total_ms > 0 ? 100 * ps->gemm_ms / ps->total_ms : 0, ps->total_ms, step_ms);
   printf("overall: %.1f GFLOP/s (SGEMM FLOPs over wall time), %.1f%% of the ceiling\n",
@@ -516,9 +524,9 @@ static void print_text(FILE *out, const bench_state *b, const bench_options *o,
   clt_bench_print_data_wait(&b->wait, b->resident, o->data, b->epochs, o->epochs);
   printf("\nstart-up in this process: model %.3f s, device %.3f s, network %.3f s, GEMM "
          "warm-up %.3f s, data %.3f s, first step %.3f s (of which choosing GEMM kernels %.3f s, "
-         "%d shapes timed)\n",
+         "%d shapes timed; conv algorithms %.3f s)\n",
          t->load, t->device, t->network, t->gemm_warm_up, t->data, t->first_step, t->gemm_select,
-         t->gemm_select_shapes);
+         t->gemm_select_shapes, t->conv_select);
   if (o->startup) {
     printf("start-up of a fresh process to the end of its first step: warm %.3f s (program "
            "cache on), cold %.3f s (CLTRAIN_KERNEL_CACHE=0)\n",
@@ -597,6 +605,8 @@ static void print_json(const bench_state *b, const bench_options *o, const start
   cJSON_AddNumberToObject(su, "gemm_warm_up", t->gemm_warm_up);
   cJSON_AddNumberToObject(su, "gemm_select", t->gemm_select);
   cJSON_AddNumberToObject(su, "gemm_select_shapes", t->gemm_select_shapes);
+  cJSON_AddNumberToObject(su, "conv_select", t->conv_select);
+  cJSON_AddStringToObject(root, "conv_algorithms", t->conv_algos);
   cJSON_AddNumberToObject(su, "data", t->data);
   cJSON_AddNumberToObject(su, "first_step", t->first_step);
   if (o->startup) {

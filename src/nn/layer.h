@@ -98,6 +98,11 @@ typedef struct clt_layer_info {
   double alpha;                                 /* the leaky_relu slope */
   double epsilon;                               /* batchnorm */
   int projection;                               /* add: 1 with the 1x1 projection W [F, C] */
+  const char *algorithm;          /* conv: "im2col", "direct" or "implicit" (auto: after its first
+                                     forward); NULL elsewhere */
+  const char *algorithm_backward; /* conv: the backward's (also "implicit-dw": the implicit
+                                     weight gradient, im2col's input gradient) */
+  int measured;                   /* conv: 1 when algorithm was chosen by timing (now or stored) */
 } clt_layer_info;
 
 typedef struct clt_layer_ops {

@@ -48,6 +48,7 @@ typedef struct clt_ctx {
   struct clt_gemm_state *gemm;   /* engine GEMM kernels, scratch and choices (gemm_engine.h) */
   char gemm_mode[16];            /* clt_ctx_options.gemm_mode ("auto" when not given) */
   double gemm_budget;            /* clt_ctx_options.gemm_budget (8 s when not given) */
+  double conv_select_seconds;    /* spent timing conv algorithms (nn/layers/conv_choose.h) */
   void (*gemm_free)(struct clt_ctx *ctx); /* frees gemm; set with it (no include upwards) */
   clt_built_program *programs;
   int program_count, program_capacity;
