@@ -71,7 +71,9 @@ typedef struct clt_config {
   size_t struct_size;     /* sizeof(clt_config); set by clt_config_init */
   const char *device;     /* device spec: "P:D", "gpu", "cpu", "accelerator", or part of a
                              platform, vendor or device name matching one device; NULL or "":
-                             the first GPU, else the first device */
+                             the first GPU, else the first device. Sessions that train
+                             also take a comma list, "all" and "gpu" (every GPU): one
+                             replica per device (data-parallel, docs/SCALING.md) */
   const char *cache_dir;  /* folder for built programs and GEMM tuning; NULL: none */
   int kernel_cache;       /* 1 (default): read and write built programs in cache_dir */
   int gemm_tuning;        /* 1 (default): apply the GEMM tuning stored in cache_dir */

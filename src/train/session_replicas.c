@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cltrain/status.h"
 #include "runtime/fail.h"
@@ -32,10 +33,15 @@ static clt_status expand(const clt_device_list *list, const char *spec, int dist
     return add_spec(specs, count, pd, strlen(pd));
   }
   if (!spec || !strchr(spec, ',')) {
-    if (spec && strcmp(spec, "all") == 0) {
-      if (list->device_count == 0)
-        return clt_fail(CLT_ERR_NO_DEVICE, "--device all: this machine has no OpenCL device");
+    /* "all": every device; "gpu": every GPU (one replica each), when there is one. */
+    int all = spec && strcmp(spec, "all") == 0, gpus = 0;
+    for (int i = 0; spec && !strcasecmp(spec, "gpu") && i < list->device_count; i++)
+      gpus += list->devices[i].kind == CLT_DEVICE_GPU;
+    if (all && list->device_count == 0)
+      return clt_fail(CLT_ERR_NO_DEVICE, "device 'all': this machine has no OpenCL device");
+    if (all || gpus > 1) {
       for (int i = 0; i < list->device_count; i++) {
+        if (!all && list->devices[i].kind != CLT_DEVICE_GPU) continue;
         snprintf(pd, sizeof pd, "%d:%d", list->devices[i].platform_index,
                  list->devices[i].device_index);
         CLT_TRY(add_spec(specs, count, pd, strlen(pd)));
