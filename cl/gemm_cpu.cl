@@ -99,6 +99,47 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS)
     for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
 }
 
+/* Both operands packed (gemm_pack_a, gemm_pack_b): the strides are compile-time constants,
+ * so the K loop walks two pointers by MR and NR floats (run-time strides cost PoCL about 15%
+ * of the inner loop's speed). a_ts, a_rs, a_ps, a_rows and b_ps are ignored; rows past m
+ * are the zero padding of A's last panel. */
+#define AP_AT(r, p) ap[(p) * MR + (r)]
+#define BP_ROW(p) (bp + (p) * NR)
+#define PSTEP(p)                                                                                   \
+  {                                                                                                \
+    float16 bv[NV];                                                                                \
+    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, BP_ROW(p));                  \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                               \
+      const float16 av = (float16)(AP_AT(r, p));                                                   \
+      _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);        \
+    }                                                                                              \
+  }
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_packed(GEMM_ARGS) {
+  const int ti = get_global_id(0), tj = get_global_id(1);
+  const int row0 = ti * MR, col0 = tj * NR;
+  if (row0 >= m || col0 >= n) return;
+  c += c_off;
+  __global const float *ap = a + a_off + (size_t)ti * k * MR;
+  __global const float *bp = b + b_off + (size_t)tj * k * NR;
+  float16 acc[MR][NV];
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
+  int p = 0;
+  for (; p + KU <= k; p += KU, ap += KU * MR, bp += KU * NR) {
+#pragma unroll
+    for (int u = 0; u < KU; u++) PSTEP(u)
+  }
+  for (; p < k; p++, ap += MR, bp += NR) PSTEP(0)
+  const int full = row0 + MR <= m && col0 + NR <= n;
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
+}
+
 /* Split K (for small C and long k): work-item (ti, tj, s) sums p in [s kc, (s + 1) kc) of its
  * tile into part[s] (mpad x npad, unscaled); gemm_split_reduce then adds the splits in order.
  * A different summation order from the other variants: different bits (the chooser treats
@@ -148,38 +189,36 @@ __kernel void gemm_split_reduce(const int m, const int n, const int splits, cons
 }
 
 #if defined(MB) && MB > 1
-/* Cache-blocked form (A and B packed): a work-item computes MB tiles of MR x NR stacked in
- * M, with K in blocks of KC: per block, each tile resumes its partial sums from private
- * memory, so the block of B's panel (KC x NR) stays in L1 while MB panels of A stream past
- * it. A partial sum is stored and reloaded as the same float, so every element still sees
- * one fma per p in order: the same bits as gemm_cpu. */
+/* Cache-blocked form (A and B packed, strides as in gemm_cpu_packed): a work-item computes
+ * MB tiles of MR x NR stacked in M, with K in blocks of KC: per block, each tile resumes its
+ * partial sums from private memory, so the block of B's panel (KC x NR) stays in L1 while MB
+ * panels of A stream past it from L2. A partial sum is stored and reloaded as the same
+ * float, so every element still sees one fma per p in order: the same bits as gemm_cpu. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GEMM_ARGS) {
   const int tb = get_global_id(0), tj = get_global_id(1);
   const int row0 = tb * MB * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
   c += c_off;
   const int tiles = min(MB, (m - row0 + MR - 1) / MR);
-  __global const float *bp = b + b_off + (size_t)tj * b_ts;
-  __global const float *ap;
-  int arow[MR];
+  __global const float *b0 = b + b_off + (size_t)tj * k * NR;
+  __global const float *a0 = a + a_off + (size_t)tb * MB * k * MR;
   float16 part[MB][MR][NV];
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int p1 = min(k, p0 + KC);
     for (int t = 0; t < tiles; t++) {
-      ap = a + a_off + (size_t)(tb * MB + t) * a_ts;
-#pragma unroll
-      for (int r = 0; r < MR; r++) arow[r] = min(r, a_rows - 1 - row0 - t * MR) * a_rs;
+      __global const float *ap = a0 + ((size_t)t * k + p0) * MR;
+      __global const float *bp = b0 + (size_t)p0 * NR;
       float16 acc[MR][NV];
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll
         for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
       int p = p0;
-      for (; p + KU <= p1; p += KU) {
+      for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
 #pragma unroll
-        for (int u = 0; u < KU; u++) STEP(p + u)
+        for (int u = 0; u < KU; u++) PSTEP(u)
       }
-      for (; p < p1; p++) STEP(p)
+      for (; p < p1; p++, ap += MR, bp += NR) PSTEP(0)
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll

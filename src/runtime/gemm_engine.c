@@ -142,6 +142,12 @@ static int pack_b_needed(const clt_gemm_variant *v, clt_trans tb, size_t n) {
   return v->bp || tb == CLT_T || n % (16 * (size_t)v->nv) != 0;
 }
 
+/* The main kernel of a CPU variant (bp: B is packed). */
+static const char *cpu_kernel(const clt_gemm_variant *v, int bp) {
+  if (v->mb > 1) return "gemm_cpu_blocked";
+  return v->ap && bp && v->ks <= 1 ? "gemm_cpu_packed" : "gemm_cpu";
+}
+
 static void cpu_options(const clt_gemm_variant *v, char *buf, size_t size) {
   if (v->mb > 1)
     snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DMB=%d -DKC=%d", v->mr, v->nv, v->ku, v->mb,
@@ -179,7 +185,7 @@ clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_
   }
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &k));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt, &k));
   if (v->ap) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_a", opt, &k));
   if (bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_b", opt, &k));
   return CLT_OK;
@@ -238,7 +244,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   const size_t mpad = (m + mr - 1) / mr * mr, npad = (n + nr - 1) / nr * nr;
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &kg));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt, &kg));
   /* Strides of op(A) rows and k, and of B rows (gemm_cpu.cl). */
   cl_mem ga = a, gb = b;
   size_t ga_off = a_off, gb_off = b_off;
