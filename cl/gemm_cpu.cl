@@ -6,8 +6,8 @@
  * compiles the work-item body as is, so the explicit vectors become AVX/AVX-512 code.
  *
  * Build options (#defines, see src/runtime/gemm_engine.c): MR rows per tile; NV float16
- * column vectors per tile (NR = 16 NV columns); KU K-loop unroll; MB, KC (gemm_cpu_blocked)
- * tiles per work-item and the K block. The layouts are run-time strides, so that one
+ * column vectors per tile (NR = 16 NV columns); KU K-loop unroll; MB or NB, and KC
+ * (gemm_cpu_blocked, gemm_cpu_nblocked) tiles per work-item along M or N and the K block. The layouts are run-time strides, so that one
  * program serves every transpose pair and packing (PoCL compiles each program for seconds):
  *   op(A)[row0 + r][p] = a[a_off + tile * a_ts + r * a_rs + p * a_ps], rows clamped to
  *     a_rows - 1 (row-major A: a_ts = MR lda, a_rs = lda, a_ps = 1; transposed: a_ts = MR,
@@ -232,6 +232,54 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
     for (int r = 0; r < MR; r++)
 #pragma unroll
       for (int v = 0; v < NV; v++) STORE(part[t][r][v], trow, r, v, full);
+  }
+}
+#endif
+
+#if defined(NB) && NB > 1
+/* Cache-blocked along N (A and B packed): a work-item computes NB tiles of MR x NR side by
+ * side in N, with K in blocks of KC: the block of A's micro-panel (MR x KC) stays in L1 while
+ * the NB blocks of B (KC x NR each) stream past it from L2, where the work-items that follow
+ * (the next rows of tiles, same columns) find them again. Partial sums as in
+ * gemm_cpu_blocked: the same bits as gemm_cpu. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(GEMM_ARGS) {
+  const int ti = get_global_id(0), tb = get_global_id(1);
+  const int row0 = ti * MR, col_first = tb * NB * NR;
+  if (row0 >= m || col_first >= n) return;
+  c += c_off;
+  const int tiles = min(NB, (n - col_first + NR - 1) / NR);
+  __global const float *a0 = a + a_off + (size_t)ti * k * MR;
+  __global const float *b0 = b + b_off + (size_t)tb * NB * k * NR;
+  float16 part[NB][MR][NV];
+  for (int p0 = 0; p0 < k; p0 += KC) {
+    const int p1 = min(k, p0 + KC);
+    for (int t = 0; t < tiles; t++) {
+      __global const float *ap = a0 + (size_t)p0 * MR;
+      __global const float *bp = b0 + ((size_t)t * k + p0) * NR;
+      float16 acc[MR][NV];
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
+      int p = p0;
+      for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
+#pragma unroll
+        for (int u = 0; u < KU; u++) PSTEP(u)
+      }
+      for (; p < p1; p++, ap += MR, bp += NR) PSTEP(0)
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) part[t][r][v] = acc[r][v];
+    }
+  }
+  for (int t = 0; t < tiles; t++) {
+    const int col0 = col_first + t * NR;
+    const int full = row0 + MR <= m && col0 + NR <= n;
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) STORE(part[t][r][v], row0, r, v, full);
   }
 }
 #endif

@@ -126,8 +126,13 @@ static void test_every_variant(void **state) {
 
 static void test_names(void **state) {
   (void)state;
-  static const char *const good[] = {"clblast",           "cpu:8x32:k4",        "cpu:6x16:k1:pa",
-                                     "cpu:4x64:k2:pa:pb", "cpu:8x32:k4:b8x128", "cpu:4x16:k4:pb:s8",
+  static const char *const good[] = {"clblast",
+                                     "cpu:8x32:k4",
+                                     "cpu:6x16:k1:pa",
+                                     "cpu:4x64:k2:pa:pb",
+                                     "cpu:8x32:k4:b8x128",
+                                     "cpu:4x16:k4:pb:s8",
+                                     "cpu:8x32:k4:n4x256",
                                      "local:16:4x4:k16"};
   static const char *const bad[] = {"",
                                     "cpu",
@@ -135,6 +140,9 @@ static void test_names(void **state) {
                                     "cpu:0x32:k4",
                                     "cpu:8x32:k4:px",
                                     "cpu:8x32:k4:b1x128",
+                                    "cpu:8x32:k4:n1x256",
+                                    "cpu:8x32:k4:pa:n4x256",
+                                    "cpu:8x32:k4:n4x256:b8x128",
                                     "local:16:4x4",
                                     "gpu:1",
                                     "clblastx"};

@@ -125,8 +125,9 @@ int main(int argc, char **argv) {
       has_own = own.m && own.n && own.k;
       i += 5;
     } else {
-      fprintf(stderr, "usage: gemm-bench [--device SPEC] [--quick] [--all] [--each] [--variant NAME]... "
-                      "[--shape TA TB M N K]\n");
+      fprintf(stderr,
+              "usage: gemm-bench [--device SPEC] [--quick] [--all] [--each] [--variant NAME]... "
+              "[--shape TA TB M N K]\n");
       return 64;
     }
   }

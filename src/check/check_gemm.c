@@ -1,5 +1,5 @@
 /* gemm/<layout>: SGEMM (runtime/gemm.h) in the three layouts the layers use (NN: dense and
- * conv dx; NT: forward; TN: weight gradients), row-major, against a host double GEMM, run
+ * conv dx; NT: forward; TN: weight gradients) and TT, row-major, against a host double GEMM, run
  * with every engine variant the device can run (runtime/gemm_choose.h,
  * clt_gemm_check_variants: register tiles, packings, cache blocking, local-memory tilings),
  * CLBlast, and whatever the chooser picks for the shape on this device. Shapes have odd
@@ -33,6 +33,7 @@ static const gemm_case cases[] = {
     {"NN", CLT_N, CLT_N},
     {"NT", CLT_N, CLT_T},
     {"TN", CLT_T, CLT_N},
+    {"TT", CLT_T, CLT_T},
 };
 
 typedef struct gemm_shape {
