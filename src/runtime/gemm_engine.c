@@ -7,6 +7,7 @@
 
 #include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
+#include "runtime/quirks.h"
 
 void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size) {
   switch (v->kind) {
@@ -206,6 +207,16 @@ static clt_status ensure_pack(clt_ctx *ctx, size_t bytes) {
   if (s->pack && s->pack_size >= bytes) return CLT_OK;
   cl_mem grown = NULL;
   CLT_TRY(clt_buffer_create(ctx, bytes, &grown));
+  if (clt_device_quirks(&ctx->dev) & CLT_QUIRK_HOST_INIT_SCRATCH) {
+    float *zeros = calloc(bytes / sizeof(float) + 1, sizeof(float));
+    clt_status st = zeros ? clt_buffer_write(ctx, grown, 0, bytes, zeros)
+                          : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory (GEMM scratch)");
+    free(zeros);
+    if (st != CLT_OK) {
+      clReleaseMemObject(grown);
+      return st;
+    }
+  }
   /* Released memory stays alive until the commands already enqueued on it finish. */
   if (s->pack) clReleaseMemObject(s->pack);
   s->pack = grown;
