@@ -202,7 +202,12 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
   const int tiles = min(MB, (m - row0 + MR - 1) / MR);
   __global const float *b0 = b + b_off + (size_t)tj * k * NR;
   __global const float *a0 = a + a_off + (size_t)tb * MB * k * MR;
-  float16 part[MB][MR][NV];
+  float16 part[MB][MR][NV]; /* zero first: k may be 0 (C = beta C) */
+  for (int t = 0; t < MB; t++)
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) part[t][r][v] = (float16)(0.0f);
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int p1 = min(k, p0 + KC);
     for (int t = 0; t < tiles; t++) {
@@ -212,7 +217,7 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll
-        for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
+        for (int v = 0; v < NV; v++) acc[r][v] = part[t][r][v];
       int p = p0;
       for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
 #pragma unroll
@@ -250,7 +255,12 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(G
   const int tiles = min(NB, (n - col_first + NR - 1) / NR);
   __global const float *a0 = a + a_off + (size_t)ti * k * MR;
   __global const float *b0 = b + b_off + (size_t)tb * NB * k * NR;
-  float16 part[NB][MR][NV];
+  float16 part[NB][MR][NV]; /* zero first: k may be 0 (C = beta C) */
+  for (int t = 0; t < NB; t++)
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) part[t][r][v] = (float16)(0.0f);
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int p1 = min(k, p0 + KC);
     for (int t = 0; t < tiles; t++) {
@@ -260,7 +270,7 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(G
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll
-        for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
+        for (int v = 0; v < NV; v++) acc[r][v] = part[t][r][v];
       int p = p0;
       for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
 #pragma unroll

@@ -28,11 +28,11 @@ typedef struct case_ {
 } case_;
 
 /* Primes, 1, edges of every tile; k past the blocked variants' K blocks (and between two
- * of them); both operands transposed. */
+ * of them); both operands transposed; k = 0 (C = beta C). */
 static const case_ cases[] = {
     {CLT_N, CLT_N, 37, 41, 13},  {CLT_N, CLT_T, 1, 53, 7},    {CLT_T, CLT_N, 29, 1, 31},
     {CLT_N, CLT_T, 67, 33, 131}, {CLT_T, CLT_N, 19, 47, 137}, {CLT_N, CLT_N, 2, 3, 1},
-    {CLT_T, CLT_T, 23, 35, 19},  {CLT_N, CLT_N, 71, 97, 263},
+    {CLT_T, CLT_T, 23, 35, 19},  {CLT_N, CLT_N, 71, 97, 263}, {CLT_N, CLT_T, 9, 40, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
