@@ -6,8 +6,8 @@
  * compiles the work-item body as is, so the explicit vectors become AVX/AVX-512 code.
  *
  * Build options (#defines, see src/runtime/gemm_engine.c): MR rows per tile; NV float16
- * column vectors per tile (NR = 16 NV columns); KU K-loop unroll; MB, KC (gemm_cpu_blocked)
- * tiles per work-item and the K block. The layouts are run-time strides, so that one
+ * column vectors per tile (NR = 16 NV columns); KU K-loop unroll; MB or NB, and KC
+ * (gemm_cpu_blocked, gemm_cpu_nblocked) tiles per work-item along M or N and the K block. The layouts are run-time strides, so that one
  * program serves every transpose pair and packing (PoCL compiles each program for seconds):
  *   op(A)[row0 + r][p] = a[a_off + tile * a_ts + r * a_rs + p * a_ps], rows clamped to
  *     a_rows - 1 (row-major A: a_ts = MR lda, a_rs = lda, a_ps = 1; transposed: a_ts = MR,
@@ -99,6 +99,47 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS)
     for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
 }
 
+/* Both operands packed (gemm_pack_a, gemm_pack_b): the strides are compile-time constants,
+ * so the K loop walks two pointers by MR and NR floats (run-time strides cost PoCL about 15%
+ * of the inner loop's speed). a_ts, a_rs, a_ps, a_rows and b_ps are ignored; rows past m
+ * are the zero padding of A's last panel. */
+#define AP_AT(r, p) ap[(p) * MR + (r)]
+#define BP_ROW(p) (bp + (p) * NR)
+#define PSTEP(p)                                                                                   \
+  {                                                                                                \
+    float16 bv[NV];                                                                                \
+    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = vload16(v, BP_ROW(p));                  \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                               \
+      const float16 av = (float16)(AP_AT(r, p));                                                   \
+      _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);        \
+    }                                                                                              \
+  }
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_packed(GEMM_ARGS) {
+  const int ti = get_global_id(0), tj = get_global_id(1);
+  const int row0 = ti * MR, col0 = tj * NR;
+  if (row0 >= m || col0 >= n) return;
+  c += c_off;
+  __global const float *ap = a + a_off + (size_t)ti * k * MR;
+  __global const float *bp = b + b_off + (size_t)tj * k * NR;
+  float16 acc[MR][NV];
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
+  int p = 0;
+  for (; p + KU <= k; p += KU, ap += KU * MR, bp += KU * NR) {
+#pragma unroll
+    for (int u = 0; u < KU; u++) PSTEP(u)
+  }
+  for (; p < k; p++, ap += MR, bp += NR) PSTEP(0)
+  const int full = row0 + MR <= m && col0 + NR <= n;
+#pragma unroll
+  for (int r = 0; r < MR; r++)
+#pragma unroll
+    for (int v = 0; v < NV; v++) STORE(acc[r][v], row0, r, v, full);
+}
+
 /* Split K (for small C and long k): work-item (ti, tj, s) sums p in [s kc, (s + 1) kc) of its
  * tile into part[s] (mpad x npad, unscaled); gemm_split_reduce then adds the splits in order.
  * A different summation order from the other variants: different bits (the chooser treats
@@ -148,38 +189,41 @@ __kernel void gemm_split_reduce(const int m, const int n, const int splits, cons
 }
 
 #if defined(MB) && MB > 1
-/* Cache-blocked form (A and B packed): a work-item computes MB tiles of MR x NR stacked in
- * M, with K in blocks of KC: per block, each tile resumes its partial sums from private
- * memory, so the block of B's panel (KC x NR) stays in L1 while MB panels of A stream past
- * it. A partial sum is stored and reloaded as the same float, so every element still sees
- * one fma per p in order: the same bits as gemm_cpu. */
+/* Cache-blocked form (A and B packed, strides as in gemm_cpu_packed): a work-item computes
+ * MB tiles of MR x NR stacked in M, with K in blocks of KC: per block, each tile resumes its
+ * partial sums from private memory, so the block of B's panel (KC x NR) stays in L1 while MB
+ * panels of A stream past it from L2. A partial sum is stored and reloaded as the same
+ * float, so every element still sees one fma per p in order: the same bits as gemm_cpu. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GEMM_ARGS) {
   const int tb = get_global_id(0), tj = get_global_id(1);
   const int row0 = tb * MB * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
   c += c_off;
   const int tiles = min(MB, (m - row0 + MR - 1) / MR);
-  __global const float *bp = b + b_off + (size_t)tj * b_ts;
-  __global const float *ap;
-  int arow[MR];
-  float16 part[MB][MR][NV];
+  __global const float *b0 = b + b_off + (size_t)tj * k * NR;
+  __global const float *a0 = a + a_off + (size_t)tb * MB * k * MR;
+  float16 part[MB][MR][NV]; /* zero first: k may be 0 (C = beta C) */
+  for (int t = 0; t < MB; t++)
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) part[t][r][v] = (float16)(0.0f);
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int p1 = min(k, p0 + KC);
     for (int t = 0; t < tiles; t++) {
-      ap = a + a_off + (size_t)(tb * MB + t) * a_ts;
-#pragma unroll
-      for (int r = 0; r < MR; r++) arow[r] = min(r, a_rows - 1 - row0 - t * MR) * a_rs;
+      __global const float *ap = a0 + ((size_t)t * k + p0) * MR;
+      __global const float *bp = b0 + (size_t)p0 * NR;
       float16 acc[MR][NV];
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll
-        for (int v = 0; v < NV; v++) acc[r][v] = p0 ? part[t][r][v] : (float16)(0.0f);
+        for (int v = 0; v < NV; v++) acc[r][v] = part[t][r][v];
       int p = p0;
-      for (; p + KU <= p1; p += KU) {
+      for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
 #pragma unroll
-        for (int u = 0; u < KU; u++) STEP(p + u)
+        for (int u = 0; u < KU; u++) PSTEP(u)
       }
-      for (; p < p1; p++) STEP(p)
+      for (; p < p1; p++, ap += MR, bp += NR) PSTEP(0)
 #pragma unroll
       for (int r = 0; r < MR; r++)
 #pragma unroll
@@ -193,6 +237,59 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
     for (int r = 0; r < MR; r++)
 #pragma unroll
       for (int v = 0; v < NV; v++) STORE(part[t][r][v], trow, r, v, full);
+  }
+}
+#endif
+
+#if defined(NB) && NB > 1
+/* Cache-blocked along N (A and B packed): a work-item computes NB tiles of MR x NR side by
+ * side in N, with K in blocks of KC: the block of A's micro-panel (MR x KC) stays in L1 while
+ * the NB blocks of B (KC x NR each) stream past it from L2, where the work-items that follow
+ * (the next rows of tiles, same columns) find them again. Partial sums as in
+ * gemm_cpu_blocked: the same bits as gemm_cpu. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(GEMM_ARGS) {
+  const int ti = get_global_id(0), tb = get_global_id(1);
+  const int row0 = ti * MR, col_first = tb * NB * NR;
+  if (row0 >= m || col_first >= n) return;
+  c += c_off;
+  const int tiles = min(NB, (n - col_first + NR - 1) / NR);
+  __global const float *a0 = a + a_off + (size_t)ti * k * MR;
+  __global const float *b0 = b + b_off + (size_t)tb * NB * k * NR;
+  float16 part[NB][MR][NV]; /* zero first: k may be 0 (C = beta C) */
+  for (int t = 0; t < NB; t++)
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) part[t][r][v] = (float16)(0.0f);
+  for (int p0 = 0; p0 < k; p0 += KC) {
+    const int p1 = min(k, p0 + KC);
+    for (int t = 0; t < tiles; t++) {
+      __global const float *ap = a0 + (size_t)p0 * MR;
+      __global const float *bp = b0 + ((size_t)t * k + p0) * NR;
+      float16 acc[MR][NV];
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) acc[r][v] = part[t][r][v];
+      int p = p0;
+      for (; p + KU <= p1; p += KU, ap += KU * MR, bp += KU * NR) {
+#pragma unroll
+        for (int u = 0; u < KU; u++) PSTEP(u)
+      }
+      for (; p < p1; p++, ap += MR, bp += NR) PSTEP(0)
+#pragma unroll
+      for (int r = 0; r < MR; r++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) part[t][r][v] = acc[r][v];
+    }
+  }
+  for (int t = 0; t < tiles; t++) {
+    const int col0 = col_first + t * NR;
+    const int full = row0 + MR <= m && col0 + NR <= n;
+#pragma unroll
+    for (int r = 0; r < MR; r++)
+#pragma unroll
+      for (int v = 0; v < NV; v++) STORE(part[t][r][v], row0, r, v, full);
   }
 }
 #endif

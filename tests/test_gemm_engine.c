@@ -27,10 +27,12 @@ typedef struct case_ {
   size_t m, n, k;
 } case_;
 
-/* Primes, 1, edges of every tile; k past the blocked variants' K blocks. */
+/* Primes, 1, edges of every tile; k past the blocked variants' K blocks (and between two
+ * of them); both operands transposed; k = 0 (C = beta C). */
 static const case_ cases[] = {
     {CLT_N, CLT_N, 37, 41, 13},  {CLT_N, CLT_T, 1, 53, 7},    {CLT_T, CLT_N, 29, 1, 31},
     {CLT_N, CLT_T, 67, 33, 131}, {CLT_T, CLT_N, 19, 47, 137}, {CLT_N, CLT_N, 2, 3, 1},
+    {CLT_T, CLT_T, 23, 35, 19},  {CLT_N, CLT_N, 71, 97, 263}, {CLT_N, CLT_T, 9, 40, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -124,8 +126,13 @@ static void test_every_variant(void **state) {
 
 static void test_names(void **state) {
   (void)state;
-  static const char *const good[] = {"clblast",           "cpu:8x32:k4",        "cpu:6x16:k1:pa",
-                                     "cpu:4x64:k2:pa:pb", "cpu:8x32:k4:b8x128", "cpu:4x16:k4:pb:s8",
+  static const char *const good[] = {"clblast",
+                                     "cpu:8x32:k4",
+                                     "cpu:6x16:k1:pa",
+                                     "cpu:4x64:k2:pa:pb",
+                                     "cpu:8x32:k4:b8x128",
+                                     "cpu:4x16:k4:pb:s8",
+                                     "cpu:8x32:k4:n4x256",
                                      "local:16:4x4:k16"};
   static const char *const bad[] = {"",
                                     "cpu",
@@ -133,6 +140,9 @@ static void test_names(void **state) {
                                     "cpu:0x32:k4",
                                     "cpu:8x32:k4:px",
                                     "cpu:8x32:k4:b1x128",
+                                    "cpu:8x32:k4:n1x256",
+                                    "cpu:8x32:k4:pa:n4x256",
+                                    "cpu:8x32:k4:n4x256:b8x128",
                                     "local:16:4x4",
                                     "gpu:1",
                                     "clblastx"};

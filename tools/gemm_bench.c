@@ -2,7 +2,7 @@
  * 2048^3 and the GEMM shapes of one fashion_cnn training step at batch 64.
  *
  *   gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... [--shape TA TB M N K]
- *              [--reps N]
+ *              [--reps N] [--each]
  *
  * OpenBLAS (Debian's libopenblas, pthreads) runs with one thread per core; the CPU's
  * practical SGEMM ceiling. OpenBLAS 0.3.21 mis-detects some AVX-512 CPUs, so when the CPU
@@ -12,7 +12,7 @@
  * tuned parameters when `cltrain tune --clblast` stored some. Times: best of up to N calls
  * (--reps, default 5; fewer when they take over 0.05 + 0.03 N s) after one untimed call; GFLOP/s =
  * 2 m n k / time. --quick: 1024^3 and 2048^3 only. The OpenBLAS 1024^3 figure is stored in the
- * cache folder (openblas-ceiling.txt) for `cltrain bench`. */
+ * cache folder (openblas-ceiling.txt) for `cltrain bench`. --each: every candidate's figure too. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +98,7 @@ static void store_ceiling(const clt_ctx *ctx, double gflops, long cores) {
 
 int main(int argc, char **argv) {
   const char *spec = "cpu";
-  int quick = 0, all = 0, nforced = 0;
+  int quick = 0, all = 0, each = 0, nforced = 0;
   clt_gemm_variant forced[16];
   shape own;
   int has_own = 0;
@@ -109,6 +109,8 @@ int main(int argc, char **argv) {
       quick = 1;
     else if (strcmp(argv[i], "--all") == 0)
       all = 1;
+    else if (strcmp(argv[i], "--each") == 0)
+      each = 1;
     else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
       bench_reps = atoi(argv[++i]);
     else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc && nforced < 16 &&
@@ -123,8 +125,9 @@ int main(int argc, char **argv) {
       has_own = own.m && own.n && own.k;
       i += 5;
     } else {
-      fprintf(stderr, "usage: gemm-bench [--device SPEC] [--quick] [--all] [--variant NAME]... "
-                      "[--shape TA TB M N K]\n");
+      fprintf(stderr,
+              "usage: gemm-bench [--device SPEC] [--quick] [--all] [--each] [--variant NAME]... "
+              "[--shape TA TB M N K]\n");
       return 64;
     }
   }
@@ -179,6 +182,11 @@ int main(int argc, char **argv) {
       if (cands[v].kind == CLT_GEMM_CLBLAST || !clt_gemm_variant_fits(ctx, &cands[v])) continue;
       double t = 0;
       st = clt_gemm_time_variant(ctx, &cands[v], s->ta, s->tb, s->m, s->n, s->k, bench_reps, &t);
+      if (st == CLT_OK && each) {
+        char vn[48];
+        clt_gemm_variant_name(&cands[v], vn, sizeof vn);
+        printf("  %-24s %9.1f\n", vn, flop / t * 1e-9);
+      }
       if (st == CLT_OK && t < t_best) t_best = t, best = cands[v];
     }
     if (st != CLT_OK) {

@@ -1,5 +1,5 @@
 /* gemm/<layout>: SGEMM (runtime/gemm.h) in the three layouts the layers use (NN: dense and
- * conv dx; NT: forward; TN: weight gradients), row-major, against a host double GEMM, run
+ * conv dx; NT: forward; TN: weight gradients) and TT, row-major, against a host double GEMM, run
  * with every engine variant the device can run (runtime/gemm_choose.h,
  * clt_gemm_check_variants: register tiles, packings, cache blocking, local-memory tilings),
  * CLBlast, and whatever the chooser picks for the shape on this device. Shapes have odd
@@ -33,14 +33,17 @@ static const gemm_case cases[] = {
     {"NN", CLT_N, CLT_N},
     {"NT", CLT_N, CLT_T},
     {"TN", CLT_T, CLT_N},
+    {"TT", CLT_T, CLT_T},
 };
 
 typedef struct gemm_shape {
   size_t m, n, k;
 } gemm_shape;
 
-static const gemm_shape shapes_default[] = {{1, 13, 37}, {67, 45, 131}, {401, 387, 419}};
-static const gemm_shape shapes_quick[] = {{1, 5, 3}, {7, 5, 3}, {17, 35, 11}};
+/* 5x133x1: k 1 and n past four 32-wide tiles (the blocked-along-N variants' NB). */
+static const gemm_shape shapes_default[] = {
+    {1, 13, 37}, {67, 45, 131}, {401, 387, 419}, {5, 133, 1}};
+static const gemm_shape shapes_quick[] = {{1, 5, 3}, {7, 5, 3}, {17, 35, 11}, {5, 133, 1}};
 
 /* c[m, n] = op(a) x op(b) in double; a is [m, k] (or [k, m] with ta), b [k, n] (or [n, k]),
  * dense. */
@@ -164,8 +167,8 @@ static clt_status run_gemm(const clt_check_env *env, const clt_check *check, clt
    * which its kernels run slowly) the largest shape runs CLBlast (last) alone. */
   clt_gemm_default_variant(&env->ctx->dev, &def);
   int engine_default = def.kind != CLT_GEMM_CLBLAST;
-  for (int i = 0; i < 3; i++) {
-    int skip = (!engine_default && i == 2) ? n - 1 : 0;
+  for (int i = 0; i < (int)(sizeof shapes_default / sizeof shapes_default[0]); i++) {
+    int skip = (!engine_default && i == 2) ? n - 1 : 0; /* 2: the largest shape */
     CLT_TRY(
         run_shape(env->ctx, gc, shapes[i], 700u + 13u * (uint32_t)i, variants + skip, n - skip, r));
   }

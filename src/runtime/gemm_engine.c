@@ -7,12 +7,15 @@
 
 #include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
+#include "runtime/quirks.h"
 
 void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size) {
   switch (v->kind) {
   case CLT_GEMM_CPU:
     if (v->mb > 1)
       snprintf(buf, size, "cpu:%dx%d:k%d:b%dx%d", v->mr, 16 * v->nv, v->ku, v->mb, v->kc);
+    else if (v->nb > 1)
+      snprintf(buf, size, "cpu:%dx%d:k%d:n%dx%d", v->mr, 16 * v->nv, v->ku, v->nb, v->kc);
     else if (v->ks > 1)
       snprintf(buf, size, "cpu:%dx%d:k%d%s%s:s%d", v->mr, 16 * v->nv, v->ku, v->ap ? ":pa" : "",
                v->bp ? ":pb" : "", v->ks);
@@ -52,6 +55,10 @@ int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v) {
     } else if (!v->ap && !v->bp && sscanf(rest, ":b%dx%d%n", &mb, &kc, &u2) == 2) {
       if (!in(mb, 2, 64) || !in(kc, 1, 4096)) return 0;
       v->mb = mb, v->kc = kc, v->ap = v->bp = 1;
+      memmove(rest, rest + u2, strlen(rest + u2) + 1);
+    } else if (!v->ap && !v->bp && sscanf(rest, ":n%dx%d%n", &mb, &kc, &u2) == 2) {
+      if (!in(mb, 2, 64) || !in(kc, 1, 4096)) return 0;
+      v->nb = mb, v->kc = kc, v->ap = v->bp = 1;
       memmove(rest, rest + u2, strlen(rest + u2) + 1);
     }
     return rest[0] == '\0' && in(a, 1, 16) && b % 16 == 0 && in(v->nv, 1, 4) && in(c, 1, 16);
@@ -142,9 +149,19 @@ static int pack_b_needed(const clt_gemm_variant *v, clt_trans tb, size_t n) {
   return v->bp || tb == CLT_T || n % (16 * (size_t)v->nv) != 0;
 }
 
+/* The main kernel of a CPU variant (bp: B is packed). */
+static const char *cpu_kernel(const clt_gemm_variant *v, int bp) {
+  if (v->mb > 1) return "gemm_cpu_blocked";
+  if (v->nb > 1) return "gemm_cpu_nblocked";
+  return v->ap && bp && v->ks <= 1 ? "gemm_cpu_packed" : "gemm_cpu";
+}
+
 static void cpu_options(const clt_gemm_variant *v, char *buf, size_t size) {
   if (v->mb > 1)
     snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DMB=%d -DKC=%d", v->mr, v->nv, v->ku, v->mb,
+             v->kc);
+  else if (v->nb > 1)
+    snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d -DNB=%d -DKC=%d", v->mr, v->nv, v->ku, v->nb,
              v->kc);
   else
     snprintf(buf, size, "-DMR=%d -DNV=%d -DKU=%d", v->mr, v->nv, v->ku);
@@ -179,7 +196,7 @@ clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_
   }
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &k));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt, &k));
   if (v->ap) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_a", opt, &k));
   if (bp) CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_pack_b", opt, &k));
   return CLT_OK;
@@ -190,6 +207,16 @@ static clt_status ensure_pack(clt_ctx *ctx, size_t bytes) {
   if (s->pack && s->pack_size >= bytes) return CLT_OK;
   cl_mem grown = NULL;
   CLT_TRY(clt_buffer_create(ctx, bytes, &grown));
+  if (clt_device_quirks(&ctx->dev) & CLT_QUIRK_HOST_INIT_SCRATCH) {
+    float *zeros = calloc(bytes / sizeof(float) + 1, sizeof(float));
+    clt_status st = zeros ? clt_buffer_write(ctx, grown, 0, bytes, zeros)
+                          : clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory (GEMM scratch)");
+    free(zeros);
+    if (st != CLT_OK) {
+      clReleaseMemObject(grown);
+      return st;
+    }
+  }
   /* Released memory stays alive until the commands already enqueued on it finish. */
   if (s->pack) clReleaseMemObject(s->pack);
   s->pack = grown;
@@ -238,7 +265,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   const size_t mpad = (m + mr - 1) / mr * mr, npad = (n + nr - 1) / nr * nr;
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", v->mb > 1 ? "gemm_cpu_blocked" : "gemm_cpu", opt, &kg));
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt, &kg));
   /* Strides of op(A) rows and k, and of B rows (gemm_cpu.cl). */
   cl_mem ga = a, gb = b;
   size_t ga_off = a_off, gb_off = b_off;
@@ -296,7 +323,9 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     return st;
   }
   size_t rows_per_item = v->mb > 1 ? mr * (size_t)v->mb : mr;
-  size_t global[3] = {(m + rows_per_item - 1) / rows_per_item, npad / nr, 1};
+  size_t cols_per_item = v->nb > 1 ? nr * (size_t)v->nb : nr;
+  size_t global[3] = {(m + rows_per_item - 1) / rows_per_item,
+                      (n + cols_per_item - 1) / cols_per_item, 1};
   size_t local[3] = {1, 1, 1};
   clt_arg_int(kg, (int)m), clt_arg_int(kg, (int)n), clt_arg_int(kg, (int)k);
   clt_arg_float(kg, alpha);

@@ -20,12 +20,14 @@ typedef struct clt_gemm_variant {
   clt_gemm_kind kind;
   int mr, nv, ku, ap, bp; /* CPU: tile rows, float16 columns, K unroll, pack A, pack B */
   int mb, kc;             /* CPU cache blocking (mb > 1: A and B packed): tiles, K block */
+  int nb;                 /* CPU cache blocking along N (nb > 1, with kc; A and B packed) */
   int ks;                 /* CPU split K (ks > 1): K pieces summed by a second kernel */
   int ts, wm, wn, kt;     /* LOCAL: group side, register tile rows x columns, K step */
 } clt_gemm_variant;
 
-/* "clblast", "cpu:8x32:k4", "cpu:8x32:k4:pa:pb", "cpu:8x32:k4:b8x256" (blocked: MB 8,
- * KC 256, both packed), "local:16:4x4:k16". */
+/* "clblast", "cpu:8x32:k4", "cpu:8x32:k4:pa:pb", "cpu:8x32:k4:b8x256" (blocked: MB 8
+ * tiles along M per work-item, KC 256, both packed), "cpu:8x32:k4:n4x512" (blocked along N:
+ * NB 4 tiles, KC 512, both packed), "local:16:4x4:k16". */
 void clt_gemm_variant_name(const clt_gemm_variant *v, char *buf, size_t size);
 /* Parses a name as written above; 1 when valid (values in range), else 0. */
 int clt_gemm_variant_parse(const char *text, clt_gemm_variant *v);

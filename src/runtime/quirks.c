@@ -5,13 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Empty: `cltrain check` passes on PoCL 3.1, Mesa 22.3.6 rusticl (llvmpipe) and
- * Oclgrind 21.10 with no work-around. The one portability problem found so far (rusticl
- * needs a flush before another queue waits on an event) is fixed for every device in
- * src/train/device_data.c, since flushing is correct OpenCL everywhere. A row reads:
+/* `cltrain check` passes on PoCL 3.1, Mesa 22.3.6 rusticl (llvmpipe) and Oclgrind 21.10
+ * with no work-around for results; the one row is for Oclgrind's --uninitialized reports
+ * (docs/PORTABILITY.md, Oclgrind point 4). The one portability problem found so far in
+ * results (rusticl needs a flush before another queue waits on an event) is fixed for every
+ * device in src/train/device_data.c, since flushing is correct OpenCL everywhere. A row reads:
  *   {"NVIDIA CUDA", "NVIDIA", "GeForce", "535.", CLT_QUIRK_..., "what breaks, where seen"},
  * The sentinel row keeps the array non-empty in C. */
 static const clt_quirk table[] = {
+    {"Oclgrind", NULL, NULL, NULL, CLT_QUIRK_HOST_INIT_SCRATCH,
+     "Oclgrind 21.10 keeps a released buffer's shadow memory for the next buffer given its "
+     "index: a device-only scratch reads as uninitialised past the old buffer's size until "
+     "the host writes it whole (GEMM packing scratch)"},
     {NULL, NULL, NULL, NULL, CLT_QUIRK_NONE, NULL},
 };
 

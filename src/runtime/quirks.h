@@ -5,9 +5,14 @@
 
 #include "runtime/devices.h"
 
-/* What a quirk changes (bit flags). None is needed yet; add a flag here, handle it
- * where the work-around belongs, and give the row of the table its reason. */
-typedef enum clt_quirk_flag { CLT_QUIRK_NONE = 0 } clt_quirk_flag;
+/* What a quirk changes (bit flags); add a flag here, handle it where the work-around
+ * belongs, and give the row of the table its reason. */
+typedef enum clt_quirk_flag {
+  CLT_QUIRK_NONE = 0,
+  /* Write a device-only scratch buffer whole from the host when it is created (the GEMM
+   * engine's packing scratch): a simulator's uninitialised-memory tracking needs it. */
+  CLT_QUIRK_HOST_INIT_SCRATCH = 1
+} clt_quirk_flag;
 
 typedef struct clt_quirk {
   const char *platform; /* case-insensitive substring of the platform name, or NULL for any */
