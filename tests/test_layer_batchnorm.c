@@ -83,6 +83,8 @@ static void check_batchnorm(double momentum, double epsilon, int N, clt_shape in
   pass.grads[1] = clt_test_zeros(ctx, C);
   pass.state = clt_test_upload(ctx, state, 2 * (size_t)C);
   pass.saved = clt_test_zeros(ctx, sz.saved_floats);
+  assert_true(sz.workspace_floats >= 2 * (size_t)C); /* the two-stage sums' partials */
+  pass.workspace = clt_test_filled(ctx, sz.workspace_floats, 3.0); /* garbage: overwritten */
 
   /* Training forward, then backward twice: dgamma and dbeta accumulate, dx is written. */
   OK(clt_layer_batchnorm.forward(self, &pass));

@@ -188,6 +188,9 @@ static const layer_case cases[] = {
     {"batchnorm", "batch1", DEF, 1, 5, 3, 4, "epsilon = 0.01\n", 1, -1, 5, 0, 0},
     {"batchnorm", "1x1x13-batch37", DEF, 37, 1, 1, 13, "", 1, -1, 5, 0, 0},
     {"batchnorm", "rows-past-group", DEF, 5, 17, 13, 3, "momentum = 0.5\n", 1, -1, 5, 0, 0},
+    /* the two-stage sums: chunks of 63 rows with a short last one; 256 chunks of 68 */
+    {"batchnorm", "chunks-uneven", DEF, 41, 9, 7, 5, "", 1, -1, 5, 0, 0},
+    {"batchnorm", "chunks-capped", DEF, 64, 16, 17, 3, "momentum = 0.9\n", 1, -1, 5, 0, 0},
     {"batchnorm", "inference", DEF, 3, 7, 5, 3, "", 0, -1, 5, 0, 0},
     /* softmax: the fused softmax + cross-entropy head; K = the input's channels. */
     {"softmax", "k10-batch37", BOTH, 37, 1, 1, 10, "", 1, -3, 3, 0, 0},

@@ -4,9 +4,11 @@
  *
  * params: gamma [C] (ones), beta [C] (zeros). state [2C]: running_mean, then running_var
  * (starts at 1). saved [4C]: batch mean and inv_std = 1 / sqrt(var + eps) from the training
- * forward, then sum(dy) and sum(dy * xhat) from backward. The per-channel reductions run
- * one work-group per channel (cl/batchnorm.cl); the elementwise parts one work-item per
- * element. */
+ * forward, then sum(dy) and sum(dy * xhat) from backward. The per-channel sums run in two
+ * stages (cl/batchnorm.cl): partial sums over chunks of rows into the workspace, then the
+ * chunks of each channel added in order (deterministic, and contiguous reads on CPUs, where
+ * one work-group per channel striding over rows was half of resnet8's step); the elementwise
+ * parts one work-item per element. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,7 @@
 typedef struct bn_layer {
   double momentum, epsilon;
   clt_shape shape;
-  clt_kernel stats_k, apply_k, infer_k, reduce_k, dx_k;
-  size_t reduce_local; /* power of two: the work-group size of stats_k and reduce_k */
+  clt_kernel partial_k, finalize_k, apply_k, infer_k, dx_k;
   int prepared;
 } bn_layer;
 
@@ -44,8 +45,15 @@ static clt_status bn_infer(void *self, const clt_ini_section *sec, clt_shape in,
   return CLT_OK;
 }
 
+/* Chunks of the two-stage sums over m rows: at most BN_CHUNKS, each at least BN_MIN_ROWS
+ * rows (the partial sums need [chunks, C] floats twice in the workspace). */
+enum { BN_CHUNKS = 256, BN_MIN_ROWS = 64 };
+static int bn_chunks(int m) {
+  int g = (m + BN_MIN_ROWS - 1) / BN_MIN_ROWS;
+  return g < 1 ? 1 : g > BN_CHUNKS ? BN_CHUNKS : g;
+}
+
 static void bn_sizes(const void *self, int batch, clt_layer_sizes *sizes) {
-  (void)batch;
   const bn_layer *b = self;
   size_t C = (size_t)b->shape.c;
   *sizes = (clt_layer_sizes){0};
@@ -55,22 +63,24 @@ static void bn_sizes(const void *self, int batch, clt_layer_sizes *sizes) {
   sizes->state_floats = 2 * C;          /* running_mean [C], running_var [C] */
   sizes->state_init_ones_from = (int)C; /* running_var starts at 1 */
   sizes->saved_floats = 4 * C;          /* mean, inv_std, sum dy, sum dy * xhat */
+  size_t rows = (size_t)(batch > 0 ? batch : 1) * (size_t)b->shape.h * (size_t)b->shape.w;
+  sizes->workspace_floats = 2 * C * (size_t)bn_chunks(rows > INT_MAX ? INT_MAX : (int)rows);
 }
 
 static void bn_release(bn_layer *b) {
-  clt_kernel_release(&b->stats_k);
+  clt_kernel_release(&b->partial_k);
+  clt_kernel_release(&b->finalize_k);
   clt_kernel_release(&b->apply_k);
   clt_kernel_release(&b->infer_k);
-  clt_kernel_release(&b->reduce_k);
   clt_kernel_release(&b->dx_k);
 }
 
 static clt_status bn_prepare(void *self, clt_ctx *ctx) {
   bn_layer *b = self;
   if (b->prepared) return CLT_OK;
-  static const char *const names[5] = {"batchnorm_stats", "batchnorm_apply", "batchnorm_infer",
-                                       "batchnorm_backward_reduce", "batchnorm_backward_dx"};
-  clt_kernel *ks[5] = {&b->stats_k, &b->apply_k, &b->infer_k, &b->reduce_k, &b->dx_k};
+  static const char *const names[5] = {"batchnorm_partial", "batchnorm_finalize", "batchnorm_apply",
+                                       "batchnorm_infer", "batchnorm_backward_dx"};
+  clt_kernel *ks[5] = {&b->partial_k, &b->finalize_k, &b->apply_k, &b->infer_k, &b->dx_k};
   for (int i = 0; i < 5; i++) {
     clt_status st = clt_kernel_create(ctx, "batchnorm.cl", names[i], "", ks[i]);
     if (st != CLT_OK) {
@@ -78,11 +88,6 @@ static clt_status bn_prepare(void *self, clt_ctx *ctx) {
       return st;
     }
   }
-  size_t limit =
-      b->stats_k.local_1d < b->reduce_k.local_1d ? b->stats_k.local_1d : b->reduce_k.local_1d;
-  size_t local = 1;
-  while (local * 2 <= limit) local *= 2;
-  b->reduce_local = local;
   b->prepared = 1;
   return CLT_OK;
 }
@@ -101,11 +106,36 @@ static clt_status bn_counts(const bn_layer *b, const clt_pass *pass, int *rows, 
   return CLT_OK;
 }
 
-/* Work-group size of a reduction over m rows: no larger than needed. */
-static size_t bn_local(const bn_layer *b, int m) {
-  size_t local = b->reduce_local;
-  while (local > 1 && local / 2 >= (size_t)m) local /= 2;
-  return local;
+/* One stage pair of a per-channel sum (cl/batchnorm.cl, `what` there). */
+static clt_status bn_sum(bn_layer *b, const clt_pass *pass, cl_mem dy, cl_mem dgamma, cl_mem dbeta,
+                         int m, int what) {
+  int C = b->shape.c, G = bn_chunks(m), R = (m + G - 1) / G;
+  if (!pass->workspace)
+    return clt_fail(CLT_ERR_INTERNAL, "[batchnorm] without its workspace (a bug)");
+  clt_kernel *k = &b->partial_k;
+  clt_arg_mem(k, pass->x);
+  clt_arg_mem(k, dy);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_mem(k, pass->workspace);
+  clt_arg_int(k, m);
+  clt_arg_int(k, C);
+  clt_arg_int(k, R);
+  clt_arg_int(k, G);
+  clt_arg_int(k, what);
+  CLT_TRY(clt_run_2d(pass->ctx, k, (size_t)C, (size_t)G));
+  k = &b->finalize_k;
+  clt_arg_mem(k, pass->workspace);
+  clt_arg_mem(k, pass->saved);
+  clt_arg_mem(k, pass->state ? pass->state : pass->saved);
+  clt_arg_mem(k, dgamma);
+  clt_arg_mem(k, dbeta);
+  clt_arg_int(k, m);
+  clt_arg_int(k, C);
+  clt_arg_int(k, G);
+  clt_arg_float(k, (float)b->momentum);
+  clt_arg_float(k, (float)b->epsilon);
+  clt_arg_int(k, what);
+  return clt_run_1d(pass->ctx, k, (size_t)C);
 }
 
 static clt_status bn_forward(void *self, const clt_pass *pass) {
@@ -123,32 +153,23 @@ static clt_status bn_forward(void *self, const clt_pass *pass) {
     clt_arg_mem(k, pass->params[0]);
     clt_arg_mem(k, pass->params[1]);
     clt_arg_mem(k, pass->state);
-    clt_arg_int(k, total);
+    clt_arg_int(k, m);
     clt_arg_int(k, C);
     clt_arg_float(k, (float)b->epsilon);
-    return clt_run_1d(pass->ctx, k, (size_t)total);
+    return clt_run_2d(pass->ctx, k, (size_t)C, (size_t)m);
   }
-  size_t local = bn_local(b, m);
-  clt_kernel *k = &b->stats_k;
-  clt_arg_mem(k, pass->x);
-  clt_arg_mem(k, pass->saved);
-  clt_arg_mem(k, pass->state);
-  clt_arg_int(k, m);
-  clt_arg_int(k, C);
-  clt_arg_float(k, (float)b->momentum);
-  clt_arg_float(k, (float)b->epsilon);
-  clt_arg_local(k, local * sizeof(float));
-  CLT_TRY(clt_run_1d_local(pass->ctx, k, (size_t)C, local));
+  CLT_TRY(bn_sum(b, pass, pass->x, pass->saved, pass->saved, m, 0)); /* mean */
+  CLT_TRY(bn_sum(b, pass, pass->x, pass->saved, pass->saved, m, 1)); /* variance */
 
-  k = &b->apply_k;
+  clt_kernel *k = &b->apply_k;
   clt_arg_mem(k, pass->x);
   clt_arg_mem(k, pass->y);
   clt_arg_mem(k, pass->params[0]);
   clt_arg_mem(k, pass->params[1]);
   clt_arg_mem(k, pass->saved);
-  clt_arg_int(k, total);
+  clt_arg_int(k, m);
   clt_arg_int(k, C);
-  return clt_run_1d(pass->ctx, k, (size_t)total);
+  return clt_run_2d(pass->ctx, k, (size_t)C, (size_t)m);
 }
 
 /* Training-mode backward: uses the batch statistics saved by the training forward. */
@@ -161,29 +182,19 @@ static clt_status bn_backward(void *self, const clt_pass *pass) {
   int m = 0, total = 0, C = b->shape.c;
   CLT_TRY(bn_counts(b, pass, &m, &total));
   if (total == 0) return CLT_OK;
-  size_t local = bn_local(b, m);
-  clt_kernel *k = &b->reduce_k;
-  clt_arg_mem(k, pass->x);
-  clt_arg_mem(k, pass->dy);
-  clt_arg_mem(k, pass->saved);
-  clt_arg_mem(k, pass->grads[0]);
-  clt_arg_mem(k, pass->grads[1]);
-  clt_arg_int(k, m);
-  clt_arg_int(k, C);
-  clt_arg_local(k, local * sizeof(float));
-  CLT_TRY(clt_run_1d_local(pass->ctx, k, (size_t)C, local));
+  CLT_TRY(bn_sum(b, pass, pass->dy, pass->grads[0], pass->grads[1], m, 2));
   if (!pass->dx) return CLT_OK;
 
-  k = &b->dx_k;
+  clt_kernel *k = &b->dx_k;
   clt_arg_mem(k, pass->x);
   clt_arg_mem(k, pass->dy);
   clt_arg_mem(k, pass->params[0]);
   clt_arg_mem(k, pass->saved);
   clt_arg_mem(k, pass->dx);
-  clt_arg_int(k, total);
+  clt_arg_int(k, m);
   clt_arg_int(k, C);
   clt_arg_float(k, (float)(1.0 / (double)m));
-  return clt_run_1d(pass->ctx, k, (size_t)total);
+  return clt_run_2d(pass->ctx, k, (size_t)C, (size_t)m);
 }
 
 static void bn_info(const void *self, clt_layer_info *info) {
