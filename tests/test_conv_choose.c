@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "nn/layers/conv_choose.h"
+#include "runtime/gemm_choose.h"
 #include "nn/layers/layers.h"
 #include "runtime/context.h"
 #include "util/expect.h"
@@ -180,6 +181,27 @@ static void test_auto_stores_and_reuses(void **state) {
   clt_ctx_destroy(ctx);
 }
 
+/* A budget spent while a layer's candidates are timed: the layer runs the unmeasured rule,
+ * says it was not measured, and stores nothing (a later run times it whole). */
+static void test_budget_cut_stores_nothing(void **state) {
+  (void)state;
+  clt_ctx *ctx = cache_ctx("budget");
+  results ref, got;
+  clt_layer_info info;
+  run_layer(ctx, "im2col", &ref, NULL);
+  /* Not spent when the layer starts choosing, spent before its first candidate ends. */
+  ctx->gemm_budget = ctx->conv_select_seconds + clt_gemm_selection_seconds(ctx, NULL) + 1e-9;
+  run_layer(ctx, "auto", &got, &info);
+  assert_false(info.measured);
+  expect_same(&ref, &got);
+  clt_conv_shape s = layer_shape();
+  clt_conv_choice c;
+  assert_false(clt_conv_choice_find(ctx, &s, &c));
+  results_free(&got);
+  results_free(&ref);
+  clt_ctx_destroy(ctx);
+}
+
 static void test_corrupt_store_rebuilt(void **state) {
   (void)state;
   clt_ctx *ctx = cache_ctx("corrupt");
@@ -228,6 +250,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forced_match_im2col),
       cmocka_unit_test(test_auto_stores_and_reuses),
+      cmocka_unit_test(test_budget_cut_stores_nothing),
       cmocka_unit_test(test_corrupt_store_rebuilt),
   };
   int failed = CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);

@@ -481,12 +481,18 @@ static int candidate(const conv_layer *L, conv_algorithm a, int backward, int fi
   return 1;
 }
 
-/* Times the candidates of one pass; the fastest into *winner (unchanged when none ran). */
+/* Times the candidates of one pass; the fastest into *winner (unchanged when none ran).
+ * Past deadline (clt_now_seconds) no further candidate starts and *complete is cleared. */
 static clt_status time_candidates(conv_layer *L, const clt_pass *q, int backward,
-                                  conv_algorithm *winner, double *seconds) {
+                                  conv_algorithm *winner, double *seconds, double deadline,
+                                  int *complete) {
   *seconds = 1e30;
   for (int a = ALGO_IM2COL; a <= ALGO_IMPLICIT_DW; a++) {
     if (!candidate(L, (conv_algorithm)a, backward, q->dx == NULL)) continue;
+    if (clt_now_seconds() > deadline) {
+      *complete = 0;
+      return CLT_OK;
+    }
     double t = 0.0;
     CLT_TRY(time_pass(L, q, (conv_algorithm)a, backward, &t));
     if (t < *seconds) {
@@ -543,15 +549,26 @@ static clt_status choose(conv_layer *L, const clt_pass *p) {
   struct clt_profiler *profiler = ctx->profiler;
   ctx->profiler = NULL; /* the timing is no part of any profiled step */
   double start = clt_now_seconds();
+  /* The budget bounds this layer too: a first run on a machine whose PoCL cache is empty
+   * compiles every candidate, a second or more each. Cut short, the layer keeps the
+   * unmeasured rule for this run and stores nothing (a later run times it whole). */
+  double deadline =
+      start + (budget - ctx->conv_select_seconds - clt_gemm_selection_seconds(ctx, NULL));
+  int complete = 1;
   fwd = L->run, bwd = L->run_bwd;
-  if (st == CLT_OK) st = time_candidates(L, &q, 0, &fwd, &c.seconds_forward);
+  if (st == CLT_OK) st = time_candidates(L, &q, 0, &fwd, &c.seconds_forward, deadline, &complete);
   L->run = fwd; /* the backward candidates run after the chosen forward */
-  if (st == CLT_OK) st = time_candidates(L, &q, 1, &bwd, &c.seconds_backward);
+  if (st == CLT_OK && complete)
+    st = time_candidates(L, &q, 1, &bwd, &c.seconds_backward, deadline, &complete);
   ctx->profiler = profiler;
   ctx->conv_select_seconds += clt_now_seconds() - start;
   for (int i = 0; i < 4; i++)
     if (bufs[i]) clReleaseMemObject(bufs[i]);
   CLT_TRY(st);
+  if (!complete) {
+    L->run = L->run_bwd = unmeasured_rule(L, ctx);
+    return CLT_OK;
+  }
   L->run = fwd;
   L->run_bwd = bwd;
   L->measured = 1;
