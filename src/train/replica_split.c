@@ -13,6 +13,7 @@
 
 /* share samples over count lanes in proportion to weights (NULL: equal), each >= 1. */
 static void divide(int share, int count, const double *weights, int *out) {
+  if (count < 1) return;
   double total = 0;
   for (int l = 0; l < count; l++) total += weights ? weights[l] : 1.0;
   int given = 0;
@@ -52,7 +53,7 @@ clt_status clt_replicas_set_split(clt_replicas *r, const int *given, const doubl
   double all[CLT_REPLICAS_MAX * 16];
   memset(all, 0, sizeof all);
   int share = r->batch / r->ranks + (r->rank < r->batch % r->ranks ? 1 : 0);
-  int mine[CLT_REPLICAS_MAX];
+  int mine[CLT_REPLICAS_MAX] = {0};
   divide(share, r->lanes, speeds, mine);
   for (int l = 0; l < r->lanes; l++) all[r->rank * r->lanes + l] = mine[l];
   CLT_TRY(clt_peers_sum_doubles(r->peers, all, r->global));
