@@ -467,7 +467,8 @@ clt_status clt_gemm_choose(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, s
   }
   if (!s->loaded) load_stored(ctx, s);
   clt_gemm_choice *known = find(s, ta, tb, m, n, k);
-  double left = budget(ctx) - s->select_seconds;
+  /* One start-up budget for GEMM and conv choices together (nn/layers/conv.c). */
+  double left = budget(ctx) - s->select_seconds - ctx->conv_select_seconds;
   if (known && (known->timed || left <= 0)) {
     *out = known->variant;
     return CLT_OK;
@@ -504,6 +505,10 @@ void clt_gemm_force(clt_ctx *ctx, const clt_gemm_variant *v) {
   if (!s) return;
   s->forced = v != NULL;
   if (v) s->force = *v;
+}
+
+int clt_gemm_is_forced(clt_ctx *ctx) {
+  return ctx->gemm && ctx->gemm->forced;
 }
 
 const clt_gemm_choice *clt_gemm_last(clt_ctx *ctx) {

@@ -76,6 +76,8 @@ clt_status clt_gemm_tune_shape(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t 
 
 /* Makes every following call run v (NULL: back to the chooser). For checks and benches. */
 void clt_gemm_force(clt_ctx *ctx, const clt_gemm_variant *v);
+/* 1 while clt_gemm_force holds a variant. */
+int clt_gemm_is_forced(clt_ctx *ctx);
 /* The decision the latest clt_sgemm call ran with (NULL before any). */
 const clt_gemm_choice *clt_gemm_last(clt_ctx *ctx);
 /* Seconds spent timing candidates in this context, and the shapes timed. */

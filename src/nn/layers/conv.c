@@ -450,8 +450,8 @@ static clt_status backward_with(conv_layer *L, const clt_pass *p, conv_algorithm
  * else the forward candidates timed on a forward pass and the backward candidates on a
  * backward pass (with an input gradient unless it is the first layer) on scratch gradients,
  * within the start-up budget of GEMM selection ($CLTRAIN_GEMM_BUDGET, default 8 s: the
- * time both have spent counts; GEMM choices made inside a conv timing count twice, so it
- * errs short); the winners are stored. No measurement (the unmeasured rule) when GEMM
+ * time both have spent counts; im2col is timed with the default GEMM variant, see choose);
+ * the winners are stored. No measurement (the unmeasured rule) when GEMM
  * selection is not "auto" (CLTRAIN_GEMM=default: deterministic runs, Oclgrind) or the
  * budget is spent. */
 static clt_status time_pass(conv_layer *L, const clt_pass *q, conv_algorithm a, int backward,
@@ -555,11 +555,20 @@ static clt_status choose(conv_layer *L, const clt_pass *p) {
   double deadline =
       start + (budget - ctx->conv_select_seconds - clt_gemm_selection_seconds(ctx, NULL));
   int complete = 1;
+  /* im2col's GEMMs run the device's default variant while the candidates are timed, so no
+   * GEMM choice (PoCL compiling its variants: 7 s for fashion_cnn's first layer on a fresh
+   * machine) nests inside one candidate's timing; the winner's GEMMs are chosen at their
+   * first real call. */
+  int forced = clt_gemm_is_forced(ctx);
+  clt_gemm_variant plain;
+  clt_gemm_default_variant(&ctx->dev, &plain);
+  if (!forced) clt_gemm_force(ctx, &plain);
   fwd = L->run, bwd = L->run_bwd;
   if (st == CLT_OK) st = time_candidates(L, &q, 0, &fwd, &c.seconds_forward, deadline, &complete);
   L->run = fwd; /* the backward candidates run after the chosen forward */
   if (st == CLT_OK && complete)
     st = time_candidates(L, &q, 1, &bwd, &c.seconds_backward, deadline, &complete);
+  if (!forced) clt_gemm_force(ctx, NULL);
   ctx->profiler = profiler;
   ctx->conv_select_seconds += clt_now_seconds() - start;
   for (int i = 0; i < 4; i++)
