@@ -1,11 +1,10 @@
 #include "runtime/gemm_choose.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "runtime/choice_file.h"
 #include "runtime/clock.h"
 #include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
@@ -188,25 +187,7 @@ int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size
 
 static void engine_sources_hash(clt_ctx *ctx, char key[33]) {
   static const char *const files[2] = {"gemm_cpu.cl", "gemm_local.cl"};
-  size_t total = 0;
-  char *all = NULL;
-  for (int i = 0; i < 2; i++) {
-    char *text = NULL;
-    size_t len = 0;
-    if (clt_program_source(ctx, files[i], &text, &len) != CLT_OK) continue;
-    char *grown = realloc(all, total + len);
-    if (grown) {
-      memcpy(grown + total, text, len);
-      all = grown;
-      total += len;
-    }
-    free(text);
-  }
-  clt_cache_key_parts parts = {all ? all : "",          total,
-                               CHOICE_FORMAT,           ctx->dev.name,
-                               ctx->dev.driver_version, ctx->dev.platform_version};
-  clt_cache_key(&parts, key);
-  free(all);
+  clt_choice_file_hash(ctx, files, 2, CHOICE_FORMAT, key);
 }
 
 void clt_gemm_choices_key(clt_ctx *ctx, char *buf, size_t size) {
@@ -216,82 +197,47 @@ void clt_gemm_choices_key(clt_ctx *ctx, char *buf, size_t size) {
 }
 
 int clt_gemm_choices_path(clt_ctx *ctx, char *buf, size_t size) {
-  if (!ctx->cache_enabled || !ctx->cache_dir[0]) return -1;
   char key[33];
   engine_sources_hash(ctx, key);
-  int n = snprintf(buf, size, "%s/gemm-choice-%s.txt", ctx->cache_dir, key);
-  return n < 0 || (size_t)n >= size ? -1 : 0;
+  return clt_choice_file_path(ctx, "gemm-choice", key, buf, size);
+}
+
+static int parse_choice(const char *line, void *slot) {
+  clt_gemm_choice *c = slot;
+  char ta, tb, name[64];
+  unsigned long long m, n, k;
+  int timed;
+  double seconds;
+  if (sscanf(line, "%c%c %llu %llu %llu %63s %d %lf", &ta, &tb, &m, &n, &k, name, &timed,
+             &seconds) != 8 ||
+      (ta != 'N' && ta != 'T') || (tb != 'N' && tb != 'T') || m == 0 || n == 0 ||
+      !clt_gemm_variant_parse(name, &c->variant) || (timed != 0 && timed != 1))
+    return 0;
+  c->ta = ta == 'T' ? CLT_T : CLT_N;
+  c->tb = tb == 'T' ? CLT_T : CLT_N;
+  c->m = m, c->n = n, c->k = k, c->timed = timed, c->seconds = seconds;
+  return 1;
 }
 
 int clt_gemm_choices_load(const char *path, const char *key, clt_gemm_choice **out) {
-  *out = NULL;
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char line[512];
-  int count = 0, cap = 0, ok = 1;
-  clt_gemm_choice *list = NULL;
-  if (!fgets(line, sizeof line, f) || strcspn(line, "\n") != strlen(key) ||
-      strncmp(line, key, strlen(key)) != 0)
-    ok = 0;
-  while (ok && fgets(line, sizeof line, f)) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    char ta, tb, name[64];
-    unsigned long long m, n, k;
-    int timed;
-    double seconds;
-    clt_gemm_choice c;
-    memset(&c, 0, sizeof c);
-    if (sscanf(line, "%c%c %llu %llu %llu %63s %d %lf", &ta, &tb, &m, &n, &k, name, &timed,
-               &seconds) != 8 ||
-        (ta != 'N' && ta != 'T') || (tb != 'N' && tb != 'T') || m == 0 || n == 0 ||
-        !clt_gemm_variant_parse(name, &c.variant) || (timed != 0 && timed != 1)) {
-      ok = 0;
-      break;
-    }
-    c.ta = ta == 'T' ? CLT_T : CLT_N;
-    c.tb = tb == 'T' ? CLT_T : CLT_N;
-    c.m = m, c.n = n, c.k = k, c.timed = timed, c.seconds = seconds;
-    if (count == cap) {
-      cap = cap ? 2 * cap : 16;
-      clt_gemm_choice *grown = realloc(list, sizeof *list * (size_t)cap);
-      if (!grown) {
-        ok = 0;
-        break;
-      }
-      list = grown;
-    }
-    list[count++] = c;
-  }
-  fclose(f);
-  if (!ok) {
-    free(list);
-    return 0;
-  }
+  void *list = NULL;
+  int n = clt_choice_file_read(path, key, sizeof **out, parse_choice, &list);
   *out = list;
-  return count;
+  return n;
+}
+
+static void write_choice(FILE *f, const void *record) {
+  const clt_gemm_choice *c = record;
+  char name[64];
+  clt_gemm_variant_name(&c->variant, name, sizeof name);
+  fprintf(f, "%c%c %zu %zu %zu %s %d %.9g\n", c->ta == CLT_T ? 'T' : 'N',
+          c->tb == CLT_T ? 'T' : 'N', c->m, c->n, c->k, name, c->timed, c->seconds);
 }
 
 clt_status clt_gemm_choices_save(const char *path, const char *key, const clt_gemm_choice *c,
                                  int count) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) return clt_fail(CLT_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-  fprintf(f, "%s\n# transposes m n k kernel timed seconds-per-call\n", key);
-  for (int i = 0; i < count; i++) {
-    char name[64];
-    clt_gemm_variant_name(&c[i].variant, name, sizeof name);
-    fprintf(f, "%c%c %zu %zu %zu %s %d %.9g\n", c[i].ta == CLT_T ? 'T' : 'N',
-            c[i].tb == CLT_T ? 'T' : 'N', c[i].m, c[i].n, c[i].k, name, c[i].timed, c[i].seconds);
-  }
-  int ok = !ferror(f);
-  ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    return clt_fail(CLT_ERR_IO, "cannot write %s: %s", path, strerror(e));
-  }
-  return CLT_OK;
+  return clt_choice_file_write(path, key, "transposes m n k kernel timed seconds-per-call", c,
+                               count, sizeof *c, write_choice);
 }
 
 /* ---- decisions ---- */
