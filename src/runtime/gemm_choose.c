@@ -8,7 +8,6 @@
 #include "runtime/clock.h"
 #include "runtime/gemm_internal.h"
 #include "runtime/memory.h"
-#include "runtime/program_cache.h"
 
 #define CHOICE_FORMAT "cltrain-gemm-choices-1"
 

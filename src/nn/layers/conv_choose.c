@@ -6,8 +6,6 @@
 
 #include "nn/layers/conv_implicit.h"
 #include "runtime/choice_file.h"
-#include "runtime/program.h"
-#include "runtime/program_cache.h"
 
 #define CHOICE_FORMAT "cltrain-conv-choices-2"
 
