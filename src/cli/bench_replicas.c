@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/bench_data.h"
 #include "cli/model_search.h"
 #include "cli/mpi_launch.h"
 #include "runtime/clock.h"
@@ -35,33 +36,6 @@ typedef struct bench_dp {
   clt_kernel guard_kernel;
 } bench_dp;
 
-/* Random images in [0, 1) and labels of the model's shape: 4 global batches. */
-static clt_status make_data(bench_dp *b, int batch) {
-  const clt_model *m = b->model;
-  int n = 4 * batch;
-  size_t sample = clt_shape_size(m->input);
-  b->data.n = n;
-  b->data.h = m->input.h;
-  b->data.w = m->input.w;
-  b->data.c = m->input.c;
-  b->data.classes = m->classes;
-  b->data.images = malloc((size_t)n * sample * sizeof(float));
-  b->data.labels = malloc((size_t)n * sizeof(int32_t));
-  b->order = malloc((size_t)n * sizeof(int32_t));
-  if (!b->data.images || !b->data.labels || !b->order)
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the synthetic data");
-  uint32_t x = 12345u;
-  for (size_t i = 0; i < (size_t)n * sample; i++) {
-    x = x * 1664525u + 1013904223u;
-    b->data.images[i] = (float)(x >> 8) / 16777216.0f;
-  }
-  for (int i = 0; i < n; i++) {
-    b->data.labels[i] = i % m->classes;
-    b->order[i] = i;
-  }
-  return CLT_OK;
-}
-
 static clt_status setup(bench_dp *b, const char *model, const clt_device_options *dev, int batch,
                         const char *balance, int distributed) {
   char path[4096];
@@ -78,7 +52,7 @@ static clt_status setup(bench_dp *b, const char *model, const clt_device_options
   CLT_TRY(clt_network_create(b->model, b->ctx, b->model->recipe.batch,
                              clt_optim_state_per_param(b->opt), b->model->recipe.seed, &b->net));
   CLT_TRY(clt_gemm_warm_up(b->ctx));
-  CLT_TRY(make_data(b, b->net->batch));
+  CLT_TRY(clt_bench_synthetic_data(b->model, 4 * b->net->batch, &b->data, &b->order));
   clt_replica_request rq = {balance, NULL, &b->data, stdout};
   CLT_TRY(clt_session_replicas(b->model, b->ctx, b->opt, b->net, dev, b->specs, b->spec_count,
                                b->peers, 0, &rq, &b->reps));

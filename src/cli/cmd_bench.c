@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/args.h"
+#include "cli/bench_data.h"
 #include "cli/bench_epoch.h"
 #include "cli/commands.h"
 #include "cli/device_options.h"
@@ -224,30 +225,9 @@ static clt_status infer_step(bench_state *b) {
   return clt_network_forward(b->net, b->net->batch, 0, 0);
 }
 
-/* Random images in [0, 1) and labels of the model's shape: 4 batches. */
+/* Synthetic data (cli/bench_data.h): 4 batches. */
 static clt_status make_data(bench_state *b, int force_stream) {
-  const clt_model *m = b->model;
-  int n = 4 * b->net->batch;
-  size_t sample = clt_shape_size(m->input);
-  b->data.n = n;
-  b->data.h = m->input.h;
-  b->data.w = m->input.w;
-  b->data.c = m->input.c;
-  b->data.classes = m->classes;
-  b->data.images = malloc((size_t)n * sample * sizeof(float));
-  b->data.labels = malloc((size_t)n * sizeof(int32_t));
-  b->order = malloc((size_t)n * sizeof(int32_t));
-  if (!b->data.images || !b->data.labels || !b->order)
-    return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the synthetic data");
-  uint32_t x = 12345u;
-  for (size_t i = 0; i < (size_t)n * sample; i++) {
-    x = x * 1664525u + 1013904223u;
-    b->data.images[i] = (float)(x >> 8) / 16777216.0f;
-  }
-  for (int i = 0; i < n; i++) {
-    b->data.labels[i] = i % m->classes;
-    b->order[i] = i;
-  }
+  CLT_TRY(clt_bench_synthetic_data(b->model, 4 * b->net->batch, &b->data, &b->order));
   CLT_TRY(clt_device_data_create(b->ctx, &b->data, b->net->batch, force_stream, &b->dd));
   return clt_device_data_set_order(b->dd, b->order);
 }
