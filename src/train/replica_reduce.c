@@ -20,7 +20,8 @@ static clt_status plan(clt_replicas *r) {
   for (int i = 0; i < net->model->layer_count; i++) n += net->layers[i].sizes.param_count;
   r->tensors = calloc((size_t)(n ? n : 1), sizeof *r->tensors);
   r->bucket_end = calloc((size_t)(n ? n : 1), sizeof *r->bucket_end);
-  if (!r->tensors || !r->bucket_end)
+  r->requests = calloc((size_t)(n ? n : 1), sizeof *r->requests);
+  if (!r->tensors || !r->bucket_end || !r->requests)
     return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the gradient reduction");
   size_t packed = 0, in_bucket = 0;
   int t = 0;
@@ -107,9 +108,6 @@ static clt_status enqueue_reads(clt_replicas *r, int l) {
 clt_status clt_replicas_reduce(clt_replicas *r) {
   if (!r->reduce_started) CLT_TRY(plan(r));
   for (int l = 0; l < r->lanes; l++) CLT_TRY(enqueue_reads(r, l));
-  int requests[64 * 1024];
-  if (r->buckets > (int)(sizeof requests / sizeof requests[0]))
-    return clt_fail(CLT_ERR_INTERNAL, "too many gradient buckets (%d)", r->buckets);
   int first = 0;
   for (int b = 0; b < r->buckets; b++) {
     int end = r->bucket_end[b];
@@ -133,10 +131,10 @@ clt_status clt_replicas_reduce(clt_replicas *r) {
     }
     size_t lo = r->tensors[first].packed;
     size_t hi = r->tensors[end - 1].packed + r->tensors[end - 1].floats;
-    CLT_TRY(clt_peers_sum_start(r->peers, r->sum + lo, hi - lo, &requests[b]));
+    CLT_TRY(clt_peers_sum_start(r->peers, r->sum + lo, hi - lo, &r->requests[b]));
     first = end;
   }
-  for (int b = 0; b < r->buckets; b++) CLT_TRY(clt_peers_sum_wait(r->peers, requests[b]));
+  for (int b = 0; b < r->buckets; b++) CLT_TRY(clt_peers_sum_wait(r->peers, r->requests[b]));
   /* The next step's reads into a lane's staging follow this write on its in-order queue. */
   for (int l = 0; l < r->lanes; l++) {
     clt_lane *ln = &r->lane[l];

@@ -111,6 +111,7 @@ void clt_replicas_destroy(clt_replicas *r) {
   free(r->tensors);
   free(r->sum);
   free(r->bucket_end);
+  free(r->requests);
   free(r);
 }
 

@@ -72,6 +72,7 @@ typedef struct clt_replicas {
   size_t packed_floats;
   float *sum;      /* [packed_floats] the summed gradient */
   int *bucket_end; /* [buckets] tensor index after each bucket's last */
+  int *requests;   /* [buckets] the peers' sums under way */
   int buckets;
   int reduce_started; /* 1 after the first step: tensor sizes known */
   clt_replica_times times;
