@@ -1,6 +1,7 @@
 /* Fuzz harness: the model-file parser (clt_model_parse), what `cltrain train MODEL` and every
  * checkpoint's MODL section go through. On success the model must be consistent: shapes
- * chained from the input to the softmax head, parameter counts summed. */
+ * chained from the input to the loss head ([softmax] for classification, [mse] for
+ * regression), parameter counts summed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(H, m && m->layer_count >= 1 && m->text_length == size);
   FUZZ_CHECK(H, memcmp(m->text, data, size) == 0 && m->text[size] == '\0');
   FUZZ_CHECK(H, positive(m->input));
-  FUZZ_CHECK(H, strcmp(m->layers[m->layer_count - 1].ops->name, "softmax") == 0);
+  const char *head = m->layers[m->layer_count - 1].ops->name;
+  FUZZ_CHECK(H, strcmp(head, m->regression ? "mse" : "softmax") == 0);
   clt_shape shape = m->input;
   size_t params = 0;
   for (int i = 0; i < m->layer_count; i++) {
