@@ -112,6 +112,11 @@ typedef struct clt_config {
   int local_rank;      /* >= 0 with distributed and no device: use device local_rank modulo
                           the machine's device count (the launcher's local rank, e.g.
                           OMPI_COMM_WORLD_LOCAL_RANK); -1 (default): none */
+  int bucket_kib;      /* data-parallel: the gradients are read and summed in buckets of about
+                          this many KiB (whole tensors, last layer first), each as soon as the
+                          backward pass has produced it, so that the sums overlap the rest of
+                          the backward pass; 1 to 1048576, 0: the default (256). The results
+                          do not depend on it */
 } clt_config;
 
 /* Sets struct_size and the defaults: kernel_cache and gemm_tuning on, local_rank -1, the

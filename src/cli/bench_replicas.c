@@ -1,5 +1,6 @@
 /* `cltrain bench MODEL --device A,B` (cli/bench_replicas.h): data-parallel training steps
- * on synthetic data, each step's time split into compute, reduction and wait. */
+ * on synthetic data, each step's time split into compute, reduction (not hidden, and hidden
+ * behind the backward pass) and wait. */
 #include "cli/bench_replicas.h"
 
 #include <stdio.h>
@@ -37,7 +38,7 @@ typedef struct bench_dp {
 } bench_dp;
 
 static clt_status setup(bench_dp *b, const char *model, const clt_device_options *dev, int batch,
-                        const char *balance, int distributed) {
+                        const char *balance, int bucket_kib, int distributed) {
   char path[4096];
   clt_cli_model_path(model, path, sizeof path);
   CLT_TRY(clt_model_load(path, &b->model));
@@ -53,7 +54,7 @@ static clt_status setup(bench_dp *b, const char *model, const clt_device_options
                              clt_optim_state_per_param(b->opt), b->model->recipe.seed, &b->net));
   CLT_TRY(clt_gemm_warm_up(b->ctx));
   CLT_TRY(clt_bench_synthetic_data(b->model, 4 * b->net->batch, &b->data, &b->order));
-  clt_replica_request rq = {balance, NULL, &b->data, stdout};
+  clt_replica_request rq = {balance, NULL, &b->data, stdout, bucket_kib};
   CLT_TRY(clt_session_replicas(b->model, b->ctx, b->opt, b->net, dev, b->specs, b->spec_count,
                                b->peers, 0, &rq, &b->reps));
   if (!b->reps)
@@ -89,11 +90,41 @@ static void teardown(bench_dp *b) {
   free(b->order);
 }
 
+static void report(const clt_replicas *r, int global, double seconds) {
+  const clt_replica_times *t = &r->times;
+  double n = (double)(t->steps > 0 ? t->steps : 1);
+  printf("Data-parallel training step, batch %d over %d replicas (%d process%s x %d devices), "
+         "%ld steps:\n",
+         global, r->global, r->ranks, r->ranks == 1 ? "" : "es", r->lanes, t->steps);
+  for (int l = 0; l < r->lanes; l++)
+    printf("  replica %d: %s, shard %d\n", l, r->lane[l].ctx->dev.name,
+           r->split[r->rank * r->lanes + l]);
+  printf("  gradient %.2f MiB per replica in %d bucket%s of about %zu KiB; %.0f%% of the bucket "
+         "reads enqueued ahead of the backward of layer 1\n",
+         (double)r->packed_floats * 4.0 / 1048576.0, r->buckets, r->buckets == 1 ? "" : "s",
+         r->bucket_bytes >> 10, t->reads ? 100.0 * (double)t->early_reads / (double)t->reads : 0);
+  printf("  per step (ms): %-8s %-8s %-10s %-8s %-6s\n", "total", "compute", "reduction", "hidden",
+         "wait");
+  printf("                 %-8.2f %-8.2f %-10.2f %-8.2f %-6.2f\n", 1e3 * seconds / n,
+         1e3 * t->compute / n, 1e3 * t->reduce / n, 1e3 * t->hidden / n, 1e3 * t->wait / n);
+  printf("    total: wall time per step\n"
+         "    compute: from the step's start until the slowest replica's gradients were all read "
+         "to the host (its forward and backward, and the previous step's optimizer)\n"
+         "    reduction: from then to the end of the step, the reduction not hidden: the host "
+         "sums left%s, the write back, the optimizer enqueue\n"
+         "    hidden: host sums over the replicas%s done before the compute ended, behind the "
+         "backward pass (not part of total)\n"
+         "    wait: a replica idle for the slowest (mean over this process's replicas)\n",
+         r->ranks > 1 ? ", the sums over the ranks (with the wait for the slowest rank)" : "",
+         r->ranks > 1 ? " and starting the sums over the ranks" : "");
+  printf("  %.0f images/s\n", seconds > 0 ? (double)global * (double)t->steps / seconds : 0.0);
+}
+
 clt_status clt_bench_replicas(const char *model, const clt_device_options *dev, int batch,
-                              int steps, const char *balance, int distributed) {
+                              int steps, const char *balance, int bucket_kib, int distributed) {
   bench_dp b;
   memset(&b, 0, sizeof b);
-  clt_status st = setup(&b, model, dev, batch, balance, distributed);
+  clt_status st = setup(&b, model, dev, batch, balance, bucket_kib, distributed);
   int global = b.net ? b.net->batch : 0;
   long step = 0;
   for (int i = 0; i < 3 && st == CLT_OK; i++, step++)
@@ -107,25 +138,7 @@ clt_status clt_bench_replicas(const char *model, const clt_device_options *dev, 
     st = clt_replicas_step(b.reps, (int)(step % 4) * global, global, step, 1e-4);
   for (int l = 0; st == CLT_OK && l < b.reps->lanes; l++) st = clt_ctx_finish(b.reps->lane[l].ctx);
   double seconds = clt_now_seconds() - t0;
-  if (st == CLT_OK && b.reps->rank == 0) {
-    const clt_replica_times *t = &b.reps->times;
-    double n = (double)(t->steps > 0 ? t->steps : 1);
-    printf("Data-parallel training step, batch %d over %d replicas (%d process%s x %d devices), "
-           "%ld steps:\n",
-           global, b.reps->global, b.reps->ranks, b.reps->ranks == 1 ? "" : "es", b.reps->lanes,
-           t->steps);
-    for (int l = 0; l < b.reps->lanes; l++)
-      printf("  replica %d: %s, shard %d\n", l, b.reps->lane[l].ctx->dev.name,
-             b.reps->split[b.reps->rank * b.reps->lanes + l]);
-    printf("  per step: %.2f ms in all; compute %.2f ms (the slowest replica's forward and "
-           "backward), reduction %.2f ms (gradient reads, host sum%s, write back, optimizer "
-           "enqueue), wait %.2f ms (a replica idle for the slowest, mean)\n",
-           1e3 * seconds / n, 1e3 * t->compute / n, 1e3 * t->reduce / n,
-           b.reps->ranks > 1 ? ", sum over ranks" : "", 1e3 * t->wait / n);
-    printf("  gradient %.2f MiB per replica; %.0f images/s\n",
-           (double)b.reps->packed_floats * 4.0 / 1048576.0,
-           seconds > 0 ? (double)global * (double)t->steps / seconds : 0.0);
-  }
+  if (st == CLT_OK && b.reps->rank == 0) report(b.reps, global, seconds);
   teardown(&b);
   return st;
 }

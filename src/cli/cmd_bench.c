@@ -34,6 +34,7 @@
 #include "runtime/profile.h"
 #include "train/augment.h"
 #include "train/device_data.h"
+#include "train/replicas.h"
 #include "train/train_step.h"
 #include "runtime/clock.h"
 
@@ -45,6 +46,7 @@ typedef struct bench_options {
   int startup_child;  /* internal: print the clock at the end of the first step and exit */
   const char *data;   /* --data DIR: train epochs on this data set (its training split) */
   int subset, epochs; /* --subset N: its first N samples; --epochs N: epochs to time */
+  int bucket_kib;     /* --bucket-kib N: data-parallel gradient buckets; 0: the default */
 } bench_options;
 
 static void help(FILE *out) {
@@ -67,7 +69,12 @@ static void help(FILE *out) {
                "  --epochs N           with --data: epochs to time (default 1)\n"
                "  --no-startup         skip the start-up measurement (two child processes)\n"
                "  --train-only         only the training windows (no inference, profile, ceiling)\n"
-               "  --json               one JSON object on stdout\n" CLT_DEVICE_OPTIONS_HELP);
+               "  --json               one JSON object on stdout\n"
+               "Several devices (--device A,B or all) or under mpirun: data-parallel steps\n"
+               "instead, each split into compute, reduction not hidden, reduction hidden and\n"
+               "wait (the report says what each is); --batch, --steps x --windows steps, and\n"
+               "  --bucket-kib N       gradient buckets of about N KiB (default "
+               "256)\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
 static int parse_args(int argc, char **argv, bench_options *o) {
@@ -83,7 +90,8 @@ static int parse_args(int argc, char **argv, bench_options *o) {
     O_HELP,
     O_DATA,
     O_SUBSET,
-    O_EPOCHS
+    O_EPOCHS,
+    O_BUCKET
   };
   static const struct option longopts[] = {{"batch", required_argument, NULL, O_BATCH},
                                            {"steps", required_argument, NULL, O_STEPS},
@@ -97,6 +105,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
                                            {"data", required_argument, NULL, O_DATA},
                                            {"subset", required_argument, NULL, O_SUBSET},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
+                                           {"bucket-kib", required_argument, NULL, O_BUCKET},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -143,6 +152,10 @@ static int parse_args(int argc, char **argv, bench_options *o) {
       break;
     case O_EPOCHS:
       if (clt_cli_int("bench", "--epochs", optarg, 1, 1000, &o->epochs)) return CLT_EXIT_USAGE;
+      break;
+    case O_BUCKET:
+      if (clt_cli_int("bench", "--bucket-kib", optarg, 1, CLT_BUCKET_KIB_MAX, &o->bucket_kib))
+        return CLT_EXIT_USAGE;
       break;
     case 'h':
     case O_HELP:
@@ -662,7 +675,7 @@ int clt_cmd_bench(int argc, char **argv) {
   /* A device list, or every rank under mpirun: the data-parallel step's report. */
   clt_status st = clt_bench_is_replicated(o.dev.device) || clt_mpi_active()
                       ? clt_bench_replicas(o.model, &o.dev, o.batch, o.windows * o.steps, NULL,
-                                           clt_mpi_active())
+                                           o.bucket_kib, clt_mpi_active())
                       : run(&o);
   if (st != CLT_OK) return clt_report_failure(st);
   return CLT_EXIT_OK;

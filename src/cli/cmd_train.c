@@ -43,6 +43,7 @@ static void session_config(const clt_train_options *o, FILE *info, clt_config *c
   c->warning = clt_cli_session_warning;
   c->user = info;
   c->balance = o->balance;
+  c->bucket_kib = o->bucket_kib;
   clt_mpi_session_config(c);
 }
 

@@ -9,6 +9,7 @@
 #include "cli/train_args.h"
 #include "data/dataset.h"
 #include "train/memory_budget.h"
+#include "train/replicas.h"
 
 static void help(FILE *out) {
   fprintf(out,
@@ -67,7 +68,12 @@ static void help(FILE *out) {
           "  --balance MODE       several devices (--device A,B): auto sizes each device's\n"
           "                       share of a batch by its speed measured at start-up\n"
           "                       (default when the devices differ), equal splits "
-          "evenly\n" CLT_DEVICE_OPTIONS_HELP,
+          "evenly\n"
+          "  --bucket-kib N       several devices or processes: read and sum the gradients\n"
+          "                       in buckets of about N KiB (default 256), each as soon as\n"
+          "                       the backward pass has produced it, overlapping the rest\n"
+          "                       of the backward pass; the results do not depend on "
+          "it\n" CLT_DEVICE_OPTIONS_HELP,
           CLT_AUTO_BATCH_MIN, CLT_AUTO_BATCH_MAX, 100 * CLT_AUTO_BATCH_FRACTION);
 }
 
@@ -99,7 +105,8 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
     O_AUG_FLIP,
     O_NO_AUG,
     O_OVERWRITE,
-    O_BALANCE
+    O_BALANCE,
+    O_BUCKET
   };
   static const struct option longopts[] = {{"data", required_argument, NULL, O_DATA},
                                            {"epochs", required_argument, NULL, O_EPOCHS},
@@ -128,6 +135,7 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
                                            {"no-augment", no_argument, NULL, O_NO_AUG},
                                            {"overwrite", no_argument, NULL, O_OVERWRITE},
                                            {"balance", required_argument, NULL, O_BALANCE},
+                                           {"bucket-kib", required_argument, NULL, O_BUCKET},
                                            CLT_DEVICE_LONG_OPTIONS,
                                            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -231,6 +239,9 @@ int clt_train_parse_args(int argc, char **argv, clt_train_options *o) {
         return -1;
       }
       o->balance = optarg;
+      break;
+    case O_BUCKET:
+      rc = clt_cli_int("train", "--bucket-kib", optarg, 1, CLT_BUCKET_KIB_MAX, &o->bucket_kib);
       break;
     case O_HELP:
       help(stdout);

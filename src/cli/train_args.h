@@ -23,6 +23,7 @@ typedef struct clt_train_options {
   int skip_bad_images;
   int augment_crop, augment_flip, no_augment; /* augment_crop -1: not given */
   const char *balance;                        /* --balance: "auto", "equal"; NULL: not given */
+  int bucket_kib;                             /* --bucket-kib; 0: not given */
 } clt_train_options;
 
 /* Parses argv into *o (defaults first: val_split 0.1, seed -1, augment_crop -1 for "not

@@ -355,6 +355,7 @@ clt_status clt_network_backward(clt_network *net, int n, uint32_t step) {
   int last = net->model->layer_count - 1;
   int cur = 0; /* net->grad[cur] holds the gradient wrt the output of layer i */
   CLT_TRY(clt_network_skip_zero(net, n));
+  if (net->after_backward) CLT_TRY(net->after_backward(net->after_backward_user, last));
   for (int i = last - 1; i >= 0; i--) {
     clt_pass p;
     fill_pass(net, i, n, 1, step, &p);
@@ -363,6 +364,7 @@ clt_status clt_network_backward(clt_network *net, int n, uint32_t step) {
     set_scope(net, i, "backward");
     CLT_TRY(clt_network_skip_collect(net, i, n, p.dy));
     CLT_TRY(net->model->layers[i].ops->backward(net->model->layers[i].self, &p));
+    if (net->after_backward) CLT_TRY(net->after_backward(net->after_backward_user, i));
     cur = 1 - cur;
   }
   return CLT_OK;

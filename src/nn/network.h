@@ -58,6 +58,13 @@ typedef struct clt_network {
    * over (0: the pass's own) and this shard's first sample in it (for random streams). */
   int loss_divisor;
   uint32_t sample_offset;
+  /* Optional: called by clt_network_backward once before its loop with the head's index
+   * (the head's gradients come from forward) and after each layer's backward is enqueued
+   * with that layer's index, so that a caller can enqueue work that needs the gradients of
+   * the layers done so far (train/replicas.h reads gradient buckets). A status other than
+   * CLT_OK stops the backward pass with it. NULL: none. */
+  clt_status (*after_backward)(void *user, int layer);
+  void *after_backward_user;
 } clt_network;
 
 /* Sizes of the plan for batch B on ctx's device (alignment from the device). */

@@ -1,27 +1,35 @@
 /* The gradient reduction of a data-parallel step (train/replicas.h): one read per bucket of
  * each lane's gradient arena (as the device lays it out, padding and all) into host-visible
- * staging, in backward order; each bucket summed tensor by tensor over the lanes in lane order
- * into the model's packed layout as soon as its reads complete, then over the ranks; the sum
- * scattered back into each lane's staging and written in one write per lane. Few commands:
- * some drivers (rusticl) spend milliseconds on each. */
+ * staging, enqueued right after the backward of the layer that completes the bucket (the
+ * network's after_backward hook, replicas.c), so that the first buckets reach the host while
+ * the devices still compute the first layers' backward. Each bucket is summed tensor by
+ * tensor over the lanes in lane order into the model's packed layout as soon as its reads
+ * complete, and its sum over the ranks started; the sum is scattered back into each lane's
+ * staging and written in one write per lane. Few commands: some drivers (rusticl) spend
+ * milliseconds on each. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cltrain/status.h"
+#include "runtime/clock.h"
 #include "runtime/fail.h"
 #include "train/replicas.h"
 
-#define BUCKET_BYTES (4u << 20)
-
-/* The tensors in backward order, their packed offsets and the buckets. */
-static clt_status plan(clt_replicas *r) {
+/* The tensors in backward order, their packed offsets and the buckets: a bucket closes after
+ * the tensor that brings it to bucket_bytes (whole tensors; the layout depends on the model
+ * and the setting only). */
+clt_status clt_replicas_plan(clt_replicas *r) {
+  if (r->planned) return CLT_OK;
   const clt_network *net = r->lane[0].net;
   int n = 0;
   for (int i = 0; i < net->model->layer_count; i++) n += net->layers[i].sizes.param_count;
   r->tensors = calloc((size_t)(n ? n : 1), sizeof *r->tensors);
   r->bucket_end = calloc((size_t)(n ? n : 1), sizeof *r->bucket_end);
   r->requests = calloc((size_t)(n ? n : 1), sizeof *r->requests);
-  if (!r->tensors || !r->bucket_end || !r->requests)
+  r->work = calloc(2 * (size_t)(n ? n : 1), sizeof *r->work);
+  if (!r->tensors || !r->bucket_end || !r->requests || !r->work)
     return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for the gradient reduction");
   size_t packed = 0, in_bucket = 0;
   int t = 0;
@@ -32,7 +40,7 @@ static clt_status plan(clt_replicas *r) {
       packed += floats;
       in_bucket += floats * sizeof(float);
       t++;
-      if (in_bucket >= BUCKET_BYTES) {
+      if (in_bucket >= r->bucket_bytes) {
         r->bucket_end[r->buckets++] = t;
         in_bucket = 0;
       }
@@ -58,7 +66,7 @@ static clt_status plan(clt_replicas *r) {
     ln->reads = calloc((size_t)r->buckets, sizeof *ln->reads);
     if (!ln->reads) return clt_fail(CLT_ERR_OUT_OF_MEMORY, "out of host memory for events");
   }
-  r->reduce_started = 1;
+  r->planned = 1;
   return CLT_OK;
 }
 
@@ -84,11 +92,38 @@ static float *in_lane(const clt_replicas *r, int l, int t) {
   return r->lane[l].host + net->layers[ts->lane_layer].param_offset[ts->param] / sizeof(float);
 }
 
-static clt_status enqueue_reads(clt_replicas *r, int l) {
+/* The layer whose backward completes bucket b: that of its last tensor (backward order). */
+static int bucket_layer(const clt_replicas *r, int b) {
+  return r->tensors[r->bucket_end[b] - 1].lane_layer;
+}
+
+static void CL_CALLBACK lane_done(cl_event event, cl_int status, void *user) {
+  (void)event, (void)status;
+  clt_lane *ln = user;
+  ln->done_at = clt_now_seconds();
+  atomic_store(&ln->done, 1);
+}
+
+/* Timing: a marker after the lane's last read, whose callback notes when it completed. */
+static clt_status mark_done(clt_lane *ln) {
+  if (ln->done_marker) clReleaseEvent(ln->done_marker);
+  ln->done_marker = NULL;
+  ln->done_at = 0;
+  atomic_store(&ln->done, 0);
+  cl_int err = clEnqueueMarkerWithWaitList(ln->ctx->compute, 0, NULL, &ln->done_marker);
+  if (err == CL_SUCCESS) err = clSetEventCallback(ln->done_marker, CL_COMPLETE, lane_done, ln);
+  if (err != CL_SUCCESS)
+    return clt_fail(CLT_ERR_DEVICE, "timing the gradients of %s failed (OpenCL error %d)",
+                    ln->ctx->dev.name, err);
+  return CLT_OK;
+}
+
+clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer) {
   clt_lane *ln = &r->lane[l];
-  int first = 0;
-  for (int b = 0; b < r->buckets; b++) {
-    int end = r->bucket_end[b];
+  int first = ln->next_read ? r->bucket_end[ln->next_read - 1] : 0, any = 0;
+  for (; ln->next_read < r->buckets; ln->next_read++) {
+    int b = ln->next_read, end = r->bucket_end[b];
+    if (layer >= 0 && bucket_layer(r, b) < layer) break;
     size_t lo, hi;
     span(r, l, first, end, &lo, &hi);
     first = end;
@@ -100,25 +135,75 @@ static clt_status enqueue_reads(clt_replicas *r, int l) {
     if (err != CL_SUCCESS)
       return clt_fail(CLT_ERR_DEVICE, "reading the gradients of %s failed (OpenCL error %d)",
                       ln->ctx->dev.name, err);
+    r->times.reads++;
+    if (layer > 0) r->times.early_reads++; /* layers below still to run on this queue */
+    any = 1;
   }
-  clFlush(ln->ctx->compute);
+  if (r->timing && any && ln->next_read == r->buckets) CLT_TRY(mark_done(ln));
+  if (any) clFlush(ln->ctx->compute);
   return CLT_OK;
 }
 
+/* Waits for lane l's read of bucket b. With sums over the ranks under way, polls, moving
+ * them on between polls: Open MPI progresses a non-blocking sum only inside MPI calls. */
+static clt_status wait_read(clt_replicas *r, int l, int b, int sums_under_way) {
+  cl_event e = r->lane[l].reads[b];
+  cl_int err = CL_SUCCESS, state = CL_QUEUED;
+  if (!sums_under_way || !r->peers) {
+    err = clWaitForEvents(1, &e);
+  } else {
+    for (;;) {
+      err = clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
+      if (err != CL_SUCCESS || state <= CL_COMPLETE) break;
+      CLT_TRY(clt_peers_progress(r->peers));
+      struct timespec pause = {0, 50000};
+      nanosleep(&pause, NULL);
+    }
+    if (err == CL_SUCCESS && state < 0) err = state;
+  }
+  if (err != CL_SUCCESS)
+    return clt_fail(CLT_ERR_DEVICE, "device %s failed computing its gradients (OpenCL error %d)",
+                    r->lane[l].ctx->dev.name, err);
+  return CLT_OK;
+}
+
+/* Timing: when lane l's gradients were all read (its marker's callback; the host's own
+ * clock if the callback is late by more than a second). */
+static double lane_done_at(clt_lane *ln) {
+  double now = clt_now_seconds(), give_up = now + 1.0;
+  while (!atomic_load(&ln->done) && clt_now_seconds() < give_up) {
+    struct timespec pause = {0, 20000};
+    nanosleep(&pause, NULL);
+  }
+  return atomic_load(&ln->done) ? ln->done_at : now;
+}
+
+/* Timing: compute, hidden reduction and wait of this step (train/replicas.h); the compute
+ * ended when the last lane's gradients were all read. */
+static void note_times(clt_replicas *r) {
+  double done[CLT_REPLICAS_MAX], last = r->step_start, idle = 0, hidden = 0;
+  for (int l = 0; l < r->lanes; l++) {
+    done[l] = lane_done_at(&r->lane[l]);
+    if (done[l] > last) last = done[l];
+  }
+  for (int l = 0; l < r->lanes; l++) idle += last - done[l];
+  for (int b = 0; b < r->buckets; b++) {
+    double a = r->work[2 * b], e = r->work[2 * b + 1] < last ? r->work[2 * b + 1] : last;
+    if (e > a) hidden += e - a;
+  }
+  r->times.compute += last - r->step_start;
+  r->times.wait += idle / r->lanes;
+  r->times.hidden += hidden;
+  r->compute_end = last;
+}
+
 clt_status clt_replicas_reduce(clt_replicas *r) {
-  if (!r->reduce_started) CLT_TRY(plan(r));
-  for (int l = 0; l < r->lanes; l++) CLT_TRY(enqueue_reads(r, l));
   int first = 0;
   for (int b = 0; b < r->buckets; b++) {
     int end = r->bucket_end[b];
-    for (int l = 0; l < r->lanes; l++) {
-      if (!r->lane[l].reads[b]) continue;
-      cl_int err = clWaitForEvents(1, &r->lane[l].reads[b]);
-      if (err != CL_SUCCESS)
-        return clt_fail(CLT_ERR_DEVICE,
-                        "device %s failed computing its gradients (OpenCL error %d)",
-                        r->lane[l].ctx->dev.name, err);
-    }
+    for (int l = 0; l < r->lanes; l++)
+      if (r->lane[l].reads[b]) CLT_TRY(wait_read(r, l, b, b > 0));
+    if (r->timing) r->work[2 * b] = clt_now_seconds();
     /* Lane order, fixed: the same bits on every run. */
     for (int t = first; t < end; t++) {
       float *sum = r->sum + r->tensors[t].packed;
@@ -132,8 +217,10 @@ clt_status clt_replicas_reduce(clt_replicas *r) {
     size_t lo = r->tensors[first].packed;
     size_t hi = r->tensors[end - 1].packed + r->tensors[end - 1].floats;
     CLT_TRY(clt_peers_sum_start(r->peers, r->sum + lo, hi - lo, &r->requests[b]));
+    if (r->timing) r->work[2 * b + 1] = clt_now_seconds();
     first = end;
   }
+  if (r->timing) note_times(r);
   for (int b = 0; b < r->buckets; b++) CLT_TRY(clt_peers_sum_wait(r->peers, r->requests[b]));
   /* The next step's reads into a lane's staging follow this write on its in-order queue. */
   for (int l = 0; l < r->lanes; l++) {

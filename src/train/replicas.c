@@ -51,7 +51,15 @@ clt_status clt_replicas_create(clt_model *model0, clt_ctx *ctx0, clt_optim *opt0
   r->ranks = clt_peers_size(peers);
   r->global = r->lanes * r->ranks;
   r->batch = model0->recipe.batch < net0->batch ? model0->recipe.batch : net0->batch;
-  r->lane[0] = (clt_lane){.model = model0, .ctx = ctx0, .opt = opt0, .net = net0};
+  r->bucket_bytes = (size_t)CLT_BUCKET_KIB_DEFAULT << 10;
+  r->lane[0].model = model0;
+  r->lane[0].ctx = ctx0;
+  r->lane[0].opt = opt0;
+  r->lane[0].net = net0;
+  for (int l = 0; l < CLT_REPLICAS_MAX; l++) {
+    r->lane[l].owner = r;
+    r->lane[l].index = l;
+  }
   clt_status st = CLT_OK;
   if ((size_t)r->global > sizeof r->split / sizeof r->split[0])
     st = clt_fail(CLT_ERR_USAGE, "%d replicas in all; at most %zu", r->global,
@@ -79,6 +87,8 @@ void clt_replicas_train_end(clt_replicas *r) {
   for (int l = 0; l < r->lanes; l++) {
     clt_lane *ln = &r->lane[l];
     if (ln->ctx) clt_ctx_finish(ln->ctx);
+    if (ln->done_marker) clReleaseEvent(ln->done_marker);
+    ln->done_marker = NULL;
     if (ln->reads) {
       for (int b = 0; b < r->buckets; b++)
         if (ln->reads[b]) clReleaseEvent(ln->reads[b]);
@@ -112,6 +122,7 @@ void clt_replicas_destroy(clt_replicas *r) {
   free(r->sum);
   free(r->bucket_end);
   free(r->requests);
+  free(r->work);
   free(r);
 }
 
@@ -163,14 +174,23 @@ clt_status clt_replicas_train_begin(clt_replicas *r, const clt_dataset *train, i
   return CLT_OK;
 }
 
-/* Lane l's forward and backward on its shard; no wait. */
+/* The network's after_backward hook: the reads of the buckets that layer completed. */
+static clt_status after_layer(void *user, int layer) {
+  clt_lane *ln = user;
+  return clt_replicas_read_through(ln->owner, ln->index, layer);
+}
+
+/* Lane l's forward and backward on its shard, each gradient bucket's read enqueued as soon
+ * as the backward has produced it; no wait. */
 static clt_status lane_compute(clt_replicas *r, int l, int start, int n, long step) {
   clt_lane *ln = &r->lane[l];
   clt_network *net = ln->net;
   int first = 0, count = 0;
   clt_replicas_shard(r, n, r->rank * r->lanes + l, &first, &count);
+  ln->next_read = 0;
   CLT_TRY(clt_network_zero_grads(net));
-  if (count == 0) return CLT_OK; /* a short last batch: this shard is empty */
+  /* A short last batch may leave this shard empty: its zeros are read below. */
+  if (count == 0) return clt_replicas_read_through(r, l, -1);
   uint32_t s = (uint32_t)step;
   CLT_TRY(clt_device_data_load(ln->data, start + first, count,
                                clt_augmenter_target(ln->aug, net->input), net->labels));
@@ -186,29 +206,22 @@ static clt_status lane_compute(clt_replicas *r, int l, int start, int n, long st
     clt_arg_uint(k, s + 1u);
     st = clt_run_1d(net->ctx, k, 1);
   }
+  net->after_backward = after_layer;
+  net->after_backward_user = ln;
   if (st == CLT_OK) st = clt_network_backward(net, count, s);
+  net->after_backward = NULL;
+  net->after_backward_user = NULL;
   net->loss_divisor = 0;
   net->sample_offset = 0;
+  if (st == CLT_OK) st = clt_replicas_read_through(r, l, -1); /* any left */
   if (st == CLT_OK) clFlush(net->ctx->compute);
   return st;
 }
 
 clt_status clt_replicas_step(clt_replicas *r, int start, int n, long step, double lr) {
-  double t0 = r->timing ? clt_now_seconds() : 0;
+  CLT_TRY(clt_replicas_plan(r));
+  r->step_start = r->timing ? clt_now_seconds() : 0;
   for (int l = 0; l < r->lanes; l++) CLT_TRY(lane_compute(r, l, start, n, step));
-  if (r->timing) {
-    /* Each lane's finish, for the split into compute and wait. */
-    double done[CLT_REPLICAS_MAX], last = 0, idle = 0;
-    for (int l = 0; l < r->lanes; l++) {
-      CLT_TRY(clt_ctx_finish(r->lane[l].ctx));
-      done[l] = clt_now_seconds() - t0;
-      if (done[l] > last) last = done[l];
-    }
-    for (int l = 0; l < r->lanes; l++) idle += last - done[l];
-    r->times.compute += last;
-    r->times.wait += idle / r->lanes;
-  }
-  double t1 = r->timing ? clt_now_seconds() : 0;
   CLT_TRY(clt_replicas_reduce(r));
   for (int l = 0; l < r->lanes; l++) {
     clt_network *net = r->lane[l].net;
@@ -217,7 +230,7 @@ clt_status clt_replicas_step(clt_replicas *r, int start, int n, long step, doubl
     clFlush(net->ctx->compute);
   }
   if (r->timing) {
-    r->times.reduce += clt_now_seconds() - t1;
+    r->times.reduce += clt_now_seconds() - r->compute_end;
     r->times.steps++;
   }
   return CLT_OK;

@@ -7,10 +7,14 @@
  * global batch and random streams keyed by the global sample index (nn/network.h), so the
  * shards' gradients sum to the one-device gradient up to rounding. The gradients are read to
  * host memory tensor by tensor (the model's packed layout: devices may align their arenas
- * differently), in buckets in the order backward produces them (last layer first); each
- * bucket is summed over the lanes in lane order as soon as its reads have completed, then
- * over the ranks (clt_peers_sum_start), written back to every lane, and every lane applies
- * the same optimizer step. The order of every sum is fixed: a rerun gives the same bits.
+ * differently), in buckets in the order backward produces them (last layer first). Each
+ * bucket's read is enqueued on a lane's queue right after the backward of the layer that
+ * completes it (the network's after_backward hook), so the host sums the first buckets over
+ * the lanes in lane order and starts their sums over the ranks (clt_peers_sum_start) while
+ * the devices still compute the first layers' backward. The sums are written back to every
+ * lane and every lane applies the same optimizer step. The order of every sum is fixed
+ * element by element (lanes in order, then the ranks' binomial tree) and does not depend on
+ * where the bucket boundaries fall: a rerun gives the same bits, whatever the bucket size.
  *
  * Lane 0 is the session's own network: it validates, evaluates, predicts and is saved.
  * Lanes on devices of different vendors may round the optimizer differently; clt_replicas_sync
@@ -31,6 +35,11 @@
 #include "train/device_data.h"
 
 #define CLT_REPLICAS_MAX 64
+/* The default gradient bucket (clt_config.bucket_kib; docs/SCALING.md: the measurements). */
+#define CLT_BUCKET_KIB_DEFAULT 256
+#define CLT_BUCKET_KIB_MAX     (1 << 20)
+
+struct clt_replicas;
 
 typedef struct clt_lane {
   clt_model *model; /* lanes >= 1 own theirs (layers hold per-context kernels) */
@@ -46,6 +55,14 @@ typedef struct clt_lane {
   cl_mem pinned;   /* [grads arena] host-visible staging (CL_MEM_ALLOC_HOST_PTR) */
   float *host;     /* its mapping */
   cl_event *reads; /* [buckets] */
+  /* This step: buckets whose read is enqueued (the after_backward hook moves it on). */
+  int next_read;
+  struct clt_replicas *owner; /* for the hook */
+  int index;
+  /* Timing: when the lane's last gradient read completed (an event callback). */
+  cl_event done_marker;
+  double done_at;
+  _Atomic int done;
 } clt_lane;
 
 typedef struct clt_replica_tensor {
@@ -53,12 +70,20 @@ typedef struct clt_replica_tensor {
   size_t floats, packed; /* packed: offset in floats into the packed gradient */
 } clt_replica_tensor;
 
-/* Time of the steps so far, for cltrain bench (seconds, summed over steps). */
+/* Time of the steps so far, for cltrain bench (seconds, summed over steps; timing only),
+ * and how the reads were placed (always). */
 typedef struct clt_replica_times {
-  double compute; /* enqueue to the last lane's gradients read (the slowest lane) */
-  double reduce;  /* host sums over lanes and ranks, and the write back */
+  double compute; /* step start to the last lane's last gradient read completed: forward and
+                     backward of the slowest lane (with the previous step's optimizer) */
+  double reduce;  /* from then to the end of the step: the reduction that was not hidden
+                     (the rest of the host sums, the ranks' sums, the write back, the
+                     optimizer enqueue) */
+  double hidden;  /* host reduction work (lane sums, starting the ranks' sums) done before
+                     the compute ended: hidden behind the backward pass */
   double wait;    /* mean over lanes of (slowest lane's finish - this lane's finish) */
   long steps;
+  long reads;       /* bucket reads enqueued, over lanes and steps */
+  long early_reads; /* of which enqueued ahead of the backward of layer 0 */
 } clt_replica_times;
 
 typedef struct clt_replicas {
@@ -73,10 +98,13 @@ typedef struct clt_replicas {
   float *sum;      /* [packed_floats] the summed gradient */
   int *bucket_end; /* [buckets] tensor index after each bucket's last */
   int *requests;   /* [buckets] the peers' sums under way */
+  double *work;    /* [2 * buckets] timing: each bucket's host sum, start and end */
   int buckets;
-  int reduce_started; /* 1 after the first step: tensor sizes known */
+  size_t bucket_bytes; /* a bucket closes after the tensor that brings it to this size */
+  int planned;         /* the tensors and buckets are laid out (the first step) */
   clt_replica_times times;
-  int timing; /* 1: record times (cltrain bench), with a host wait per lane */
+  int timing;                     /* 1: record times (cltrain bench) */
+  double step_start, compute_end; /* timing: this step's */
 } clt_replicas;
 
 /* The set for lane 0 = (model0, ctx0, opt0, net0) and one more lane per spec in extra (each
@@ -110,7 +138,14 @@ void clt_replicas_train_end(clt_replicas *r);
 
 /* One data-parallel step on samples [start, start + n) of the epoch's order. */
 clt_status clt_replicas_step(clt_replicas *r, int start, int n, long step, double lr);
-/* The gradient reduction of a step (replica_reduce.c). */
+
+/* The gradient reduction (replica_reduce.c). clt_replicas_plan lays out the tensors and the
+ * buckets of r->bucket_bytes (once, before the first step). clt_replicas_read_through
+ * enqueues on lane l's queue the reads of the buckets whose tensors all belong to layers >=
+ * layer (all that are left for layer -1) and flushes; clt_replicas_reduce waits for the
+ * reads bucket by bucket, sums and writes the sums back to every lane. */
+clt_status clt_replicas_plan(clt_replicas *r);
+clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer);
 clt_status clt_replicas_reduce(clt_replicas *r);
 
 /* Lane 0's parameters, optimizer state and layer state to every other lane. */

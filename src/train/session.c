@@ -93,6 +93,7 @@ static clt_status open_run(clt_session *s) {
   clt_run_options *ro = s->ro;
   train_data *data = &s->data;
   clt_status st = clt_balance_check(s->cfg.balance);
+  if (st == CLT_OK) st = clt_bucket_check(s->cfg.bucket_kib);
   if (st == CLT_OK && s->cfg.distributed) st = clt_peers_open(&s->peers);
   if (st == CLT_OK)
     st = clt_device_specs(o->dev.device, s->cfg.distributed, s->cfg.local_rank, &s->specs,
@@ -144,7 +145,8 @@ static clt_status open_run(clt_session *s) {
     clt_train_gemm_notes(info); /* shapes first met in training are chosen then: say so */
   }
   if (st == CLT_OK) {
-    clt_replica_request rq = {s->cfg.balance, o->resume ? &s->ck : NULL, &data->train, info};
+    clt_replica_request rq = {s->cfg.balance, o->resume ? &s->ck : NULL, &data->train, info,
+                              s->cfg.bucket_kib};
     st = clt_session_replicas(model, s->ctx, s->opt, s->net, &o->dev, s->specs, s->spec_count,
                               s->peers, o->profile, &rq, &s->reps);
   }

@@ -93,6 +93,14 @@ clt_status clt_balance_check(const char *balance) {
                   balance);
 }
 
+clt_status clt_bucket_check(int bucket_kib) {
+  if (bucket_kib >= 0 && bucket_kib <= CLT_BUCKET_KIB_MAX) return CLT_OK;
+  return clt_fail(CLT_ERR_USAGE,
+                  "a gradient bucket size of %d KiB is out of range: give 1 to %d KiB, or 0 "
+                  "for the default (%d)",
+                  bucket_kib, CLT_BUCKET_KIB_MAX, CLT_BUCKET_KIB_DEFAULT);
+}
+
 /* 1 when every lane is the same kind of device (same name and platform). */
 static int same_devices(const clt_replicas *r) {
   for (int l = 1; l < r->lanes; l++)
@@ -158,6 +166,7 @@ clt_status clt_session_replicas(clt_model *model0, clt_ctx *ctx0, clt_optim *opt
   clt_replicas *r = NULL;
   CLT_TRY(clt_replicas_create(model0, ctx0, opt0, net0, dev, (const char *const *)specs + 1,
                               spec_count - 1, peers, profiling, &r));
+  if (req->bucket_kib > 0) r->bucket_bytes = (size_t)req->bucket_kib << 10;
   clt_status st = choose_split(r, req);
   if (st == CLT_OK) {
     fprintf(req->info, " (%d process%s x %d device%s), global batch %d, split", r->ranks,

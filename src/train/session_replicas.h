@@ -24,10 +24,13 @@ typedef struct clt_replica_request {
   const clt_checkpoint *ck; /* resumed: the checkpoint (its RPLC layout), else NULL */
   const clt_dataset *train; /* for timing the devices */
   FILE *info;               /* the run's notes */
+  int bucket_kib;           /* > 0: the gradient bucket size; 0: the default */
 } clt_replica_request;
 
 /* 0 when balance is NULL, "auto" or "equal"; else CLT_ERR_USAGE naming it. */
 clt_status clt_balance_check(const char *balance);
+/* 0 when bucket_kib is 0 (the default) or 1 to CLT_BUCKET_KIB_MAX; else CLT_ERR_USAGE. */
+clt_status clt_bucket_check(int bucket_kib);
 
 /* The replica set when the run has more than one replica (else *out NULL): the extra lanes,
  * the split (recorded, timed or equal, said in info) and the warning of a resume with another
