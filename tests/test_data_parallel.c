@@ -7,6 +7,11 @@
  * - a 2-replica run stopped mid-epoch, saved and resumed ends bit-identical to the
  *   uninterrupted 2-replica run;
  * - resuming that checkpoint on one replica warns once and goes on;
+ * - gradient buckets (clt_config.bucket_kib): with 1 KiB buckets the model's 3 buckets are
+ *   read as the backward pass produces them, 2 of 3 reads queued ahead of the backward of
+ *   the first layer (the host can sum and start the ranks' sums of those while the devices
+ *   still compute), none with 4 MiB (one bucket, read after the whole pass); both end with
+ *   the same bits (the sum of each element does not depend on the bucket boundaries);
  * - bad input: an unknown device in the list, an empty entry, an unknown balance, a batch
  *   smaller than the replica count, a device that cannot hold its shard: a status and one
  *   message, no crash.
@@ -29,6 +34,7 @@
 #include "runtime/device_open.h"
 #include "runtime/memory.h"
 #include "train/checkpoint.h"
+#include "train/session_internal.h"
 #include "util/idx_bytes.h"
 #include "util/temp_files.h"
 
@@ -218,6 +224,63 @@ static void test_resume_bit_identical_and_other_count_warns(void **state) {
   assert_true(rel <= 1e-3); /* the same maths but for rounding */
 }
 
+/* Trains "pocl,pocl" with buckets of bucket_kib, saves to name; the reads placed. */
+static void train_buckets(int bucket_kib, const char *name, char *path, size_t size,
+                          clt_replica_times *times, int *buckets) {
+  heard h = {0};
+  clt_config c;
+  config_for(&c, "pocl,pocl", &h);
+  c.balance = "equal";
+  c.bucket_kib = bucket_kib;
+  clt_run_config r;
+  run_for(&r);
+  clt_session *s = NULL;
+  OK(clt_session_open_text(&c, model, sizeof model - 1, "dp-mlp", &r, &s));
+  OK(clt_session_train(s, NULL, NULL));
+  assert_non_null(s->reps);
+  *times = s->reps->times;
+  *buckets = s->reps->buckets;
+  snprintf(path, size, "%s/%s", clt_test_tmpdir(), name);
+  OK(clt_session_save(s, path));
+  clt_session_close(s);
+  assert_int_equal(h.warnings, 0);
+}
+
+static void test_buckets_overlap_same_bits(void **state) {
+  (void)state;
+  char small[600], large[600];
+  clt_replica_times ts, tl;
+  int bs = 0, bl = 0;
+  train_buckets(1, "small.ckpt", small, sizeof small, &ts, &bs);
+  train_buckets(4096, "large.ckpt", large, sizeof large, &tl, &bl);
+  print_message("1 KiB: %d buckets, %ld of %ld reads early; 4 MiB: %d, %ld of %ld\n", bs,
+                ts.early_reads, ts.reads, bl, tl.early_reads, tl.reads);
+  /* Backward order: dense 10's weights (1280 bytes: bucket 0, read after the backward of
+   * layer index 2), its bias and dense 32's weights (bucket 1), dense 32's bias (bucket 2):
+   * those two read after the backward of layer index 0, the last. */
+  assert_int_equal(bs, 3);
+  assert_int_equal(bl, 1);
+  assert_true(ts.reads > 0 && tl.reads > 0);
+  assert_int_equal(ts.early_reads * 3, ts.reads); /* bucket 0 of every lane and step */
+  assert_int_equal(tl.early_reads, 0);
+  int same = 0;
+  double rel = relative_difference(small, large, &same);
+  assert_true(same);
+  assert_true(rel == 0.0);
+  /* Out of range: refused, naming the setting. */
+  heard h = {0};
+  clt_config c;
+  config_for(&c, "pocl,pocl", &h);
+  c.bucket_kib = -1;
+  clt_run_config r;
+  run_for(&r);
+  clt_session *s = NULL;
+  assert_int_equal(clt_session_open_text(&c, model, sizeof model - 1, "dp-mlp", &r, &s),
+                   CLT_ERR_USAGE);
+  assert_null(s);
+  assert_non_null(strstr(clt_last_error(), "gradient bucket size"));
+}
+
 /* One Adam update of the same floats on PoCL and on rusticl: how many differ (the reason the
  * replicas are copied from replica 0 at every epoch end, train/replicas.h). Reported; the two
  * must agree to 1e-6 relative. */
@@ -327,6 +390,7 @@ int main(void) {
       cmocka_unit_test(test_two_contexts_match_one),
       cmocka_unit_test(test_two_vendors_match_one),
       cmocka_unit_test(test_resume_bit_identical_and_other_count_warns),
+      cmocka_unit_test(test_buckets_overlap_same_bits),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_optimizer_across_vendors),
   };

@@ -2,7 +2,9 @@
  * finite differences of the device's own loss and against the float64 reference
  * chain (src/ref), parameter initialisation from the seed, and the memory plan
  * (the plan equals the allocated arenas; a batch that cannot fit fails before any
- * allocation and names the largest batch that fits).
+ * allocation and names the largest batch that fits), and the after_backward hook (called
+ * for the head, then after each layer, last first; each layer's gradients are final when its
+ * call comes; a failing hook stops the pass).
  *
  * The tiny model: input 6x6x2, conv 3 filters 3x3 same tanh, avgpool 2, dense 5 sigmoid,
  * dense 3, softmax; batch 4. Only smooth functions (no relu, no maxpool), so central
@@ -307,6 +309,68 @@ static void test_gradient_accumulates(void **state) {
   clt_model_free(model);
 }
 
+typedef struct hook_log {
+  clt_network *net;
+  int layers[16], calls, fail_at;
+  float *dense_grads; /* layer 2's weight gradients when its call came */
+} hook_log;
+
+static clt_status note_layer(void *user, int layer) {
+  hook_log *h = user;
+  if (h->calls < 16) h->layers[h->calls] = layer;
+  h->calls++;
+  if (layer == h->fail_at) return CLT_ERR_DEVICE;
+  if (layer == 2) {
+    const clt_net_layer *nl = &h->net->layers[2];
+    h->dense_grads = read_floats(h->net->ctx, nl->grads[0], nl->sizes.params[0].count * 4);
+  }
+  return CLT_OK;
+}
+
+/* The hook: the head first, then every layer from the last down; layer 2's gradients read in
+ * its call are those at the end of the pass; a status from the hook stops the pass. */
+static void test_backward_hook(void **state) {
+  (void)state;
+  clt_ctx *ctx = clt_test_ctx();
+  clt_model *model = parse(tiny_text);
+  clt_network *net = NULL;
+  OK(clt_network_create(model, ctx, N, 0, 11, &net));
+  const size_t nx = (size_t)N * H * W * C;
+  float *xf = malloc(nx * sizeof *xf);
+  assert_non_null(xf);
+  for (size_t i = 0; i < nx; i++) xf[i] = (float)((int)(i * 5 % 11) - 5) / 5.0f;
+  const int32_t labels[N] = {2, 1, 0, 1};
+  OK(clt_buffer_write(ctx, net->input, 0, nx * sizeof *xf, xf));
+  OK(clt_buffer_write(ctx, net->labels, 0, sizeof labels, labels));
+  hook_log h = {.net = net, .fail_at = -1};
+  net->after_backward = note_layer;
+  net->after_backward_user = &h;
+  OK(clt_network_zero_grads(net));
+  OK(clt_network_forward(net, N, 1, 0));
+  OK(clt_network_backward(net, N, 0));
+  assert_int_equal(h.calls, model->layer_count);
+  for (int i = 0; i < model->layer_count; i++)
+    assert_int_equal(h.layers[i], model->layer_count - 1 - i);
+  assert_non_null(h.dense_grads);
+  const clt_net_layer *nl = &net->layers[2];
+  float *end = read_floats(ctx, nl->grads[0], nl->sizes.params[0].count * 4);
+  assert_memory_equal(h.dense_grads, end, nl->sizes.params[0].count * 4);
+  free(end);
+  free(h.dense_grads);
+  /* A failing hook: the pass stops there with its status. */
+  hook_log f = {.net = net, .fail_at = 3};
+  net->after_backward_user = &f;
+  OK(clt_network_forward(net, N, 1, 0));
+  assert_int_equal(clt_network_backward(net, N, 0), CLT_ERR_DEVICE);
+  assert_int_equal(f.calls, 2);
+  free(f.dense_grads);
+  net->after_backward = NULL;
+  OK(clt_ctx_finish(ctx));
+  free(xf);
+  clt_network_destroy(net);
+  clt_model_free(model);
+}
+
 static float *init_params(clt_ctx *ctx, const char *path, uint32_t seed, size_t *bytes) {
   clt_model *model = load(path);
   clt_network *net = NULL;
@@ -451,7 +515,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gradient_check), cmocka_unit_test(test_gradient_accumulates),
       cmocka_unit_test(test_seed),           cmocka_unit_test(test_plan_equals_arenas),
-      cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_too_large),      cmocka_unit_test(test_backward_hook),
   };
   return CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);
 }
