@@ -3,7 +3,7 @@
 # Fashion-MNIST. Usage: train.sh MODE CLTRAIN CKPT_COMPARE WORK_DIR
 #   MODE train: the 2-rank run against the one-process run with the same global batch
 #               (parameters within 1e-4 of the largest magnitude), a rerun of the 2-rank run
-#               (bit-identical), a 2-rank run stopped after epoch 1 and resumed with 2 ranks
+#               (bit-identical), one with 1 KiB gradient buckets (bit-identical), a 2-rank run stopped after epoch 1 and resumed with 2 ranks
 #               (bit-identical to the uninterrupted 2-rank run), and by one process (it
 #               goes on with a warning);
 #   MODE fail:  a rank that fails (rank 1 alone with a device that does not exist; every rank
@@ -80,6 +80,10 @@ if [ "$mode" = "train" ]; then
   "$compare" one.ckpt two.ckpt 1e-4 || fail "2 ranks against 1 process: parameters differ by more than 1e-4"
   mpi 2 "${common[@]}" --save again.ckpt >again.txt 2>&1 || fail "the rerun failed: $(tail -3 again.txt)"
   "$compare" two.ckpt again.ckpt || fail "two 2-rank runs are not bit-identical"
+  # Gradient buckets of 1 KiB (3 instead of 1, the first summed over the ranks while layer 1's
+  # backward runs): the same bits, the sum of each element does not depend on the boundaries.
+  mpi 2 "${common[@]}" --bucket-kib 1 --save buckets.ckpt >buckets.txt 2>&1 || fail "the run with --bucket-kib 1 failed: $(tail -3 buckets.txt)"
+  "$compare" two.ckpt buckets.ckpt || fail "--bucket-kib 1 is not bit-identical to the default buckets"
   mpi 2 "${common[@]}" --epochs 1 --save part.ckpt >part.txt 2>&1 || fail "epoch 1 alone failed: $(tail -3 part.txt)"
   # The same checkpoint resumed by one process: it goes on, with a warning.
   cp part.ckpt single.ckpt
@@ -90,7 +94,7 @@ if [ "$mode" = "train" ]; then
   mpi 2 train --resume part.ckpt --epochs 2 --save part.ckpt >resume.txt 2>&1 ||
     fail "the resumed 2-rank run failed: $(tail -3 resume.txt)"
   "$compare" two.ckpt part.ckpt || fail "the resumed 2-rank run is not bit-identical to the uninterrupted one"
-  echo "mpi train: 2 ranks within 1e-4 of 1 process; reruns and resume bit-identical"
+  echo "mpi train: 2 ranks within 1e-4 of 1 process; reruns, 1 KiB buckets and resume bit-identical"
   exit 0
 fi
 
