@@ -144,18 +144,20 @@ clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer) {
   return CLT_OK;
 }
 
-/* Waits for lane l's read of bucket b. With sums over the ranks under way, polls, moving
- * them on between polls: Open MPI progresses a non-blocking sum only inside MPI calls. */
+/* Waits for lane l's read of bucket b. In a run of several processes, polls, moving the
+ * ranks' sums under way on between polls (Open MPI progresses a non-blocking sum only inside
+ * MPI calls) and sleeping: PoCL's clWaitForEvents halved the images/s of 2 ranks with one
+ * PoCL thread each on a 2-core machine (docs/SCALING.md), polling did not. */
 static clt_status wait_read(clt_replicas *r, int l, int b, int sums_under_way) {
   cl_event e = r->lane[l].reads[b];
   cl_int err = CL_SUCCESS, state = CL_QUEUED;
-  if (!sums_under_way || !r->peers) {
+  if (!r->peers) {
     err = clWaitForEvents(1, &e);
   } else {
     for (;;) {
       err = clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
       if (err != CL_SUCCESS || state <= CL_COMPLETE) break;
-      CLT_TRY(clt_peers_progress(r->peers));
+      if (sums_under_way) CLT_TRY(clt_peers_progress(r->peers));
       struct timespec pause = {0, 50000};
       nanosleep(&pause, NULL);
     }
