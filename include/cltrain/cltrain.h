@@ -115,7 +115,7 @@ typedef struct clt_config {
   int bucket_kib;      /* data-parallel: the gradients are read and summed in buckets of about
                           this many KiB (whole tensors, last layer first), each as soon as the
                           backward pass has produced it, so that the sums overlap the rest of
-                          the backward pass; 1 to 1048576, 0: the default (256). The results
+                          the backward pass; 1 to 1048576, 0: the default (64). The results
                           do not depend on it */
 } clt_config;
 

@@ -70,7 +70,7 @@ static void help(FILE *out) {
           "                       (default when the devices differ), equal splits "
           "evenly\n"
           "  --bucket-kib N       several devices or processes: read and sum the gradients\n"
-          "                       in buckets of about N KiB (default 256), each as soon as\n"
+          "                       in buckets of about N KiB (default 64), each as soon as\n"
           "                       the backward pass has produced it, overlapping the rest\n"
           "                       of the backward pass; the results do not depend on "
           "it\n" CLT_DEVICE_OPTIONS_HELP,

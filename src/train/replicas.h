@@ -36,7 +36,7 @@
 
 #define CLT_REPLICAS_MAX 64
 /* The default gradient bucket (clt_config.bucket_kib; docs/SCALING.md: the measurements). */
-#define CLT_BUCKET_KIB_DEFAULT 256
+#define CLT_BUCKET_KIB_DEFAULT 64
 #define CLT_BUCKET_KIB_MAX     (1 << 20)
 
 struct clt_replicas;

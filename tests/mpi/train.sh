@@ -80,7 +80,7 @@ if [ "$mode" = "train" ]; then
   "$compare" one.ckpt two.ckpt 1e-4 || fail "2 ranks against 1 process: parameters differ by more than 1e-4"
   mpi 2 "${common[@]}" --save again.ckpt >again.txt 2>&1 || fail "the rerun failed: $(tail -3 again.txt)"
   "$compare" two.ckpt again.ckpt || fail "two 2-rank runs are not bit-identical"
-  # Gradient buckets of 1 KiB (3 instead of 1, the first summed over the ranks while layer 1's
+  # Gradient buckets of 1 KiB (3 instead of 2, the first summed over the ranks while layer 1's
   # backward runs): the same bits, the sum of each element does not depend on the boundaries.
   mpi 2 "${common[@]}" --bucket-kib 1 --save buckets.ckpt >buckets.txt 2>&1 || fail "the run with --bucket-kib 1 failed: $(tail -3 buckets.txt)"
   "$compare" two.ckpt buckets.ckpt || fail "--bucket-kib 1 is not bit-identical to the default buckets"
