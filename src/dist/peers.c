@@ -38,11 +38,6 @@ clt_status clt_peers_sum_wait(clt_peers *p, int request) {
   return CLT_OK;
 }
 
-clt_status clt_peers_progress(clt_peers *p) {
-  (void)p;
-  return CLT_OK;
-}
-
 clt_status clt_peers_sum_doubles(clt_peers *p, double *data, int n) {
   (void)p, (void)data, (void)n;
   return CLT_OK;

@@ -29,8 +29,6 @@ const char *clt_peers_host(const clt_peers *p);
  * it for clt_peers_sum_wait. data must stay untouched until the wait returns. */
 clt_status clt_peers_sum_start(clt_peers *p, float *data, size_t n, int *request);
 clt_status clt_peers_sum_wait(clt_peers *p, int request);
-/* Moves the sums under way on without waiting (MPI progresses them only inside its calls). */
-clt_status clt_peers_progress(clt_peers *p);
 
 /* Blocking: in-place sums of a few doubles (metrics) and the largest of an int over all
  * ranks (a failure or stop flag every rank must agree on). */

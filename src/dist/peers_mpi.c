@@ -17,8 +17,7 @@
  * for bit-identical reruns (docs/SCALING.md).
  *
  * Progress. Open MPI moves a non-blocking collective on only inside MPI calls of this
- * process, so each new start also tests the sums still under way, and the replicas call
- * clt_peers_progress while they wait for the next bucket's gradients: buckets started while
+ * process, so each new start also tests the sums still under way: buckets started while
  * backward runs make progress without a thread of their own. */
 #ifdef CLT_HAVE_MPI
 #include <limits.h>
@@ -133,16 +132,11 @@ clt_status clt_peers_sum_start(clt_peers *p, float *data, size_t n, int *request
   if (rc != MPI_SUCCESS) return mpi_fail(p, "MPI_Iallreduce", rc);
   p->in_use[id] = 1;
   *request = id;
-  return clt_peers_progress(p);
-}
-
-clt_status clt_peers_progress(clt_peers *p) {
-  if (!p) return CLT_OK;
   /* Move the sums under way on (see Progress above); a completed one turns null. */
   for (int i = 0; i < p->capacity; i++) {
     if (p->requests[i] == MPI_REQUEST_NULL) continue;
     int done = 0;
-    int rc = MPI_Test(&p->requests[i], &done, MPI_STATUS_IGNORE);
+    rc = MPI_Test(&p->requests[i], &done, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) return mpi_fail(p, "MPI_Test", rc);
   }
   return CLT_OK;

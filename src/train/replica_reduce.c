@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <time.h> /* nanosleep */
 
 #include "cltrain/status.h"
 #include "runtime/clock.h"
@@ -144,25 +144,12 @@ clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer) {
   return CLT_OK;
 }
 
-/* Waits for lane l's read of bucket b. In a run of several processes, polls, moving the
- * ranks' sums under way on between polls (Open MPI progresses a non-blocking sum only inside
- * MPI calls) and sleeping: PoCL's clWaitForEvents halved the images/s of 2 ranks with one
- * PoCL thread each on a 2-core machine (docs/SCALING.md), polling did not. */
-static clt_status wait_read(clt_replicas *r, int l, int b, int sums_under_way) {
-  cl_event e = r->lane[l].reads[b];
-  cl_int err = CL_SUCCESS, state = CL_QUEUED;
-  if (!r->peers) {
-    err = clWaitForEvents(1, &e);
-  } else {
-    for (;;) {
-      err = clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
-      if (err != CL_SUCCESS || state <= CL_COMPLETE) break;
-      if (sums_under_way) CLT_TRY(clt_peers_progress(r->peers));
-      struct timespec pause = {0, 50000};
-      nanosleep(&pause, NULL);
-    }
-    if (err == CL_SUCCESS && state < 0) err = state;
-  }
+/* Waits for lane l's read of bucket b. A blocking wait: polling with MPI progress calls
+ * in between (Open MPI moves a non-blocking sum on only inside MPI calls) measured no faster
+ * under mpirun on PoCL (docs/SCALING.md); the sums under way progress at each bucket's
+ * start (dist/peers_mpi.c) and in the final waits. */
+static clt_status wait_read(clt_replicas *r, int l, int b) {
+  cl_int err = clWaitForEvents(1, &r->lane[l].reads[b]);
   if (err != CL_SUCCESS)
     return clt_fail(CLT_ERR_DEVICE, "device %s failed computing its gradients (OpenCL error %d)",
                     r->lane[l].ctx->dev.name, err);
@@ -204,7 +191,7 @@ clt_status clt_replicas_reduce(clt_replicas *r) {
   for (int b = 0; b < r->buckets; b++) {
     int end = r->bucket_end[b];
     for (int l = 0; l < r->lanes; l++)
-      if (r->lane[l].reads[b]) CLT_TRY(wait_read(r, l, b, b > 0));
+      if (r->lane[l].reads[b]) CLT_TRY(wait_read(r, l, b));
     if (r->timing) r->work[2 * b] = clt_now_seconds();
     /* Lane order, fixed: the same bits on every run. */
     for (int t = first; t < end; t++) {
