@@ -74,7 +74,7 @@ static void help(FILE *out) {
                "instead, each split into compute, reduction not hidden, reduction hidden and\n"
                "wait (the report says what each is); --batch, --steps x --windows steps, and\n"
                "  --bucket-kib N       gradient buckets of about N KiB (default "
-               "256)\n" CLT_DEVICE_OPTIONS_HELP);
+               "64)\n" CLT_DEVICE_OPTIONS_HELP);
 }
 
 static int parse_args(int argc, char **argv, bench_options *o) {

@@ -120,7 +120,7 @@ static clt_status mark_done(clt_lane *ln) {
 
 clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer) {
   clt_lane *ln = &r->lane[l];
-  int first = ln->next_read ? r->bucket_end[ln->next_read - 1] : 0, any = 0;
+  int was = ln->next_read, first = was ? r->bucket_end[was - 1] : 0, any = 0;
   for (; ln->next_read < r->buckets; ln->next_read++) {
     int b = ln->next_read, end = r->bucket_end[b];
     if (layer >= 0 && bucket_layer(r, b) < layer) break;
@@ -139,7 +139,7 @@ clt_status clt_replicas_read_through(clt_replicas *r, int l, int layer) {
     if (layer > 0) r->times.early_reads++; /* layers below still to run on this queue */
     any = 1;
   }
-  if (r->timing && any && ln->next_read == r->buckets) CLT_TRY(mark_done(ln));
+  if (r->timing && was < r->buckets && ln->next_read == r->buckets) CLT_TRY(mark_done(ln));
   if (any) clFlush(ln->ctx->compute);
   return CLT_OK;
 }
