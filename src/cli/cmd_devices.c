@@ -14,6 +14,7 @@
 #include "runtime/cl_errors.h"
 #include "runtime/gemm.h"
 #include "runtime/program.h"
+#include "runtime/quirks.h"
 #include "runtime/clock.h"
 
 static double gib(uint64_t bytes) {
@@ -194,7 +195,9 @@ static int check_devices(const clt_device_list *list, const clt_device_options *
     }
     printf("%sok%s, %d kernel files: cold build %.2f s", color ? CLT_GREEN : "",
            color ? CLT_RESET : "", nfiles, cold);
-    if (warm >= 0)
+    if (warm >= 0 && (clt_device_quirks(d) & CLT_QUIRK_OWN_PROGRAM_CACHE))
+      printf(", again %.3f s (from the driver's own kernel cache; no binaries kept)", warm);
+    else if (warm >= 0)
       printf(", from the cache %.3f s (%d/%d hits)", warm, hits_warm, nfiles);
     else
       printf(", cache off");
