@@ -154,10 +154,9 @@ int clt_gemm_check_variants(clt_ctx *ctx, clt_gemm_variant *out, int max) {
   return add(out, count, max, v);
 }
 
-/* The start-up list's second, narrow tile pays only where the default tile leaves cores idle
- * (fewer than 8 tiles of C per core) over a long k; elsewhere it measured within noise of the
- * default, and trying it compiles a second program (PoCL: about 1.2 s of a first run's 7 s
- * of choices for fashion_cnn). */
+/* The start-up list's narrower tile (fewer columns than the default) pays only where the
+ * default leaves cores idle (fewer than 8 tiles of C per core) over a long k; elsewhere it
+ * measured within noise of the default, and trying it compiles a second program. */
 static int narrow_tile_pays(const clt_device_info *dev, const clt_gemm_variant *d, size_t m,
                             size_t n, size_t k) {
   size_t cores = dev->compute_units ? dev->compute_units : 1;
@@ -173,7 +172,7 @@ int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size
   if (!wide && !narrow_tile_pays(dev, &out[0], m, n, k)) {
     int kept = 1; /* out[0] is the default */
     for (int i = 1; i < count; i++)
-      if (out[i].mr == out[0].mr && out[i].nv == out[0].nv) out[kept++] = out[i];
+      if (out[i].nv >= out[0].nv) out[kept++] = out[i];
     count = kept;
   }
   clt_gemm_variant v;
