@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "runtime/memory.h"
+#include "runtime/env_settings.h"
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
 #include "runtime/quirks.h"
@@ -766,6 +767,10 @@ static void test_device_embedded_program(void **state) {
   clt_test_remove_tree(cache);
 }
 
+static char *binaries_env(const char *name) {
+  return strcmp(name, "CLTRAIN_KERNEL_CACHE") == 0 ? "binaries" : NULL;
+}
+
 /* On a driver with its own kernel cache (PoCL) no binary is asked for or stored: asking
  * compiles every kernel of the program (quirks.h); elsewhere the binary is stored. The
  * cache folder stays on for the stored choices. */
@@ -785,6 +790,21 @@ static void test_device_driver_own_cache(void **state) {
     clt_ctx_destroy(ctx);
     assert_int_equal(count_entries(cache, NULL), own ? 0 : 1);
   }
+  /* CLTRAIN_KERNEL_CACHE=binaries keeps them there too. */
+  clt_env_settings env;
+  clt_env_settings_read(&env, binaries_env);
+  assert_int_equal(env.keep_binaries, 1);
+  assert_int_equal(env.no_kernel_cache, 0);
+  clt_ctx_options opt = {0};
+  opt.cache_dir = cache;
+  opt.kernel_dir = kernel_dir;
+  clt_env_settings_fill_ctx(&env, &opt);
+  clt_ctx *ctx = NULL;
+  OK(clt_ctx_create(test_device(), &opt, &ctx));
+  assert_int_equal(ctx->program_binaries, 1);
+  run_probe(ctx);
+  clt_ctx_destroy(ctx);
+  assert_int_equal(count_entries(cache, NULL), 1);
   clt_test_remove_tree(cache);
 }
 

@@ -59,7 +59,8 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
     snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", opt->kernel_dir);
   setup_cache(ctx, opt);
   ctx->program_binaries =
-      ctx->cache_enabled && !(clt_device_quirks(&ctx->dev) & CLT_QUIRK_OWN_PROGRAM_CACHE);
+      ctx->cache_enabled && ((opt && opt->keep_binaries) ||
+                             !(clt_device_quirks(&ctx->dev) & CLT_QUIRK_OWN_PROGRAM_CACHE));
 
   cl_int err;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};

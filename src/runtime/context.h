@@ -21,6 +21,9 @@ typedef struct clt_ctx_options {
   const char *gemm_mode;  /* GEMM kernel selection (runtime/gemm_choose.h): "auto" (NULL),
                              "default", "engine", "clblast" */
   double gemm_budget;     /* > 0: seconds the first run may spend choosing GEMM kernels */
+  int keep_binaries;      /* 1: keep program binaries in cache_dir even where the driver caches
+                             its own kernels (CLT_QUIRK_OWN_PROGRAM_CACHE): warm starts load
+                             faster, the first build of each program costs more */
 } clt_ctx_options;
 
 typedef struct clt_built_program {
