@@ -68,15 +68,7 @@ inline VEC cd_act_grad(VEC y, float alpha) {
 #endif
 }
 
-/* wt [KKC, F] (written) = W [F, KKC] transposed, so that the filters of one tap are
- * one vector load in the forward kernel. 1-D over F*KKC. */
-__kernel void conv_direct_transpose(__global const float *w, __global float *wt) {
-  int i = get_global_id(0);
-  if (i >= CD_F * CD_KKC) return;
-  int f = i / CD_KKC;
-  int tap = i - f * CD_KKC;
-  wt[tap * CD_F + f] = w[i];
-}
+/* W arrives transposed to wt [KKC, F] (conv_weights_transpose, cl/conv_shared.cl). */
 
 /* y [R, F] (written) = act(b + sum over taps of x * W): work-item (ob, t), t = n*OH + oh,
  * computes output pixels ow = ob*PW .. ob*PW + PW - 1 of row (n, oh), every filter. The

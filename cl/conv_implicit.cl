@@ -71,15 +71,7 @@ inline FVEC ci_act(FVEC z, float alpha) {
 #endif
 }
 
-/* wt [KKC, F] (written) = W [F, KKC] transposed: the filters of one tap are one vector
- * load in the forward. 1-D over F*KKC. */
-__kernel void conv_implicit_transpose(__global const float *w, __global float *wt) {
-  int i = get_global_id(0);
-  if (i >= CI_F * CI_KKC) return;
-  int f = i / CI_KKC;
-  int tap = i - f * CI_KKC;
-  wt[tap * CI_F + f] = w[i];
-}
+/* W arrives transposed to wt [KKC, F] (conv_weights_transpose, cl/conv_shared.cl). */
 
 /* y [R, F] (written) = act(b + x * W^T): work-item (pb, fb) computes output pixels
  * r = pb*PM .. pb*PM + PM - 1 (the last ones clamped, not stored) and filters
@@ -270,14 +262,4 @@ __kernel void conv_implicit_dw(__global const float *x, __global const float *dz
     for (int v = 0; v < CI_NV; v++) FSTORE(acc[q][v], pk + q * CI_F + v * CI_FV);
 }
 
-/* dW [F, KKC] += the sums over the chunks of part [chunks, KKC, F], in chunk order.
- * 1-D over KKC*F. */
-__kernel void conv_implicit_reduce(__global const float *part, __global float *dw, int chunks) {
-  int i = get_global_id(0);
-  if (i >= CI_KKC * CI_F) return;
-  float s = 0.0f;
-  for (int k = 0; k < chunks; k++) s += part[(size_t)k * CI_KKC * CI_F + i];
-  int tap = i / CI_F;
-  int f = i - tap * CI_F;
-  dw[f * CI_KKC + tap] += s;
-}
+/* conv_implicit_reduce (cl/conv_shared.cl) then adds part's chunks into dW. */

@@ -129,6 +129,21 @@ static void test_forced_match_im2col(void **state) {
   results_free(&ref);
 }
 
+/* The implicit algorithm's weight transpose and chunk reduce come from cl/conv_shared.cl
+ * built with no shape options: one program (one compile of each kernel) for every layer. */
+static void test_shape_free_kernels_shared(void **state) {
+  (void)state;
+  clt_ctx *ctx = clt_test_ctx();
+  run_layer(ctx, "implicit", NULL, NULL);
+  int shared = 0;
+  for (int i = 0; i < ctx->program_count; i++)
+    if (strcmp(ctx->programs[i].file, "conv_shared.cl") == 0) {
+      assert_string_equal(ctx->programs[i].options, ctx->std_option);
+      shared++;
+    }
+  assert_int_equal(shared, 1);
+}
+
 /* A context whose cache folder is a new folder of the test's temporary folder. */
 static clt_ctx *cache_ctx(const char *name) {
   char dir[1024];
@@ -249,6 +264,7 @@ int main(void) {
   setenv("CLTRAIN_GEMM", "auto", 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forced_match_im2col),
+      cmocka_unit_test(test_shape_free_kernels_shared),
       cmocka_unit_test(test_auto_stores_and_reuses),
       cmocka_unit_test(test_budget_cut_stores_nothing),
       cmocka_unit_test(test_corrupt_store_rebuilt),

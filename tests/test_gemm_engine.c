@@ -157,6 +157,48 @@ static void test_names(void **state) {
     assert_false(clt_gemm_variant_parse(bad[i], &v));
 }
 
+/* Programs (build options: tile, K unroll, blocking) among n candidates. */
+static int programs(const clt_gemm_variant *c, int n) {
+  int count = 0;
+  for (int i = 0; i < n; i++) {
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = c[j].mr == c[i].mr && c[j].nv == c[i].nv && c[j].ku == c[i].ku && c[j].mb == c[i].mb &&
+             c[j].kc == c[i].kc && c[j].nb == c[i].nb;
+    count += !seen;
+  }
+  return count;
+}
+
+/* Start-up candidates on a 2-core PoCL CPU with the 8 x 32 default tile (no device id: the
+ * vector width query fails): one program for every shape of fashion_cnn (each program more
+ * is compiled on a first run); the narrow tile still for few tiles of C over a long k (conv
+ * 1's weight gradient by im2col, 7x faster with it). No device needed. */
+static void test_startup_candidate_programs(void **state) {
+  (void)state;
+  clt_device_info dev;
+  memset(&dev, 0, sizeof dev);
+  dev.kind = CLT_DEVICE_CPU;
+  snprintf(dev.platform_name, sizeof dev.platform_name, "Portable Computing Language");
+  dev.compute_units = 2;
+  static const size_t shapes[][3] = {
+      {576, 64, 576}, {64, 64, 576},  {64, 10, 64},    {10, 64, 64},    {64, 64, 10},
+      {64, 576, 64},  {576, 576, 64}, {7744, 64, 288}, {64, 288, 7744}, {7744, 288, 64}};
+  clt_gemm_variant c[32];
+  clt_gemm_default_variant(&dev, &c[0]);
+  assert_int_equal(c[0].nv, 2);
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    int n = clt_gemm_candidates_for(&dev, 0, shapes[i][0], shapes[i][1], shapes[i][2], c, 32);
+    assert_true(n > 1);
+    if (programs(c, n) != 1)
+      fail_msg("%zux%zux%zu: %d programs among %d candidates, want 1", shapes[i][0], shapes[i][1],
+               shapes[i][2], programs(c, n), n);
+  }
+  int n = clt_gemm_candidates_for(&dev, 0, 32, 9, 43264, c, 32), narrow = 0;
+  for (int i = 0; i < n; i++) narrow |= c[i].mr < c[0].mr && c[i].ks <= 1;
+  assert_true(narrow);
+}
+
 /* One small product through the chooser, on a fresh context with its cache in dir. */
 static clt_ctx *one_call(const char *dir) {
   clt_ctx *ctx = clt_test_ctx_with(NULL, dir, 0);
@@ -259,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_every_variant),
       cmocka_unit_test(test_stored_choices),
+      cmocka_unit_test(test_startup_candidate_programs),
   };
   int failed = CLT_RUN_DEVICE_TESTS(tests, NULL, NULL, NULL);
   clt_test_tmpdir_remove();

@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 
 #include "runtime/memory.h"
+#include "runtime/env_settings.h"
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
+#include "runtime/quirks.h"
 #include "util/expect.h"
 #include "util/temp_files.h"
 #include "util/test_util.h"
@@ -441,9 +443,12 @@ static const clt_device_info *test_device(void) {
   return &base->dev;
 }
 
+/* A context that keeps binaries whatever the driver (the store is what these tests cover). */
 static clt_ctx *open_ctx(const char *cache_dir, const char *kdir) {
   assert_non_null(test_device());
-  return clt_test_ctx_with(kdir, cache_dir, 0);
+  clt_ctx *ctx = clt_test_ctx_with(kdir, cache_dir, 0);
+  ctx->program_binaries = ctx->cache_enabled;
+  return ctx;
 }
 
 static void get_probe(clt_ctx *ctx, const char *options) {
@@ -762,6 +767,47 @@ static void test_device_embedded_program(void **state) {
   clt_test_remove_tree(cache);
 }
 
+static char *binaries_env(const char *name) {
+  return strcmp(name, "CLTRAIN_KERNEL_CACHE") == 0 ? "binaries" : NULL;
+}
+
+/* On a driver with its own kernel cache (PoCL) no binary is asked for or stored: asking
+ * compiles every kernel of the program (quirks.h); elsewhere the binary is stored. The
+ * cache folder stays on for the stored choices. */
+static void test_device_driver_own_cache(void **state) {
+  (void)state;
+  REQUIRE_DEVICE();
+  char cache[600];
+  clt_test_make_subdir(cache, sizeof cache, "cache");
+  int own = (clt_device_quirks(test_device()) & CLT_QUIRK_OWN_PROGRAM_CACHE) != 0;
+  if (strstr(test_device()->platform_name, "Portable Computing Language")) assert_true(own);
+  for (int pass = 0; pass < 2; pass++) {
+    clt_ctx *ctx = clt_test_ctx_with(kernel_dir, cache, 0);
+    assert_int_equal(ctx->cache_enabled, 1);
+    assert_int_equal(ctx->program_binaries, !own);
+    run_probe(ctx);
+    assert_int_equal(ctx->cache_hits, own ? 0 : pass);
+    clt_ctx_destroy(ctx);
+    assert_int_equal(count_entries(cache, NULL), own ? 0 : 1);
+  }
+  /* CLTRAIN_KERNEL_CACHE=binaries keeps them there too. */
+  clt_env_settings env;
+  clt_env_settings_read(&env, binaries_env);
+  assert_int_equal(env.keep_binaries, 1);
+  assert_int_equal(env.no_kernel_cache, 0);
+  clt_ctx_options opt = {0};
+  opt.cache_dir = cache;
+  opt.kernel_dir = kernel_dir;
+  clt_env_settings_fill_ctx(&env, &opt);
+  clt_ctx *ctx = NULL;
+  OK(clt_ctx_create(test_device(), &opt, &ctx));
+  assert_int_equal(ctx->program_binaries, 1);
+  run_probe(ctx);
+  clt_ctx_destroy(ctx);
+  assert_int_equal(count_entries(cache, NULL), 1);
+  clt_test_remove_tree(cache);
+}
+
 int main(void) {
   if (!clt_test_tmpdir_create()) {
     perror("mkdtemp");
@@ -787,6 +833,7 @@ int main(void) {
       cmocka_unit_test_setup(test_device_cache_off_by_env, device_setup),
       cmocka_unit_test_setup(test_device_unusable_cache_dir, device_setup),
       cmocka_unit_test_setup(test_device_embedded_program, device_setup),
+      cmocka_unit_test_setup(test_device_driver_own_cache, device_setup),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   clt_test_ctx_release();

@@ -75,7 +75,10 @@ typedef struct clt_config {
                              also take a comma list, "all" and "gpu" (every GPU): one
                              replica per device (data-parallel, docs/SCALING.md) */
   const char *cache_dir;  /* folder for built programs and GEMM tuning; NULL: none */
-  int kernel_cache;       /* 1 (default): read and write built programs in cache_dir */
+  int kernel_cache;       /* 1 (default): read and write built programs in cache_dir, except
+                             on drivers that cache their kernels themselves (PoCL), where
+                             producing a program's binary costs a compile of every kernel;
+                             2: there too (faster warm starts, slower first builds); 0: off */
   int gemm_tuning;        /* 1 (default): apply the GEMM tuning stored in cache_dir */
   uint64_t memory_limit;  /* > 0: plan as if the device had only this many bytes */
   uint64_t alloc_limit;   /* > 0: plan as if no buffer could exceed this many bytes */

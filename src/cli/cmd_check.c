@@ -236,7 +236,7 @@ static void run_device(const run_options *o, const clt_check_list *list, device_
   clt_ctx_options copt = {
       o->dev.kernel_dir,   o->dev.no_kernel_cache, o->dev.cache_dir,   0,
       o->dev.no_gemm_tune, o->dev.memory_limit,    o->dev.alloc_limit, o->dev.gemm_mode,
-      o->dev.gemm_budget};
+      o->dev.gemm_budget,  o->dev.keep_binaries};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
   clt_status st = clt_ctx_open(d->info, &copt, &ctx);

@@ -14,6 +14,7 @@
 #include "runtime/cl_errors.h"
 #include "runtime/gemm.h"
 #include "runtime/program.h"
+#include "runtime/quirks.h"
 #include "runtime/clock.h"
 
 static double gib(uint64_t bytes) {
@@ -110,7 +111,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
                         int *hits, char *failure, size_t failure_size) {
   clt_ctx_options copt = {o->kernel_dir,   !use_cache,      o->cache_dir,   0,
                           o->no_gemm_tune, o->memory_limit, o->alloc_limit, o->gemm_mode,
-                          o->gemm_budget};
+                          o->gemm_budget,  o->keep_binaries};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
   clt_status st = clt_ctx_open(dev, &copt, &ctx);
@@ -134,7 +135,7 @@ static double build_all(const clt_device_info *dev, const clt_device_options *o,
 static double warm_gemm(const clt_device_info *dev, const clt_device_options *o) {
   clt_ctx_options copt = {o->kernel_dir,   o->no_kernel_cache, o->cache_dir,   0,
                           o->no_gemm_tune, o->memory_limit,    o->alloc_limit, o->gemm_mode,
-                          o->gemm_budget};
+                          o->gemm_budget,  o->keep_binaries};
   clt_ctx *ctx = NULL;
   double t0 = clt_now_seconds();
   clt_status st = clt_ctx_open(dev, &copt, &ctx);
@@ -194,7 +195,9 @@ static int check_devices(const clt_device_list *list, const clt_device_options *
     }
     printf("%sok%s, %d kernel files: cold build %.2f s", color ? CLT_GREEN : "",
            color ? CLT_RESET : "", nfiles, cold);
-    if (warm >= 0)
+    if (warm >= 0 && !o->keep_binaries && (clt_device_quirks(d) & CLT_QUIRK_OWN_PROGRAM_CACHE))
+      printf(", again %.3f s (from the driver's own kernel cache; no binaries kept)", warm);
+    else if (warm >= 0)
       printf(", from the cache %.3f s (%d/%d hits)", warm, hits_warm, nfiles);
     else
       printf(", cache off");

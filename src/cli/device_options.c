@@ -34,7 +34,7 @@ void clt_cli_session_config(const clt_device_options *o, clt_config *c) {
   clt_config_init(c);
   c->device = o->device;
   c->cache_dir = o->cache_dir;
-  c->kernel_cache = !o->no_kernel_cache;
+  c->kernel_cache = o->no_kernel_cache ? 0 : o->keep_binaries ? 2 : 1;
   c->gemm_tuning = !o->no_gemm_tune;
   c->memory_limit = o->memory_limit;
   c->host_memory_limit = o->host_memory;

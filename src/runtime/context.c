@@ -9,6 +9,7 @@
 #include "runtime/program.h"
 #include "runtime/program_cache.h"
 #include "runtime/profile.h"
+#include "runtime/quirks.h"
 
 /* "-cl-std=CL1.2" when the device's OpenCL C is 1.2 or newer (never taken from
  * the platform version, which can be 3.0 on a device with OpenCL C 1.2). */
@@ -57,6 +58,9 @@ clt_status clt_ctx_create(const clt_device_info *dev, const clt_ctx_options *opt
   if (opt && opt->kernel_dir)
     snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", opt->kernel_dir);
   setup_cache(ctx, opt);
+  ctx->program_binaries =
+      ctx->cache_enabled && ((opt && opt->keep_binaries) ||
+                             !(clt_device_quirks(&ctx->dev) & CLT_QUIRK_OWN_PROGRAM_CACHE));
 
   cl_int err;
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};

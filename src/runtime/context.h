@@ -21,6 +21,9 @@ typedef struct clt_ctx_options {
   const char *gemm_mode;  /* GEMM kernel selection (runtime/gemm_choose.h): "auto" (NULL),
                              "default", "engine", "clblast" */
   double gemm_budget;     /* > 0: seconds the first run may spend choosing GEMM kernels */
+  int keep_binaries;      /* 1: keep program binaries in cache_dir even where the driver caches
+                             its own kernels (CLT_QUIRK_OWN_PROGRAM_CACHE): warm starts load
+                             faster, the first build of each program costs more */
 } clt_ctx_options;
 
 typedef struct clt_built_program {
@@ -37,6 +40,8 @@ typedef struct clt_ctx {
   char std_option[32];   /* "-cl-std=CL1.2", from CL_DEVICE_OPENCL_C_VERSION */
   char kernel_dir[1024]; /* "" = embedded sources */
   int cache_enabled;
+  int program_binaries; /* 1: built programs' binaries kept in cache_dir (0 with the cache off or
+                           where the driver keeps its own: CLT_QUIRK_OWN_PROGRAM_CACHE) */
   char cache_dir[1024];
   int cache_hits, cache_misses;  /* counted per program build request */
   int profiling;                 /* queues created with CL_QUEUE_PROFILING_ENABLE */

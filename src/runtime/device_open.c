@@ -16,9 +16,9 @@ clt_status clt_open_device(const clt_device_options *o, int profiling, clt_ctx *
   int index = 0;
   st = clt_device_select(&list, o->device, &index);
   if (st == CLT_OK) {
-    clt_ctx_options copt = {o->kernel_dir,  o->no_kernel_cache, o->cache_dir,
-                            profiling,      o->no_gemm_tune,    o->memory_limit,
-                            o->alloc_limit, o->gemm_mode,       o->gemm_budget};
+    clt_ctx_options copt = {o->kernel_dir,   o->no_kernel_cache, o->cache_dir,   profiling,
+                            o->no_gemm_tune, o->memory_limit,    o->alloc_limit, o->gemm_mode,
+                            o->gemm_budget,  o->keep_binaries};
     st = clt_ctx_open(&list.devices[index], &copt, ctx);
   }
   clt_device_list_free(&list);

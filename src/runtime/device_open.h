@@ -19,6 +19,7 @@ typedef struct clt_device_options {
   double gemm_budget;     /* > 0: seconds for choosing GEMM kernels on a first run */
   uint64_t host_memory;   /* > 0: the host memory an image folder plans with (streaming or
                              not); 0: MemAvailable */
+  int keep_binaries;      /* clt_ctx_options.keep_binaries */
 } clt_device_options;
 
 /* clt_ctx_create, then the GEMM tuning stored in opt->cache_dir for this device applied

@@ -25,6 +25,7 @@ void clt_env_settings_read(clt_env_settings *s, clt_env_lookup get) {
   s->device = value(get, "CLTRAIN_DEVICE");
   const char *cache = value(get, "CLTRAIN_KERNEL_CACHE");
   s->no_kernel_cache = cache && strcmp(cache, "0") == 0;
+  s->keep_binaries = cache && strcmp(cache, "binaries") == 0;
   const char *tune = value(get, "CLTRAIN_GEMM_TUNE");
   s->no_gemm_tune = tune && strcmp(tune, "0") == 0;
   if (clt_cache_default_dir(s->cache_dir, sizeof s->cache_dir, get) != 0) s->cache_dir[0] = '\0';
@@ -54,6 +55,7 @@ static void cache_dir(const clt_env_settings *s, int no_kernel_cache, const char
 void clt_env_settings_fill(const clt_env_settings *s, clt_device_options *o) {
   if (!o->device || !*o->device) o->device = s->device;
   o->no_kernel_cache |= s->no_kernel_cache;
+  o->keep_binaries |= s->keep_binaries;
   cache_dir(s, o->no_kernel_cache, &o->cache_dir);
   o->no_gemm_tune |= s->no_gemm_tune;
   if (!o->memory_limit) o->memory_limit = s->memory_limit;
@@ -65,6 +67,7 @@ void clt_env_settings_fill(const clt_env_settings *s, clt_device_options *o) {
 
 void clt_env_settings_fill_ctx(const clt_env_settings *s, clt_ctx_options *o) {
   o->no_kernel_cache |= s->no_kernel_cache;
+  o->keep_binaries |= s->keep_binaries;
   cache_dir(s, o->no_kernel_cache, &o->cache_dir);
   o->no_gemm_tune |= s->no_gemm_tune;
   if (!o->memory_limit) o->memory_limit = s->memory_limit;

@@ -4,6 +4,8 @@
  *
  *   CLTRAIN_DEVICE               device spec when none is given
  *   CLTRAIN_KERNEL_CACHE=0       no program cache
+ *   CLTRAIN_KERNEL_CACHE=binaries  keep program binaries even where the driver caches its own
+ *                                kernels (PoCL: faster warm starts, a slower first build)
  *   CLTRAIN_CACHE_DIR            cache folder (else $XDG_CACHE_HOME/cltrain, else
  *                                $HOME/.cache/cltrain)
  *   CLTRAIN_GEMM_TUNE=0          ignore stored GEMM tuning
@@ -25,6 +27,7 @@ typedef char *(*clt_env_lookup)(const char *name);
 typedef struct clt_env_settings {
   const char *device;   /* NULL when unset or empty */
   int no_kernel_cache;  /* CLTRAIN_KERNEL_CACHE=0 */
+  int keep_binaries;    /* CLTRAIN_KERNEL_CACHE=binaries */
   char cache_dir[1024]; /* "" when no folder could be named (a fill then warns) */
   int no_gemm_tune;
   uint64_t memory_limit, alloc_limit; /* 0: not lowered */

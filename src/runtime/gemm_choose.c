@@ -154,10 +154,27 @@ int clt_gemm_check_variants(clt_ctx *ctx, clt_gemm_variant *out, int max) {
   return add(out, count, max, v);
 }
 
+/* The start-up list's narrower tile (fewer columns than the default) pays only where the
+ * default leaves cores idle (fewer than 8 tiles of C per core) over a long k; elsewhere it
+ * measured within noise of the default, and trying it compiles a second program. */
+static int narrow_tile_pays(const clt_device_info *dev, const clt_gemm_variant *d, size_t m,
+                            size_t n, size_t k) {
+  size_t cores = dev->compute_units ? dev->compute_units : 1;
+  size_t tiles = ((m + (size_t)d->mr - 1) / (size_t)d->mr) *
+                 ((n + 16 * (size_t)d->nv - 1) / (16 * (size_t)d->nv));
+  return tiles < 8 * cores && k >= 256;
+}
+
 int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size_t n, size_t k,
                             clt_gemm_variant *out, int max) {
   int count = clt_gemm_candidates(dev, wide, out, max);
   if (dev->kind != CLT_DEVICE_CPU || (!wide && !engine_cpu(dev))) return count;
+  if (!wide && !narrow_tile_pays(dev, &out[0], m, n, k)) {
+    int kept = 1; /* out[0] is the default */
+    for (int i = 1; i < count; i++)
+      if (out[i].nv >= out[0].nv) out[kept++] = out[i];
+    count = kept;
+  }
   clt_gemm_variant v;
   /* Large products: the cache-blocked forms (B falls out of L2 otherwise; along N, four
    * tiles share each block of A's micro-panel: 2048^3 gains up to a third in gemm-bench). */

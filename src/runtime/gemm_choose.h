@@ -48,7 +48,8 @@ void clt_gemm_default_variant(const clt_device_info *dev, clt_gemm_variant *v);
 int clt_gemm_candidates(const clt_device_info *dev, int wide, clt_gemm_variant *out, int max);
 
 /* clt_gemm_candidates plus, on CPUs, forms for the shape: the cache-blocked one for large
- * products, split K (sized to give every core work) for few tiles of C and a long k. */
+ * products, split K (sized to give every core work) for few tiles of C and a long k. At
+ * start-up (wide 0) the narrow tile only for few tiles of the default and a long k. */
 int clt_gemm_candidates_for(const clt_device_info *dev, int wide, size_t m, size_t n, size_t k,
                             clt_gemm_variant *out, int max);
 

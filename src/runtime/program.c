@@ -138,7 +138,7 @@ static void store_in_cache(clt_ctx *ctx, const char key[33], const clt_cache_key
       clt_cache_store(ctx->cache_dir, key, parts, binary, size) != CLT_OK) {
     clt_warn("kernel cache disabled: %s", clt_last_error());
     clt_clear_error();
-    ctx->cache_enabled = 0;
+    ctx->cache_enabled = ctx->program_binaries = 0;
   }
   free(binary);
 }
@@ -151,7 +151,7 @@ static clt_status build_program(clt_ctx *ctx, const char *file, const char *opti
   char key[33] = {0};
   clt_cache_key_parts parts = {
       source, length, options, ctx->dev.name, ctx->dev.driver_version, ctx->dev.platform_version};
-  if (ctx->cache_enabled) {
+  if (ctx->program_binaries) {
     clt_cache_key(&parts, key);
     if (build_from_cache(ctx, key, &parts, options, out)) {
       ctx->cache_hits++;
@@ -172,7 +172,7 @@ static clt_status build_program(clt_ctx *ctx, const char *file, const char *opti
     clReleaseProgram(prog);
     return st;
   }
-  if (ctx->cache_enabled) store_in_cache(ctx, key, &parts, prog); /* the entry holds parts */
+  if (ctx->program_binaries) store_in_cache(ctx, key, &parts, prog); /* the entry holds parts */
   free(source);
   *out = prog;
   return CLT_OK;

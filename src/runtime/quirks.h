@@ -11,7 +11,11 @@ typedef enum clt_quirk_flag {
   CLT_QUIRK_NONE = 0,
   /* Write a device-only scratch buffer whole from the host when it is created (the GEMM
    * engine's packing scratch): a simulator's uninitialised-memory tracking needs it. */
-  CLT_QUIRK_HOST_INIT_SCRATCH = 1
+  CLT_QUIRK_HOST_INIT_SCRATCH = 1,
+  /* The driver keeps compiled kernels in a cache of its own, and asking it for a program's
+   * binary compiles every kernel of the program once more: store no binaries in cltrain's
+   * program cache (runtime/program.c). */
+  CLT_QUIRK_OWN_PROGRAM_CACHE = 2
 } clt_quirk_flag;
 
 typedef struct clt_quirk {

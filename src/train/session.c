@@ -272,6 +272,7 @@ static clt_status session_new(const clt_config *config, clt_session **out) {
   d->kernel_dir = keep(s, s->cfg.kernel_dir);
   d->cache_dir = keep(s, s->cfg.cache_dir);
   d->no_kernel_cache = !s->cfg.kernel_cache;
+  d->keep_binaries = s->cfg.kernel_cache == 2;
   d->no_gemm_tune = !s->cfg.gemm_tuning;
   d->memory_limit = s->cfg.memory_limit;
   d->alloc_limit = s->cfg.alloc_limit;

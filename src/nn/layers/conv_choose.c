@@ -10,8 +10,9 @@
 #define CHOICE_FORMAT "cltrain-conv-choices-2"
 
 static void sources_hash(clt_ctx *ctx, char key[33]) {
-  static const char *const files[3] = {"conv.cl", "conv_direct.cl", "conv_implicit.cl"};
-  clt_choice_file_hash(ctx, files, 3, CHOICE_FORMAT " " CLT_CONV_IMPLICIT_HOST_REV, key);
+  static const char *const files[4] = {"conv.cl", "conv_direct.cl", "conv_implicit.cl",
+                                       "conv_shared.cl"};
+  clt_choice_file_hash(ctx, files, 4, CHOICE_FORMAT " " CLT_CONV_IMPLICIT_HOST_REV, key);
 }
 
 void clt_conv_choices_key(clt_ctx *ctx, char *buf, size_t size) {

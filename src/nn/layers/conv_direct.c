@@ -46,8 +46,7 @@ clt_status clt_conv_direct_prepare(clt_conv_direct *d, clt_ctx *ctx, const clt_c
       options, sizeof options,
       "-DCD_K=%d -DCD_S=%d -DCD_C=%d -DCD_F=%d -DCD_FV=%d -DCD_GPW=%d -DCD_PW=%d -DBIAS_ACT=%d",
       g->k, g->s, g->c, g->f, d->fv, d->gpw, d->pw, (int)act);
-  CLT_TRY(
-      clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_transpose", options, &d->transpose));
+  CLT_TRY(clt_kernel_create(ctx, "conv_shared.cl", "conv_weights_transpose", "", &d->transpose));
   CLT_TRY(clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_forward", options, &d->forward));
   CLT_TRY(clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_wgrad", options, &d->wgrad));
   return clt_kernel_create(ctx, "conv_direct.cl", "conv_direct_reduce", options, &d->reduce);
@@ -66,6 +65,8 @@ clt_status clt_conv_direct_forward(clt_conv_direct *d, clt_ctx *ctx, int n, cl_m
   clt_kernel *t = &d->transpose;
   clt_arg_mem(t, w);
   clt_arg_mem(t, ws);
+  clt_arg_int(t, g->f);
+  clt_arg_int(t, g->k * g->k * g->c);
   CLT_TRY(clt_run_1d(ctx, t, (size_t)g->f * g->k * g->k * g->c));
   clt_kernel *k = &d->forward;
   clt_arg_mem(k, x);

@@ -65,12 +65,14 @@ clt_status clt_conv_implicit_prepare(clt_conv_implicit *d, clt_ctx *ctx, const c
            "-DCI_K=%d -DCI_S=%d -DCI_C=%d -DCI_F=%d -DCI_FV=%d -DCI_NV=%d -DCI_PM=%d -DCI_CV=%d "
            "-DCI_CN=%d -DCI_DM=%d -DCI_TM=%d -DBIAS_ACT=%d",
            g->k, g->s, g->c, g->f, d->fv, d->nv, d->pm, d->cv, d->cn, d->dm, d->tm, (int)act);
-  static const char *const names[5] = {"conv_implicit_transpose", "conv_implicit_forward",
-                                       "conv_implicit_dx", "conv_implicit_dw",
-                                       "conv_implicit_reduce"};
-  clt_kernel *ks[5] = {&d->transpose, &d->forward, &d->dx, &d->dw, &d->reduce};
-  for (int i = 0; i < 5; i++)
+  static const char *const names[3] = {"conv_implicit_forward", "conv_implicit_dx",
+                                       "conv_implicit_dw"};
+  clt_kernel *ks[3] = {&d->forward, &d->dx, &d->dw};
+  for (int i = 0; i < 3; i++)
     CLT_TRY(clt_kernel_create(ctx, "conv_implicit.cl", names[i], options, ks[i]));
+  /* Shape-free: one program for every layer (cl/conv_shared.cl). */
+  CLT_TRY(clt_kernel_create(ctx, "conv_shared.cl", "conv_weights_transpose", "", &d->transpose));
+  CLT_TRY(clt_kernel_create(ctx, "conv_shared.cl", "conv_implicit_reduce", "", &d->reduce));
   /* Written from the host, not filled: Oclgrind counts filled memory as uninitialised. */
   size_t zeros = (size_t)(g->c > g->f ? g->c : g->f);
   float *host = calloc(zeros, sizeof *host);
@@ -114,6 +116,8 @@ clt_status clt_conv_implicit_forward(clt_conv_implicit *d, clt_ctx *ctx, int n, 
   clt_kernel *t = &d->transpose;
   clt_arg_mem(t, w);
   clt_arg_mem(t, ws);
+  clt_arg_int(t, g->f);
+  clt_arg_int(t, g->k * g->k * g->c);
   CLT_TRY(clt_run_1d(ctx, t, (size_t)g->f * g->k * g->k * g->c));
   clt_kernel *k = &d->forward;
   clt_arg_mem(k, x);
@@ -164,5 +168,7 @@ clt_status clt_conv_implicit_dw(clt_conv_implicit *d, clt_ctx *ctx, int n, cl_me
   clt_arg_mem(r, ws);
   clt_arg_mem(r, dw);
   clt_arg_int(r, (int)chunks);
+  clt_arg_int(r, g->f);
+  clt_arg_int(r, g->k * g->k * g->c);
   return clt_run_1d(ctx, r, (size_t)g->k * g->k * g->c * g->f);
 }
