@@ -168,7 +168,7 @@ static clt_status check_buffers(const add_layer *L, const clt_pass *p, size_t *c
 
 static clt_status add_forward(void *self, const clt_pass *p) {
   add_layer *L = self;
-  size_t count, R = (size_t)p->batch * L->in.h * L->in.w, F = (size_t)L->in.c;
+  size_t count = 0, R = (size_t)p->batch * L->in.h * L->in.w, F = (size_t)L->in.c;
   size_t C = (size_t)L->skip.c;
   CLT_TRY(check_buffers(L, p, &count));
   if (!L->project) {
@@ -189,7 +189,7 @@ static clt_status add_forward(void *self, const clt_pass *p) {
 
 static clt_status add_backward(void *self, const clt_pass *p) {
   add_layer *L = self;
-  size_t count, R = (size_t)p->batch * L->in.h * L->in.w, F = (size_t)L->in.c;
+  size_t count = 0, R = (size_t)p->batch * L->in.h * L->in.w, F = (size_t)L->in.c;
   size_t C = (size_t)L->skip.c;
   CLT_TRY(check_buffers(L, p, &count));
   if (!p->dx2) return clt_fail(CLT_ERR_INTERNAL, "[add] backward without dx2 (a bug)");
