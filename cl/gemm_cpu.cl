@@ -16,7 +16,11 @@
  *     b_ts = NR, b_ps = ldb; packed panels: k NR, NR; the host packs whenever B is
  *     transposed or n is not a multiple of NR).
  * Every C element is a sum over p = 0 .. k-1 in order, one fma per term, then
- * alpha * sum (+ beta * C): the same bits as every other engine variant (gemm_local.cl). */
+ * alpha * sum (+ beta * C): the same bits as every other engine variant (gemm_local.cl).
+ *
+ * Epilogue, only in programs built with -DEPI (below): every kernel that stores
+ * C (gemm_cpu, _packed, _blocked, _nblocked, gemm_split_reduce) takes two more arguments,
+ * bias and slope, and stores act(alpha * sum (+ beta * C) + bias[col]). */
 
 /* Defaults, so that the file builds on its own (cltrain check's build group). */
 #ifndef MR
@@ -31,6 +35,45 @@
 
 #define NR (16 * NV)
 
+/* The epilogue: -DEPI with EPI_BIAS (0 or 1) and EPI_ACT (a CLT_ACT_* code, common.clh).
+ * Bias is added after the beta term, in its own statement (no contraction into an fma), and
+ * the activation is clt_act's formula: the same arithmetic as cl/bias_act.cl run after the
+ * GEMM. Without -DEPI the macros are empty and the kernels take no extra arguments. */
+#ifdef EPI
+#ifndef EPI_BIAS
+#define EPI_BIAS 0
+#endif
+#ifndef EPI_ACT
+#define EPI_ACT CLT_ACT_LINEAR
+#endif
+#define EPI_ARGS , __global const float *bias, const float slope
+#if EPI_ACT == CLT_ACT_RELU
+#define EPI_ACT_V(z) fmax((z), (float16)(0.0f))
+#elif EPI_ACT == CLT_ACT_LEAKY_RELU
+#define EPI_ACT_V(z) select(slope * (z), (z), (z) > (float16)(0.0f))
+#elif EPI_ACT == CLT_ACT_SIGMOID
+#define EPI_ACT_V(z) (1.0f / (1.0f + exp(-(z))))
+#elif EPI_ACT == CLT_ACT_TANH
+#define EPI_ACT_V(z) tanh(z)
+#else
+#define EPI_ACT_V(z) (z)
+#endif
+#define EPI_V16(x, col)                                                                            \
+  {                                                                                                \
+    if (EPI_BIAS) x = x + vload16(0, bias + (col));                                                \
+    x = EPI_ACT_V(x);                                                                              \
+  }
+#define EPI_S(x, col)                                                                              \
+  {                                                                                                \
+    if (EPI_BIAS) x = x + bias[col];                                                               \
+    x = clt_act(EPI_ACT, x, slope);                                                                \
+  }
+#else
+#define EPI_ARGS
+#define EPI_V16(x, col)
+#define EPI_S(x, col)
+#endif
+
 /* acc[r][v] += op(A)[r][p] * op(B)[p][16 v ..], with A_AT and B_ROW defined by the kernel. */
 #define STEP(p)                                                                                    \
   {                                                                                                \
@@ -42,19 +85,24 @@
     }                                                                                              \
   }
 
-/* C[trow + r][col0 + 16 v ..] = alpha * sum (+ beta * C), element-wise guarded unless full. */
+/* C[trow + r][col0 + 16 v ..] = alpha * sum (+ beta * C), then the epilogue (with -DEPI),
+ * element-wise guarded unless full. */
 #define STORE(sum, trow, r, v, full)                                                               \
   {                                                                                                \
     __global float *cr = c + (size_t)((trow) + (r)) * ldc + col0 + 16 * (v);                       \
     if (full) {                                                                                    \
       float16 out = alpha * (sum);                                                                 \
       if (beta != 0.0f) out = fma((float16)alpha, (sum), beta * vload16(0, cr));                   \
+      EPI_V16(out, col0 + 16 * (v));                                                               \
       vstore16(out, 0, cr);                                                                        \
     } else if ((trow) + (r) < m) {                                                                 \
       float t_[16];                                                                                \
       vstore16((sum), 0, t_);                                                                      \
-      for (int e = 0; e < 16 && col0 + 16 * (v) + e < n; e++)                                      \
-        cr[e] = beta != 0.0f ? fma(alpha, t_[e], beta * cr[e]) : alpha * t_[e];                    \
+      for (int e = 0; e < 16 && col0 + 16 * (v) + e < n; e++) {                                    \
+        float o_ = beta != 0.0f ? fma(alpha, t_[e], beta * cr[e]) : alpha * t_[e];                 \
+        EPI_S(o_, col0 + 16 * (v) + e);                                                            \
+        cr[e] = o_;                                                                                \
+      }                                                                                            \
     }                                                                                              \
   }
 
@@ -67,7 +115,7 @@
 #define A_AT(r, p) ap[arow[r] + (p) * a_ps]
 #define B_ROW(p) (bp + (size_t)(p) * b_ps)
 
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS) {
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS EPI_ARGS) {
   const int ti = get_global_id(0), tj = get_global_id(1);
   const int row0 = ti * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
@@ -115,7 +163,7 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu(GEMM_ARGS)
     }                                                                                              \
   }
 
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_packed(GEMM_ARGS) {
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_packed(GEMM_ARGS EPI_ARGS) {
   const int ti = get_global_id(0), tj = get_global_id(1);
   const int row0 = ti * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
@@ -173,19 +221,22 @@ gemm_cpu_split(GEMM_ARGS, const int kc, __global float *part, const int part_off
     for (int v = 0; v < NV; v++) vstore16(acc[r][v], 0, out + (size_t)r * npad + 16 * v);
 }
 
-/* C[i][j] = alpha * (part[0] + part[1] + ...)[i][j] (+ beta C), splits added in order. */
+/* C[i][j] = alpha * (part[0] + part[1] + ...)[i][j] (+ beta C), splits added in order, then
+ * the epilogue (with -DEPI). */
 __kernel void gemm_split_reduce(const int m, const int n, const int splits, const int mpad,
                                 const int npad, __global const float *part, const int part_off,
                                 const float alpha,
                                 const float beta, __global float *c, const int c_off,
-                                const int ldc) {
+                                const int ldc EPI_ARGS) {
   const int j = get_global_id(0), i = get_global_id(1);
   if (i >= m || j >= n) return;
   float sum = 0.0f;
   part += part_off;
   for (int s = 0; s < splits; s++) sum += part[(size_t)s * mpad * npad + (size_t)i * npad + j];
   __global float *cp = c + c_off + (size_t)i * ldc + j;
-  *cp = beta != 0.0f ? fma(alpha, sum, beta * *cp) : alpha * sum;
+  float out = beta != 0.0f ? fma(alpha, sum, beta * *cp) : alpha * sum;
+  EPI_S(out, j);
+  *cp = out;
 }
 
 #if defined(MB) && MB > 1
@@ -194,7 +245,7 @@ __kernel void gemm_split_reduce(const int m, const int n, const int splits, cons
  * partial sums from private memory, so the block of B's panel (KC x NR) stays in L1 while MB
  * panels of A stream past it from L2. A partial sum is stored and reloaded as the same
  * float, so every element still sees one fma per p in order: the same bits as gemm_cpu. */
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GEMM_ARGS) {
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GEMM_ARGS EPI_ARGS) {
   const int tb = get_global_id(0), tj = get_global_id(1);
   const int row0 = tb * MB * MR, col0 = tj * NR;
   if (row0 >= m || col0 >= n) return;
@@ -247,7 +298,7 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_blocked(GE
  * the NB blocks of B (KC x NR each) stream past it from L2, where the work-items that follow
  * (the next rows of tiles, same columns) find them again. Partial sums as in
  * gemm_cpu_blocked: the same bits as gemm_cpu. */
-__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(GEMM_ARGS) {
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void gemm_cpu_nblocked(GEMM_ARGS EPI_ARGS) {
   const int ti = get_global_id(0), tb = get_global_id(1);
   const int row0 = ti * MR, col_first = tb * NB * NR;
   if (row0 >= m || col_first >= n) return;

@@ -9,7 +9,11 @@
  *
  * Build options: TS (work-group side), WM, WN (register tile), KT (k step), TA, TB
  * (0: op(X) is X, 1: X transposed). Every C element is a sum over p = 0 .. k-1 in order,
- * one fma per term, then alpha * sum (+ beta * C): the same bits as gemm_cpu.cl. */
+ * one fma per term, then alpha * sum (+ beta * C): the same bits as gemm_cpu.cl.
+ *
+ * Epilogue as in gemm_cpu.cl: built with -DEPI (EPI_BIAS 0 or 1, EPI_ACT a CLT_ACT_* code) the
+ * kernel takes two more arguments, bias and slope, and stores
+ * act(alpha * sum (+ beta * C) + bias[col]). */
 
 /* Defaults, so that the file builds on its own (cltrain check's build group). */
 #ifndef TS
@@ -31,6 +35,25 @@
 #define TB 0
 #endif
 
+#ifdef EPI
+#ifndef EPI_BIAS
+#define EPI_BIAS 0
+#endif
+#ifndef EPI_ACT
+#define EPI_ACT CLT_ACT_LINEAR
+#endif
+#define EPI_ARGS , __global const float *bias, const float slope
+/* Bias in its own statement (no contraction into an fma): as cl/bias_act.cl after the GEMM. */
+#define EPI_S(x, col)                                                                              \
+  {                                                                                                \
+    if (EPI_BIAS) x = x + bias[col];                                                               \
+    x = clt_act(EPI_ACT, x, slope);                                                                \
+  }
+#else
+#define EPI_ARGS
+#define EPI_S(x, col)
+#endif
+
 #define BM (TS * WM)
 #define BN (TS * WN)
 
@@ -48,7 +71,7 @@
 __kernel __attribute__((reqd_work_group_size(TS, TS, 1))) void
 gemm_local(const int m, const int n, const int k, const float alpha, __global const float *a,
            const int a_off, const int lda, __global const float *b, const int b_off, const int ldb,
-           const float beta, __global float *c, const int c_off, const int ldc) {
+           const float beta, __global float *c, const int c_off, const int ldc EPI_ARGS) {
   __local float la[KT][BM + 1];
   __local float lb[KT][BN + 1];
   const int tx = get_local_id(0), ty = get_local_id(1);
@@ -105,7 +128,9 @@ gemm_local(const int m, const int n, const int k, const float alpha, __global co
       const int gj = col0 + tx + TS * s;
       if (gj >= n) continue;
       __global float *cp = c + (size_t)gi * ldc + gj;
-      *cp = beta != 0.0f ? fma(alpha, acc[r][s], beta * *cp) : alpha * acc[r][s];
+      float out = beta != 0.0f ? fma(alpha, acc[r][s], beta * *cp) : alpha * acc[r][s];
+      EPI_S(out, gj);
+      *cp = out;
     }
   }
 }

@@ -65,13 +65,32 @@ clt_status clt_gemm_run_variant(clt_ctx *ctx, const clt_gemm_variant *v, clt_tra
     return clblast_run(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
                        ldc, NULL);
   return clt_gemm_engine_run(ctx, v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
-                             c_off, ldc);
+                             c_off, ldc, NULL);
+}
+
+/* " +bias+relu" (the epilogue, for profile names), "" without one. */
+static void epi_suffix(const clt_gemm_epi *epi, char *buf, size_t size) {
+  static const char *const acts[] = {"", "+relu", "+leaky_relu", "+sigmoid", "+tanh"};
+  buf[0] = '\0';
+  if (!epi || (!epi->bias && epi->act == 0)) return;
+  snprintf(buf, size, " %s%s", epi->bias ? "+bias" : "",
+           epi->act > 0 && epi->act < 5 ? acts[epi->act] : "");
 }
 
 clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
                      float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                      size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
-  if (m == 0 || n == 0) return CLT_OK;
+  int fused = 0;
+  return clt_sgemm_epi(ctx, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off,
+                       ldc, NULL, &fused);
+}
+
+clt_status clt_sgemm_epi(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t n, size_t k,
+                         float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                         size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc,
+                         const clt_gemm_epi *epi, int *fused) {
+  *fused = m == 0 || n == 0; /* nothing to store: nothing left to do */
+  if (*fused) return CLT_OK;
   clt_gemm_variant v;
   CLT_TRY(clt_gemm_choose(ctx, ta, tb, m, n, k, &v));
   if (v.kind != CLT_GEMM_CLBLAST &&
@@ -81,12 +100,14 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
   clt_gemm_state *s = ctx->gemm;
   s->last.ta = ta, s->last.tb = tb, s->last.m = m, s->last.n = n, s->last.k = k;
   s->last.variant = v;
-  char name[160], vname[48];
+  const clt_gemm_epi *fuse = v.kind == CLT_GEMM_CLBLAST ? NULL : epi;
+  char name[160], vname[48], suffix[32];
   cl_event *event = NULL;
   if (ctx->profiler) {
     clt_gemm_variant_name(&v, vname, sizeof vname);
-    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu %s", ta == CLT_T ? 'T' : 'N',
-             tb == CLT_T ? 'T' : 'N', m, n, k, vname);
+    epi_suffix(fuse, suffix, sizeof suffix);
+    snprintf(name, sizeof name, "sgemm_%c%c %zux%zux%zu %s%s", ta == CLT_T ? 'T' : 'N',
+             tb == CLT_T ? 'T' : 'N', m, n, k, vname, suffix);
     /* Packing kernels (engine) or CLBlast's pad/transpose kernels may run before the GEMM
      * kernel: time the call from a marker enqueued before it to one enqueued after. */
     cl_event *start = NULL;
@@ -102,8 +123,9 @@ clt_status clt_sgemm(clt_ctx *ctx, clt_trans ta, clt_trans tb, size_t m, size_t 
   struct clt_profiler *profiler = ctx->profiler;
   ctx->profiler = NULL;
   st = clt_gemm_engine_run(ctx, &v, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
-                           c_off, ldc);
+                           c_off, ldc, fuse);
   ctx->profiler = profiler;
+  if (st == CLT_OK) *fused = 1;
   if (st == CLT_OK && event &&
       clEnqueueMarkerWithWaitList(ctx->compute, 0, NULL, event) != CL_SUCCESS)
     *event = NULL;

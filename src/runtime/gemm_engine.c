@@ -173,6 +173,26 @@ static void local_options(const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
            ta == CLT_T, tb == CLT_T);
 }
 
+static int epi_wanted(const clt_gemm_epi *epi) {
+  return epi && (epi->bias || epi->act != 0);
+}
+
+/* Appends the epilogue's defines (cl/gemm_cpu.cl) to a variant's options: a program of its
+ * own, so that a plain GEMM pays nothing for it. */
+static void epi_options(const clt_gemm_epi *epi, char *buf, size_t size) {
+  size_t len = strlen(buf);
+  if (epi_wanted(epi) && len < size)
+    snprintf(buf + len, size - len, " -DEPI -DEPI_BIAS=%d -DEPI_ACT=%d", epi->bias != NULL,
+             epi->act);
+}
+
+/* The epilogue's two arguments (bias: any buffer, unread, when there is none). */
+static void epi_args(clt_kernel *k, const clt_gemm_epi *epi, cl_mem c) {
+  if (!epi_wanted(epi)) return;
+  clt_arg_mem(k, epi->bias ? epi->bias : c);
+  clt_arg_float(k, epi->slope);
+}
+
 int clt_gemm_variant_fits(clt_ctx *ctx, const clt_gemm_variant *v) {
   if (v->kind != CLT_GEMM_LOCAL) return 1;
   if ((size_t)v->ts * v->ts > ctx->dev.max_work_group ||
@@ -244,11 +264,12 @@ static clt_status pack(clt_ctx *ctx, clt_kernel *kp, cl_mem src, size_t off, siz
 clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
                                size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
                                size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
-                               size_t c_off, size_t ldc) {
-  char opt[160];
+                               size_t c_off, size_t ldc, const clt_gemm_epi *epi) {
+  char opt[160], opt_epi[160];
   clt_kernel *kg = NULL, *kp = NULL;
   if (v->kind == CLT_GEMM_LOCAL) {
     local_options(v, ta, tb, opt, sizeof opt);
+    epi_options(epi, opt, sizeof opt);
     CLT_TRY(get_kernel(ctx, "gemm_local.cl", "gemm_local", opt, &kg));
     size_t bm = (size_t)v->ts * v->wm, bn = (size_t)v->ts * v->wn;
     size_t global[3] = {(n + bn - 1) / bn * v->ts, (m + bm - 1) / bm * v->ts, 1};
@@ -259,13 +280,18 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     clt_arg_mem(kg, b), clt_arg_int(kg, (int)b_off), clt_arg_int(kg, (int)ldb);
     clt_arg_float(kg, beta);
     clt_arg_mem(kg, c), clt_arg_int(kg, (int)c_off), clt_arg_int(kg, (int)ldc);
+    epi_args(kg, epi, c);
     return clt_run_3d(ctx, kg, global, local);
   }
   const size_t mr = (size_t)v->mr, nr = 16 * (size_t)v->nv;
   const size_t mpad = (m + mr - 1) / mr * mr, npad = (n + nr - 1) / nr * nr;
   int bp = pack_b_needed(v, tb, n);
   cpu_options(v, opt, sizeof opt);
-  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt, &kg));
+  /* The kernels that store C come from the epilogue's program; packing and split K's
+   * partial sums from the plain one. */
+  snprintf(opt_epi, sizeof opt_epi, "%s", opt);
+  epi_options(epi, opt_epi, sizeof opt_epi);
+  CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", cpu_kernel(v, bp), opt_epi, &kg));
   /* Strides of op(A) rows and k, and of B rows (gemm_cpu.cl). */
   cl_mem ga = a, gb = b;
   size_t ga_off = a_off, gb_off = b_off;
@@ -299,7 +325,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     clt_kernel *kr = NULL;
     cl_mem part = ctx->gemm->pack;
     CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_cpu_split", opt, &kg));
-    CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_split_reduce", opt, &kr));
+    CLT_TRY(get_kernel(ctx, "gemm_cpu.cl", "gemm_split_reduce", opt_epi, &kr));
     size_t global[3] = {mpad / mr, npad / nr, ks}, local[3] = {1, 1, 1};
     clt_arg_int(kg, (int)m), clt_arg_int(kg, (int)n), clt_arg_int(kg, (int)k);
     clt_arg_float(kg, alpha);
@@ -319,6 +345,7 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
     clt_arg_int(kr, (int)part_at);
     clt_arg_float(kr, alpha), clt_arg_float(kr, beta);
     clt_arg_mem(kr, c), clt_arg_int(kr, (int)c_off), clt_arg_int(kr, (int)ldc);
+    epi_args(kr, epi, c);
     if (st == CLT_OK) st = clt_run_2d(ctx, kr, n, m);
     return st;
   }
@@ -335,5 +362,6 @@ clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_tran
   clt_arg_int(kg, (int)b_ps);
   clt_arg_float(kg, beta);
   clt_arg_mem(kg, c), clt_arg_int(kg, (int)c_off), clt_arg_int(kg, (int)ldc);
+  epi_args(kg, epi, c);
   return clt_run_3d(ctx, kg, global, local);
 }

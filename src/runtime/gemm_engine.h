@@ -41,11 +41,12 @@ int clt_gemm_variant_fits(clt_ctx *ctx, const clt_gemm_variant *v);
 int clt_gemm_engine_accepts(size_t m, size_t n, size_t k, size_t a_off, size_t lda, size_t b_off,
                             size_t ldb, size_t c_off, size_t ldc, clt_trans ta, clt_trans tb);
 
-/* Enqueues C = alpha op(A) op(B) + beta C with an engine variant (kind CPU or LOCAL). */
+/* Enqueues C = alpha op(A) op(B) + beta C with an engine variant (kind CPU or LOCAL), with
+ * the epilogue epi fused (NULL, or no bias and linear: none; gemm.h). */
 clt_status clt_gemm_engine_run(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta, clt_trans tb,
                                size_t m, size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
                                size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta, cl_mem c,
-                               size_t c_off, size_t ldc);
+                               size_t c_off, size_t ldc, const clt_gemm_epi *epi);
 
 /* Builds the program of v for the transposes (and creates its kernels) without running. */
 clt_status clt_gemm_engine_prepare(clt_ctx *ctx, const clt_gemm_variant *v, clt_trans ta,

@@ -75,6 +75,16 @@ clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem
   return clt_run_3d(ctx, k, global, local);
 }
 
+clt_status clt_bias_act_gemm_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem x, cl_mem w, cl_mem b,
+                                     cl_mem y, size_t rows, int cols, size_t inner) {
+  clt_gemm_epi epi = {ba->bias ? b : NULL, (int)ba->act, (float)ba->alpha};
+  int fused = 0;
+  size_t n = (size_t)cols;
+  CLT_TRY(clt_sgemm_epi(ctx, CLT_N, CLT_T, rows, n, inner, 1.0f, x, 0, inner, w, 0, inner, 0.0f, y,
+                        0, n, &epi, &fused));
+  return fused ? CLT_OK : clt_bias_act_forward(ba, ctx, y, b, rows, cols);
+}
+
 /* One col_sums launch: work-groups of tc columns x lanes (a power of two) over
  * (cols, chunks); chunk g is the group row g (cl/bias_act.cl). */
 static clt_status run_col_sums(clt_bias_act *ba, clt_ctx *ctx, cl_mem m, cl_mem out, size_t rows,

@@ -8,6 +8,7 @@
 
 #include "nn/activation.h"
 #include "nn/ini.h"
+#include "runtime/gemm.h"
 #include "runtime/program.h"
 
 typedef struct clt_bias_act {
@@ -33,6 +34,12 @@ void clt_bias_act_release(clt_bias_act *ba);
  * there is neither a bias nor an activation. */
 clt_status clt_bias_act_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem b, size_t rows,
                                 int cols);
+/* y [rows, cols] = act(x W^T + b) (W [cols, inner], x [rows, inner]; b [cols] unused without
+ * bias): one GEMM with bias and activation fused into its store when the chosen GEMM is an
+ * engine variant, else the GEMM then clt_bias_act_forward. Backward reads only y, from
+ * which every activation's derivative is taken (clt_act_grad), so fusing loses nothing. */
+clt_status clt_bias_act_gemm_forward(clt_bias_act *ba, clt_ctx *ctx, cl_mem x, cl_mem w, cl_mem b,
+                                     cl_mem y, size_t rows, int cols, size_t inner);
 /* dy [rows, cols] becomes dz = dy * act'(y) in place (no launch for linear without
  * bias), and db [cols] += column sums of dz (with bias; cols as given to prepare). */
 clt_status clt_bias_act_backward(clt_bias_act *ba, clt_ctx *ctx, cl_mem y, cl_mem dy, cl_mem db,

@@ -386,10 +386,10 @@ static clt_status forward_with(conv_layer *L, const clt_pass *p, conv_algorithm 
     CLT_TRY(run_im2col(L, p));
     col = p->workspace;
   }
-  /* y [R, F] = col [R, KKC] x W^T, W [F, KKC] */
-  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_T, R, F, KKC, 1.0f, col, 0, KKC, p->params[0], 0, KKC, 0.0f,
-                    p->y, 0, F));
-  return clt_bias_act_forward(&L->ba, p->ctx, p->y, p->params[1], R, L->filters);
+  /* y [R, F] = act(col [R, KKC] x W^T + b), W [F, KKC]: bias and activation fused into the
+   * GEMM where it can (bias_act.h) */
+  return clt_bias_act_gemm_forward(&L->ba, p->ctx, col, p->params[0], p->params[1], p->y, R,
+                                   L->filters, KKC);
 }
 
 /* dx from dz: dcol [R, KKC] = dz x W, then col2im; pointwise: dcol is dx itself. Else

@@ -76,12 +76,12 @@ static clt_status check_batch(const dense_layer *L, int n) {
 
 static clt_status dense_forward(void *self, const clt_pass *p) {
   dense_layer *L = self;
-  size_t N = (size_t)p->batch, U = (size_t)L->units, I = (size_t)L->inputs;
+  size_t N = (size_t)p->batch, I = (size_t)L->inputs;
   CLT_TRY(check_batch(L, p->batch));
-  /* y [N, U] = x [N, I] x W^T, W [U, I] */
-  CLT_TRY(clt_sgemm(p->ctx, CLT_N, CLT_T, N, U, I, 1.0f, p->x, 0, I, p->params[0], 0, I, 0.0f, p->y,
-                    0, U));
-  return clt_bias_act_forward(&L->ba, p->ctx, p->y, p->params[1], N, L->units);
+  /* y [N, U] = act(x [N, I] x W^T + b), W [U, I]: bias and activation fused into the GEMM
+   * where it can (bias_act.h) */
+  return clt_bias_act_gemm_forward(&L->ba, p->ctx, p->x, p->params[0], p->params[1], p->y, N,
+                                   L->units, I);
 }
 
 static clt_status dense_backward(void *self, const clt_pass *p) {
