@@ -19,16 +19,12 @@
 #include "runtime/gemm_choose.h"
 #include "runtime/memory.h"
 #include "util/expect.h"
+#include "util/gemm_case.h"
 #include "util/temp_files.h"
 #include "util/test_util.h"
 
-typedef struct case_ {
-  clt_trans ta, tb;
-  size_t m, n, k;
-} case_;
+typedef clt_gemm_case case_;
 
-/* Primes, 1, edges of every tile; k past the blocked variants' K blocks (and between two
- * of them); both operands transposed; k = 0 (C = beta C). */
 static const case_ cases[] = {
     {CLT_N, CLT_N, 37, 41, 13},  {CLT_N, CLT_T, 1, 53, 7},    {CLT_T, CLT_N, 29, 1, 31},
     {CLT_N, CLT_T, 67, 33, 131}, {CLT_T, CLT_N, 19, 47, 137}, {CLT_N, CLT_N, 2, 3, 1},
@@ -36,54 +32,15 @@ static const case_ cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-/* c = op(a) op(b) in double, dense operands. */
-static void reference(const case_ *c, const double *a, const double *b, double *out) {
-  for (size_t i = 0; i < c->m; i++)
-    for (size_t j = 0; j < c->n; j++) {
-      double s = 0;
-      for (size_t p = 0; p < c->k; p++)
-        s += a[c->ta == CLT_T ? p * c->m + i : i * c->k + p] *
-             b[c->tb == CLT_T ? j * c->k + p : p * c->n + j];
-      out[i * c->n + j] = s;
-    }
-}
-
-/* Runs case c with the current variant: A and B at offsets 3 and 5 with leading dimensions
- * 2 and 1 larger than dense, C at offset 4 with ldc n + 3 holding 2.0, alpha 0.5, beta -1;
- * returns C's m x n values (got) and checks that nothing outside them changed. */
+/* Runs case c with the current variant, operands laid out as util/gemm_case.h says, C
+ * holding 2.0, alpha 0.5, beta -1; C's m x n values into got (nothing outside them may
+ * change). */
 static void run_case(clt_ctx *ctx, const case_ *c, const double *a, const double *b, double *got) {
-  size_t ar = c->ta == CLT_T ? c->k : c->m, ac = c->ta == CLT_T ? c->m : c->k;
-  size_t br = c->tb == CLT_T ? c->n : c->k, bc = c->tb == CLT_T ? c->k : c->n;
-  size_t lda = ac + 2, ldb = bc + 1, ldc = c->n + 3;
-  size_t na = 3 + ar * lda, nb = 5 + br * ldb, nc = 4 + c->m * ldc + 16;
-  double *ha = clt_test_alloc(na), *hb = clt_test_alloc(nb), *hc = clt_test_alloc(nc);
-  for (size_t i = 0; i < na; i++) ha[i] = 1e6; /* junk: a kernel reading it shows */
-  for (size_t i = 0; i < nb; i++) hb[i] = 1e6;
-  for (size_t i = 0; i < nc; i++) hc[i] = 9.0;
-  for (size_t r = 0; r < ar; r++)
-    for (size_t q = 0; q < ac; q++) ha[3 + r * lda + q] = a[r * ac + q];
-  for (size_t r = 0; r < br; r++)
-    for (size_t q = 0; q < bc; q++) hb[5 + r * ldb + q] = b[r * bc + q];
-  for (size_t i = 0; i < c->m; i++)
-    for (size_t j = 0; j < c->n; j++) hc[4 + i * ldc + j] = 2.0;
-  cl_mem da = clt_test_upload(ctx, ha, na), db = clt_test_upload(ctx, hb, nb);
-  cl_mem dc = clt_test_upload(ctx, hc, nc);
-  OK(clt_sgemm(ctx, c->ta, c->tb, c->m, c->n, c->k, 0.5f, da, 3, lda, db, 5, ldb, -1.0f, dc, 4,
-               ldc));
-  double *after = clt_test_alloc(nc);
-  clt_test_download(ctx, dc, after, nc);
-  for (size_t i = 0; i < nc; i++) {
-    size_t e = i - 4;
-    int inside = i >= 4 && e / ldc < c->m && e % ldc < c->n;
-    if (inside)
-      got[(e / ldc) * c->n + e % ldc] = after[i];
-    else
-      assert_true(after[i] == 9.0);
-  }
-  free(ha), free(hb), free(hc), free(after);
-  clReleaseMemObject(da);
-  clReleaseMemObject(db);
-  clReleaseMemObject(dc);
+  clt_gemm_case_buffers o;
+  clt_gemm_case_upload(ctx, c, a, b, 2.0, &o);
+  OK(clt_sgemm(ctx, c->ta, c->tb, c->m, c->n, c->k, 0.5f, o.a, CLT_GEMM_CASE_A_OFFSET, o.lda, o.b,
+               CLT_GEMM_CASE_B_OFFSET, o.ldb, -1.0f, o.c, CLT_GEMM_CASE_C_OFFSET, o.ldc));
+  clt_gemm_case_collect(ctx, c, &o, got);
 }
 
 static void test_every_variant(void **state) {
@@ -101,7 +58,7 @@ static void test_every_variant(void **state) {
     double *b = clt_test_random(c->k * c->n, -1, 1, 200 + (uint32_t)i);
     double *want = clt_test_alloc(c->m * c->n), *got = clt_test_alloc(c->m * c->n);
     double *first = clt_test_alloc(c->m * c->n);
-    reference(c, a, b, want);
+    clt_gemm_case_reference(c, a, b, want);
     for (size_t e = 0; e < c->m * c->n; e++) want[e] = 0.5 * want[e] - 2.0;
     int engine_seen = 0;
     for (int j = 0; j < nv; j++) {

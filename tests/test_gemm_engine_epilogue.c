@@ -27,13 +27,11 @@
 #include "runtime/gemm_choose.h"
 #include "runtime/memory.h"
 #include "util/expect.h"
+#include "util/gemm_case.h"
 #include "util/temp_files.h"
 #include "util/test_util.h"
 
-typedef struct case_ {
-  clt_trans ta, tb;
-  size_t m, n, k;
-} case_;
+typedef clt_gemm_case case_;
 
 /* Primes, 1, edges of every tile, whole tiles (64 x 96: the vector store of full tiles),
  * k past the blocked variants' K blocks, both operands transposed, k = 0 (C = act(beta C +
@@ -61,18 +59,6 @@ static const epi_kind epis[] = {
 #define BETA   -1.0f
 #define C_INIT 2.0
 
-/* op(a) op(b) in double, dense operands. */
-static void reference(const case_ *c, const double *a, const double *b, double *out) {
-  for (size_t i = 0; i < c->m; i++)
-    for (size_t j = 0; j < c->n; j++) {
-      double s = 0;
-      for (size_t p = 0; p < c->k; p++)
-        s += a[c->ta == CLT_T ? p * c->m + i : i * c->k + p] *
-             b[c->tb == CLT_T ? j * c->k + p : p * c->n + j];
-      out[i * c->n + j] = s;
-    }
-}
-
 /* The epilogue in float, as cl/bias_act.cl applies it to a stored product. */
 static float host_epilogue(float y, float bias, const epi_kind *e) {
   float z = y;
@@ -91,51 +77,25 @@ static float host_epilogue(float y, float bias, const epi_kind *e) {
   }
 }
 
-/* Runs case c with the current variant, with epilogue e (NULL: clt_sgemm): A and B at
- * offsets 3 and 5 with leading dimensions 2 and 1 larger than dense, C at offset 4 with ldc
- * n + 3 holding C_INIT, alpha ALPHA, beta BETA; C's m x n values into got; nothing outside
- * them may change. Returns clt_sgemm_epi's fused flag (1 for clt_sgemm). */
+/* Runs case c with the current variant, with epilogue e (NULL: clt_sgemm), operands laid
+ * out as util/gemm_case.h says, C holding C_INIT, alpha ALPHA, beta BETA; C's m x n values
+ * into got (nothing outside them may change). Returns clt_sgemm_epi's fused flag (1 for
+ * clt_sgemm). */
 static int run(clt_ctx *ctx, const case_ *c, const double *a, const double *b, cl_mem bias,
                const epi_kind *e, double *got) {
-  size_t ar = c->ta == CLT_T ? c->k : c->m, ac = c->ta == CLT_T ? c->m : c->k;
-  size_t br = c->tb == CLT_T ? c->n : c->k, bc = c->tb == CLT_T ? c->k : c->n;
-  size_t lda = ac + 2, ldb = bc + 1, ldc = c->n + 3;
-  size_t na = 3 + ar * lda, nb = 5 + br * ldb, nc = 4 + c->m * ldc + 16;
-  double *ha = clt_test_alloc(na), *hb = clt_test_alloc(nb), *hc = clt_test_alloc(nc);
-  for (size_t i = 0; i < na; i++) ha[i] = 1e6; /* junk: a kernel reading it shows */
-  for (size_t i = 0; i < nb; i++) hb[i] = 1e6;
-  for (size_t i = 0; i < nc; i++) hc[i] = 9.0;
-  for (size_t r = 0; r < ar; r++)
-    for (size_t q = 0; q < ac; q++) ha[3 + r * lda + q] = a[r * ac + q];
-  for (size_t r = 0; r < br; r++)
-    for (size_t q = 0; q < bc; q++) hb[5 + r * ldb + q] = b[r * bc + q];
-  for (size_t i = 0; i < c->m; i++)
-    for (size_t j = 0; j < c->n; j++) hc[4 + i * ldc + j] = C_INIT;
-  cl_mem da = clt_test_upload(ctx, ha, na), db = clt_test_upload(ctx, hb, nb);
-  cl_mem dc = clt_test_upload(ctx, hc, nc);
+  clt_gemm_case_buffers o;
+  clt_gemm_case_upload(ctx, c, a, b, C_INIT, &o);
   int fused = 1;
   if (e) {
     clt_gemm_epi epi = {e->bias ? bias : NULL, (int)e->act, SLOPE};
-    OK(clt_sgemm_epi(ctx, c->ta, c->tb, c->m, c->n, c->k, ALPHA, da, 3, lda, db, 5, ldb, BETA, dc,
-                     4, ldc, &epi, &fused));
+    OK(clt_sgemm_epi(ctx, c->ta, c->tb, c->m, c->n, c->k, ALPHA, o.a, CLT_GEMM_CASE_A_OFFSET, o.lda,
+                     o.b, CLT_GEMM_CASE_B_OFFSET, o.ldb, BETA, o.c, CLT_GEMM_CASE_C_OFFSET, o.ldc,
+                     &epi, &fused));
   } else {
-    OK(clt_sgemm(ctx, c->ta, c->tb, c->m, c->n, c->k, ALPHA, da, 3, lda, db, 5, ldb, BETA, dc, 4,
-                 ldc));
+    OK(clt_sgemm(ctx, c->ta, c->tb, c->m, c->n, c->k, ALPHA, o.a, CLT_GEMM_CASE_A_OFFSET, o.lda,
+                 o.b, CLT_GEMM_CASE_B_OFFSET, o.ldb, BETA, o.c, CLT_GEMM_CASE_C_OFFSET, o.ldc));
   }
-  double *after = clt_test_alloc(nc);
-  clt_test_download(ctx, dc, after, nc);
-  for (size_t i = 0; i < nc; i++) {
-    size_t e_ = i - 4;
-    int inside = i >= 4 && e_ / ldc < c->m && e_ % ldc < c->n;
-    if (inside)
-      got[(e_ / ldc) * c->n + e_ % ldc] = after[i];
-    else if (after[i] != 9.0)
-      fail_msg("float %zu outside C changed to %g", i, after[i]);
-  }
-  free(ha), free(hb), free(hc), free(after);
-  clReleaseMemObject(da);
-  clReleaseMemObject(db);
-  clReleaseMemObject(dc);
+  clt_gemm_case_collect(ctx, c, &o, got);
   return fused;
 }
 
@@ -211,7 +171,7 @@ static void test_epilogue_every_variant(void **state) {
     double *hbias = clt_test_random(c->n, -1.5, 1.5, 500 + (uint32_t)ci);
     double *want_plain = clt_test_alloc(c->m * c->n), *plain = clt_test_alloc(c->m * c->n);
     cl_mem bias = clt_test_upload(ctx, hbias, c->n);
-    reference(c, a, b, want_plain);
+    clt_gemm_case_reference(c, a, b, want_plain);
     for (int j = 0; j < nv; j++) {
       clt_gemm_force(ctx, &v[j]);
       run(ctx, c, a, b, bias, NULL, plain);
@@ -234,7 +194,7 @@ static void test_empty_epilogue(void **state) {
   const case_ *c = &cases[0];
   double *a = clt_test_random(c->m * c->k, -1, 1, 7), *b = clt_test_random(c->k * c->n, -1, 1, 8);
   double *want = clt_test_alloc(c->m * c->n), *got = clt_test_alloc(c->m * c->n);
-  reference(c, a, b, want);
+  clt_gemm_case_reference(c, a, b, want);
   for (size_t e = 0; e < c->m * c->n; e++) want[e] = ALPHA * want[e] + BETA * C_INIT;
   clt_gemm_variant v;
   assert_true(clt_gemm_variant_parse("cpu:8x32:k4", &v));
