@@ -71,6 +71,13 @@ void clt_device_data_destroy(clt_device_data *dd) {
   if (!dd) return;
   clFinish(dd->ctx->compute); /* compute first: see clt_ctx_finish */
   clFinish(dd->ctx->transfer);
+  /* The staging slots are freed below: wait for the uploads that read them by their own
+   * events as well. Under AddressSanitizer a rusticl worker was once seen still copying
+   * from a slot after both clFinish calls had returned (the sanitizer suite, loaded). */
+  for (int i = 0; i < 2; i++) {
+    if (dd->staged_x[i]) clWaitForEvents(1, &dd->staged_x[i]);
+    if (dd->uploaded[i]) clWaitForEvents(1, &dd->uploaded[i]);
+  }
   clt_buffer_release(&dd->images);
   clt_buffer_release(&dd->labels);
   clt_buffer_release(&dd->order);
@@ -134,8 +141,11 @@ static clt_status stage(clt_device_data *dd, int s, int start, int n) {
     clReleaseEvent(dd->uploaded[s]);
     dd->uploaded[s] = NULL;
   }
-  if (dd->staged_x[s]) clReleaseEvent(dd->staged_x[s]);
-  dd->staged_x[s] = NULL;
+  if (dd->staged_x[s]) { /* and the image upload, should the driver run them out of order */
+    CLT_CL_CHECK(clWaitForEvents(1, &dd->staged_x[s]));
+    clReleaseEvent(dd->staged_x[s]);
+    dd->staged_x[s] = NULL;
+  }
   dd->staged_n[s] = 0;
   const clt_batch_source *src = dd->ds->source;
   if (src) CLT_TRY(src->read(src->self, start, n, dd->stage_x[s], dd->stage_y[s]));
